@@ -1,0 +1,1 @@
+"""delegasi: the host regency's delegation desk in a chat app."""

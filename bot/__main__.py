@@ -1,0 +1,78 @@
+"""`python -m bot …`: run the bot (console or Telegram), or back up the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="delegasi: the delegation desk bot")
+    commands = parser.add_subparsers(dest="command")
+    run = commands.add_parser("run", help="run the bot (the default): Telegram with a token, else the console")
+    for target in (parser, run):
+        target.add_argument("--console", action="store_true", help="use the console even if a token is set")
+        target.add_argument("--as-staff", action="store_true", help="console: act as host staff")
+        target.add_argument("--user", default="tamu", help="console: which local user you are (default: tamu)")
+        target.add_argument("--lang", choices=["id", "en"], help="console: language (default: from $LANG)")
+    backup = commands.add_parser("backup", help="write a consistent copy of the database")
+    backup.add_argument("path", type=Path)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    if args.command == "backup":
+        return _backup(settings, args.path)
+    return _run(settings, args)
+
+
+def _backup(settings: Settings, target: Path) -> int:
+    from storage.db import backup_database
+
+    try:
+        backup_database(settings.database_path, target)
+    except FileNotFoundError as error:
+        print(f"backup failed: {error}", file=sys.stderr)
+        return 1
+    print(f"backed up {settings.database_path} to {target}")
+    return 0
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import configure_logging, serve_console, serve_telegram
+    from bot.channels.console import stdin_lines
+
+    console = args.console or settings.telegram_bot_token is None
+    configure_logging(settings, console_mode=console)
+    if not console:
+        asyncio.run(serve_telegram(settings))
+        return 0
+    user = args.user.strip() or "tamu"
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(
+            serve_console(
+                settings,
+                user=user,
+                as_staff=args.as_staff,
+                locale=args.lang,
+                lines=stdin_lines(),
+                out=sys.stdout,
+                interactive=sys.stdin.isatty(),
+            )
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,197 @@
+"""Builds everything from Settings and starts and stops it in order: the only module that wires parts together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from typing import TextIO
+
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import Application
+from telegram.request import BaseRequest
+
+from bot.channels.console import ConsoleChannel, run_console
+from bot.channels.telegram import TelegramChannel, build_application
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.content import Content
+from bot.dates import warm_up
+from bot.delivery import Delivery
+from bot.people import StaffDirectory
+from bot.registration import VisitRules
+from bot.render import Renderer, choose_locale
+from handlers.context import BotIdentity, Services
+from handlers.router import Router
+from storage.db import Database
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Core:
+    """The channel-neutral application: database, services, router, delivery."""
+
+    settings: Settings
+    database: Database
+    renderer: Renderer
+    services: Services
+    router: Router
+    delivery: Delivery
+
+    @classmethod
+    async def build(cls, settings: Settings, *, clock: Clock | None = None, console_staff: Iterable[str] = ()) -> Core:
+        clock = clock or SystemClock()
+        content = Content()
+        database = await Database.open(settings.database_path)
+        renderer = Renderer(settings.tz, {"host_name": settings.host_name, "host_contact": settings.host_contact})
+        services = Services(
+            content=content,
+            staff=StaffDirectory(settings.host_staff_telegram_ids).with_console_staff(console_staff),
+            rules=VisitRules(settings.min_notice_days, settings.max_visit_days),
+            clock=clock,
+            tz=settings.tz,
+            identity=BotIdentity(settings.telegram_bot_username),
+            host_contact=settings.host_contact,
+        )
+        warm_up()
+        return cls(settings, database, renderer, services, Router(database, services), Delivery(database, clock))
+
+    async def close(self) -> None:
+        await self.database.close()
+
+
+@dataclass
+class TelegramRuntime:
+    core: Core
+    application: Application
+    channel: TelegramChannel
+
+
+def build_telegram(
+    core: Core, *, request: BaseRequest | None = None, get_updates_request: BaseRequest | None = None
+) -> TelegramRuntime:
+    token = core.settings.telegram_bot_token
+    assert token is not None
+    application = build_application(
+        token=token,
+        base_url=core.settings.telegram_api_base_url,
+        router=core.router,
+        delivery=core.delivery,
+        request=request,
+        get_updates_request=get_updates_request,
+    )
+    channel = TelegramChannel(application, core.renderer)
+    core.delivery.register(channel)
+    return TelegramRuntime(core, application, channel)
+
+
+async def start_telegram(
+    runtime: TelegramRuntime, *, poll_timeout: int = 30, max_start_attempts: int | None = None, retry_delay: float = 5.0
+) -> None:
+    """Initialise (getMe), register commands, start long polling. Retries while the Bot API is unreachable."""
+    application = runtime.application
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            await application.initialize()
+            break
+        except InvalidToken:
+            raise
+        except TelegramError as error:
+            if max_start_attempts is not None and attempt >= max_start_attempts:
+                raise
+            delay = min(60.0, retry_delay * attempt)
+            logger.warning("cannot reach the Telegram Bot API (%s); retrying in %.0f s", error, delay)
+            await asyncio.sleep(delay)
+    runtime.core.services.identity.username = application.bot.username
+    try:
+        await runtime.channel.register_commands()
+    except Exception:  # the command menu is a convenience; the bot works without it
+        logger.exception("could not register the command menu")
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(
+        poll_interval=0.0,
+        timeout=poll_timeout,
+        allowed_updates=["message", "callback_query"],
+    )
+    logger.info("Telegram channel polling as @%s", application.bot.username)
+
+
+async def stop_telegram(runtime: TelegramRuntime) -> None:
+    application = runtime.application
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()
+    await application.shutdown()
+
+
+def _stop_event() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on the main thread / platform
+            loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def serve_telegram(settings: Settings) -> None:
+    core = await Core.build(settings)
+    runtime = build_telegram(core)
+    stop = _stop_event()
+    try:
+        await start_telegram(runtime)
+        await stop.wait()
+    finally:
+        await stop_telegram(runtime)
+        await core.close()
+
+
+async def serve_console(
+    settings: Settings,
+    *,
+    user: str,
+    as_staff: bool,
+    locale: str | None,
+    lines: AsyncIterator[str],
+    out: TextIO,
+    interactive: bool,
+) -> None:
+    core = await Core.build(settings, console_staff=[user] if as_staff else [])
+    chosen_locale = locale or choose_locale(os.environ.get("LANG", "").split(".")[0].replace("_", "-"))
+    channel = ConsoleChannel(core.renderer, out, current_chat_id=user)
+    core.delivery.register(channel)
+    try:
+        await run_console(
+            router=core.router,
+            delivery=core.delivery,
+            channel=channel,
+            renderer=core.renderer,
+            user_name=user,
+            locale=chosen_locale,
+            lines=lines,
+            out=out,
+            as_staff=as_staff,
+            interactive=interactive,
+        )
+    finally:
+        await core.close()
+
+
+def configure_logging(settings: Settings, *, console_mode: bool) -> None:
+    """Telegram mode logs to stderr; console mode logs to a file so the chat stays readable."""
+    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    if console_mode:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        logging.basicConfig(level=settings.log_level, format=fmt, filename=settings.data_dir / "console.log")
+    else:
+        logging.basicConfig(level=settings.log_level, format=fmt, stream=sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -1,0 +1,223 @@
+"""The Telegram channel: python-telegram-bot's Application in, rendered HTML messages out.
+
+Updates of one chat are processed strictly in order (ChatOrderedProcessor) while different chats
+run concurrently. Every Bot API call goes through `_call`, which retries network errors, 5xx and
+429 (honouring retry_after) with backoff and turns 403 into RecipientBlocked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, ContextTypes, TypeHandler
+from telegram.request import BaseRequest
+
+from bot.delivery import Delivery, DeliveryFailed, RecipientBlocked
+from bot.messages import Incoming, Label, Recipient, Reply
+from bot.ordering import KeyedLocks
+from bot.render import LOCALES, RenderedReply, Renderer
+from handlers.router import MENU_COMMANDS, Router
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+T = TypeVar("T")
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class ChatOrderedProcessor(BaseUpdateProcessor):
+    """Concurrent across chats, strictly sequential within one chat."""
+
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks = KeyedLocks()
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        async with self._locks.hold(chat.id):
+            await coroutine
+
+    async def initialize(self) -> None:
+        """Nothing to allocate."""
+
+    async def shutdown(self) -> None:
+        """Nothing to free."""
+
+
+def to_incoming(update: Update) -> Incoming | None:
+    """The channel-neutral view of an update; None for updates the bot ignores (edits, channel posts…)."""
+    if update.callback_query is not None:
+        query = update.callback_query
+        message = query.message
+        if message is None or query.data is None:
+            return None
+        return Incoming(
+            channel=CHANNEL,
+            chat_id=str(message.chat.id),
+            user_external_id=str(query.from_user.id),
+            display_name=query.from_user.full_name,
+            language_code=query.from_user.language_code,
+            action=query.data,
+            origin_message_id=str(message.message_id),
+        )
+    message = update.message
+    if message is None or message.from_user is None:
+        return None
+    return Incoming(
+        channel=CHANNEL,
+        chat_id=str(message.chat.id),
+        user_external_id=str(message.from_user.id),
+        display_name=message.from_user.full_name,
+        language_code=message.from_user.language_code,
+        text=message.text,
+    )
+
+
+def _retry_after_seconds(error: RetryAfter) -> float:
+    value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class TelegramChannel:
+    """Sends Replies as Telegram HTML messages, with retries."""
+
+    name = CHANNEL
+
+    def __init__(
+        self,
+        application: Application,
+        renderer: Renderer,
+        *,
+        sleep: Sleep = asyncio.sleep,
+        max_attempts: int = 6,
+        base_backoff: float = 0.5,
+        max_backoff: float = 30.0,
+    ) -> None:
+        self._application = application
+        self._renderer = renderer
+        self._sleep = sleep
+        self._max_attempts = max_attempts
+        self._base_backoff = base_backoff
+        self._max_backoff = max_backoff
+
+    async def send(self, recipient: Recipient, reply: Reply, *, origin_message_id: str | None = None) -> None:
+        rendered = self._renderer.render_reply(reply, recipient.locale)
+        bot = self._application.bot
+        keyboard = _keyboard(rendered)
+        if reply.replace_origin and origin_message_id and len(rendered.parts) == 1:
+            try:
+                await self._call(
+                    lambda: bot.edit_message_text(
+                        rendered.parts[0],
+                        chat_id=recipient.chat_id,
+                        message_id=int(origin_message_id),
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=keyboard,
+                        disable_web_page_preview=True,
+                    )
+                )
+                return
+            except DeliveryFailed as error:
+                if "not modified" in str(error.__cause__ or "").lower():
+                    return
+                logger.info("editing message %s failed, sending anew", origin_message_id)
+        last = len(rendered.parts) - 1
+        for index, part in enumerate(rendered.parts):
+            await self._call(
+                lambda part=part, index=index: bot.send_message(  # type: ignore[misc]
+                    recipient.chat_id,
+                    part,
+                    parse_mode=ParseMode.HTML,
+                    disable_web_page_preview=True,
+                    reply_markup=keyboard if index == last else None,
+                )
+            )
+
+    async def _call(self, request: Callable[[], Awaitable[T]]) -> T:
+        """Run one Bot API call with retries: 429 waits retry_after, network/5xx back off, 403 and 400 do not retry."""
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                return await request()
+            except RetryAfter as error:
+                delay = _retry_after_seconds(error)
+                logger.warning("Telegram asked to wait %.1f s (attempt %d)", delay, attempt)
+            except Forbidden as error:
+                raise RecipientBlocked(str(error)) from error
+            except BadRequest as error:
+                raise DeliveryFailed(f"Telegram refused the request: {error}") from error
+            except NetworkError as error:  # includes timeouts and 5xx answers
+                delay = min(self._max_backoff, self._base_backoff * 2 ** (attempt - 1))
+                logger.warning("Telegram network error %r, retrying in %.1f s (attempt %d)", error, delay, attempt)
+            except TelegramError as error:
+                raise DeliveryFailed(f"Telegram error: {error}") from error
+            if attempt < self._max_attempts:
+                await self._sleep(delay)
+        raise DeliveryFailed(f"gave up after {self._max_attempts} attempts")
+
+    async def register_commands(self) -> None:
+        """The command menu in Indonesian (default) and English, descriptions from the label templates."""
+        for locale in LOCALES:
+            commands = [BotCommand(name, self._renderer.label(Label(f"cmd_{name}"), locale)) for name in MENU_COMMANDS]
+            language = None if locale == "id" else locale
+            await self._call(
+                lambda commands=commands, language=language: self._application.bot.set_my_commands(
+                    commands, language_code=language
+                )
+            )
+
+
+def _keyboard(rendered: RenderedReply) -> InlineKeyboardMarkup | None:
+    if not rendered.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.action) for b in row] for row in rendered.buttons]
+    )
+
+
+def build_application(
+    *,
+    token: str,
+    base_url: str,
+    router: Router,
+    delivery: Delivery,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+) -> Application:
+    """The PTB Application wired to the router; the caller registers the TelegramChannel with `delivery`."""
+    builder = ApplicationBuilder().token(token).base_url(base_url).concurrent_updates(ChatOrderedProcessor())
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    application = builder.build()
+
+    async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Turn the update into an Incoming, let the router answer, deliver the replies."""
+        incoming = to_incoming(update)
+        if incoming is None:
+            return
+        if update.callback_query is not None:
+            try:
+                await update.callback_query.answer()
+            except TelegramError as error:  # only stops the button's spinner; never worth failing the update
+                logger.info("answerCallbackQuery failed: %s", error)
+        handled = await router.handle(incoming)
+        await delivery.deliver(handled.origin, handled.replies, incoming.origin_message_id)
+
+    async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log everything the handlers did not expect, with the update; the bot keeps running."""
+        logger.error("error while handling update %s", update, exc_info=context.error)
+
+    application.add_handler(TypeHandler(Update, on_update))
+    application.add_error_handler(on_error)
+    return application

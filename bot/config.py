@@ -1,0 +1,126 @@
+"""One Settings object, read once from the environment and an optional .env file.
+
+Every setting is validated at start; a bad value raises ConfigError naming the setting, which
+`python -m bot` prints as a single line before exiting.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    telegram_bot_token: str | None = None
+    telegram_api_base_url: str = DEFAULT_API_BASE_URL
+    telegram_bot_username: str | None = None
+    data_dir: Path = Path("var")
+    host_staff_telegram_ids: frozenset[int] = field(default_factory=frozenset)
+    host_name: str = "Pemkab Banyuwangi"
+    host_contact: str | None = None
+    timezone: str = "Asia/Jakarta"
+    min_notice_days: int = 3
+    max_visit_days: int = 7
+    log_level: str = "INFO"
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "delegasi.sqlite3"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
+    """Build Settings from a .env file overlaid by the process environment (the environment wins)."""
+    values: dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+
+    def text(name: str) -> str | None:
+        raw = values.get(name, "").strip()
+        return raw or None
+
+    return Settings(
+        telegram_bot_token=_token(text("TELEGRAM_BOT_TOKEN")),
+        telegram_api_base_url=_url("TELEGRAM_API_BASE_URL", text("TELEGRAM_API_BASE_URL") or DEFAULT_API_BASE_URL),
+        telegram_bot_username=(text("TELEGRAM_BOT_USERNAME") or "").lstrip("@") or None,
+        data_dir=Path(text("DATA_DIR") or "var"),
+        host_staff_telegram_ids=_id_list("HOST_STAFF_TELEGRAM_IDS", text("HOST_STAFF_TELEGRAM_IDS")),
+        host_name=text("HOST_NAME") or "Pemkab Banyuwangi",
+        host_contact=text("HOST_CONTACT"),
+        timezone=_timezone(text("TIMEZONE") or "Asia/Jakarta"),
+        min_notice_days=_int("MIN_NOTICE_DAYS", text("MIN_NOTICE_DAYS"), default=3, low=0, high=365),
+        max_visit_days=_int("MAX_VISIT_DAYS", text("MAX_VISIT_DAYS"), default=7, low=1, high=60),
+        log_level=_log_level(text("LOG_LEVEL") or "INFO"),
+    )
+
+
+def _token(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    bot_id, _, secret = raw.partition(":")
+    if not bot_id.isdigit() or not secret:
+        raise ConfigError("TELEGRAM_BOT_TOKEN must look like 123456789:AA… (the token BotFather gave you)")
+    return raw
+
+
+def _url(name: str, raw: str) -> str:
+    if not raw.startswith(("http://", "https://")):
+        raise ConfigError(f"{name} must be an http:// or https:// URL, got {raw!r}")
+    return raw
+
+
+def _id_list(name: str, raw: str | None) -> frozenset[int]:
+    if raw is None:
+        return frozenset()
+    ids: set[int] = set()
+    for part in raw.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.lstrip("-").isdigit():
+            raise ConfigError(f"{name} must be a comma-separated list of numeric Telegram user ids, got {part!r}")
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def _int(name: str, raw: str | None, *, default: int, low: int, high: int) -> int:
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _timezone(raw: str) -> str:
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"TIMEZONE must be an IANA time zone such as Asia/Jakarta, got {raw!r}") from None
+    return raw
+
+
+def _log_level(raw: str) -> str:
+    level = raw.upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ConfigError(f"LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got {raw!r}")
+    return level

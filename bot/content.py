@@ -1,0 +1,128 @@
+"""The reviewed YAML content the flows need: provinces, innovation themes, and answer vocabulary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rapidfuzz import fuzz, process, utils
+
+CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+TIME_ZONES = {"WIB": 7, "WITA": 8, "WIT": 9}
+
+
+@dataclass(frozen=True)
+class Province:
+    code: str
+    name: str
+    name_en: str
+    tz: str
+    aliases: tuple[str, ...]
+
+    def display(self, locale: str) -> str:
+        return self.name_en if locale == "en" else self.name
+
+
+@dataclass(frozen=True)
+class Theme:
+    id: str
+    name: str
+    name_en: str
+
+    def display(self, locale: str) -> str:
+        return self.name_en if locale == "en" else self.name
+
+
+@dataclass(frozen=True)
+class ProvinceMatch:
+    """The province a typed text most likely means, or candidates when it is unclear."""
+
+    province: Province | None
+    candidates: tuple[Province, ...] = ()
+
+
+def _load(name: str, directory: Path) -> Any:
+    with (directory / name).open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+class Content:
+    """Loaded once at start; read-only afterwards."""
+
+    SURE_SCORE = 88
+    MAYBE_SCORE = 65
+
+    def __init__(self, directory: Path = CONTENT_DIR) -> None:
+        self.directory = directory
+        self.provinces = tuple(
+            Province(
+                code=str(p["code"]),
+                name=p["name"],
+                name_en=p.get("name_en") or p["name"],
+                tz=p["tz"],
+                aliases=tuple(p.get("aliases") or ()),
+            )
+            for p in _load("provinces.yaml", directory)["provinces"]
+        )
+        self.themes = tuple(Theme(t["id"], t["name"], t["name_en"]) for t in _load("themes.yaml", directory)["themes"])
+        answers = _load("answers.yaml", directory)
+        self.visit_mode_words: dict[str, frozenset[str]] = {
+            mode: frozenset(w.lower() for w in words) for mode, words in answers["visit_modes"].items()
+        }
+        self.skip_words = frozenset(w.lower() for w in answers["skip"])
+        self._validate()
+
+    def _validate(self) -> None:
+        if len(self.provinces) != 38 or len({p.code for p in self.provinces}) != 38:
+            raise ValueError("content/provinces.yaml must list the 38 provinces once each")
+        bad = [p.code for p in self.provinces if p.tz not in TIME_ZONES]
+        if bad:
+            raise ValueError(f"provinces with an unknown time zone: {bad}")
+
+    def province(self, code: str) -> Province:
+        for candidate in self.provinces:
+            if candidate.code == code:
+                return candidate
+        raise KeyError(code)
+
+    def theme(self, theme_id: str) -> Theme:
+        for candidate in self.themes:
+            if candidate.id == theme_id:
+                return candidate
+        raise KeyError(theme_id)
+
+    @cached_property
+    def _province_names(self) -> dict[str, Province]:
+        names: dict[str, Province] = {}
+        for p in self.provinces:
+            for name in (p.name, p.name_en, *p.aliases, f"provinsi {p.name}", f"prov {p.name}"):
+                names[utils.default_process(name)] = p
+        return names
+
+    def match_province(self, text: str) -> ProvinceMatch:
+        """Tolerant matching: exact names, abbreviations and English names, then fuzzy matching for typos."""
+        query = utils.default_process(text)
+        for prefix in ("provinsi ", "propinsi ", "prov ", "province of ", "province "):
+            if query.startswith(prefix):
+                query = query[len(prefix) :]
+        if not query:
+            return ProvinceMatch(None)
+        exact = self._province_names.get(query)
+        if exact is not None:
+            return ProvinceMatch(exact)
+        scored = process.extract(query, list(self._province_names), scorer=fuzz.WRatio, processor=None, limit=8)
+        ranked: list[tuple[Province, float]] = []
+        for name, score, _ in scored:
+            province = self._province_names[name]
+            if all(province != seen for seen, _ in ranked):
+                ranked.append((province, score))
+        if not ranked or ranked[0][1] < self.MAYBE_SCORE:
+            return ProvinceMatch(None)
+        best, best_score = ranked[0]
+        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+        if best_score >= self.SURE_SCORE and best_score - runner_up >= 5:
+            return ProvinceMatch(best)
+        return ProvinceMatch(None, tuple(p for p, s in ranked[:3] if s >= self.MAYBE_SCORE))

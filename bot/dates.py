@@ -1,0 +1,75 @@
+"""Dates as people type them in Indonesian or English, read with dateparser.
+
+dateparser knows "besok", "11 Nov 2026" and "next Monday" but not a few everyday Indonesian forms
+("lusa", "senin depan", "3 hari lagi"); those are rewritten into forms it knows before parsing.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+
+import dateparser
+
+_SETTINGS_BASE = {
+    "PREFER_DATES_FROM": "future",
+    "DATE_ORDER": "DMY",
+    "RETURN_AS_TIMEZONE_AWARE": False,
+    "PREFER_DAY_OF_MONTH": "first",
+}
+_LANGUAGES = ["id", "en"]
+
+_DAYS_ID_TO_EN = {
+    "senin": "monday",
+    "selasa": "tuesday",
+    "rabu": "wednesday",
+    "kamis": "thursday",
+    "jumat": "friday",
+    "jum'at": "friday",
+    "sabtu": "saturday",
+    "minggu": "sunday",
+    "ahad": "sunday",
+}
+_REWRITES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^(?:hari\s+)?lusa$"), "in 2 days"),
+    (re.compile(r"^(?:hari\s+)?besok\s+lusa$"), "in 2 days"),
+    (re.compile(r"^(\d{1,3})\s+hari\s+(?:lagi|ke\s*depan|mendatang)$"), r"in \1 days"),
+    (re.compile(r"^(\d{1,2})\s+minggu\s+(?:lagi|ke\s*depan|mendatang)$"), r"in \1 weeks"),
+    (re.compile(r"^minggu\s+depan$"), "in 1 week"),
+    (re.compile(r"^pekan\s+depan$"), "in 1 week"),
+]
+_WEEKDAY_NEXT = re.compile(r"^(?:hari\s+)?(" + "|".join(map(re.escape, _DAYS_ID_TO_EN)) + r")\s+(?:depan|besok)$")
+_WEEKDAY_EN_NEXT = re.compile(r"^next\s+(monday|tuesday|wednesday|thursday|friday|saturday|sunday)$")
+
+
+def _rewrite(text: str) -> str:
+    cleaned = re.sub(r"\s+", " ", text.strip().lower()).rstrip(".!")
+    cleaned = re.sub(r"^(?:tanggal|tgl\.?|tg\.?|on|date)\s+", "", cleaned)
+    for pattern, replacement in _REWRITES:
+        if pattern.match(cleaned):
+            return pattern.sub(replacement, cleaned)
+    weekday = _WEEKDAY_NEXT.match(cleaned)
+    if weekday:
+        return _DAYS_ID_TO_EN[weekday.group(1)]
+    weekday_en = _WEEKDAY_EN_NEXT.match(cleaned)
+    if weekday_en:
+        return weekday_en.group(1)
+    return cleaned
+
+
+def parse_date(text: str, today: date) -> date | None:
+    """The date `text` means, relative to `today` in the host's time zone; None if it is not a date.
+
+    A weekday name means its next occurrence after today, and a day and month without a year mean
+    the next such day, because people register visits in the future.
+    """
+    if not text.strip() or len(text) > 60:
+        return None
+    settings = {**_SETTINGS_BASE, "RELATIVE_BASE": datetime.combine(today, time(12, 0))}
+    parsed = dateparser.parse(_rewrite(text), languages=_LANGUAGES, settings=settings)  # type: ignore[arg-type]
+    return None if parsed is None else parsed.date()
+
+
+def warm_up() -> None:
+    """dateparser loads its language data on first use (~0.1 s); do it at start, not in a user's turn."""
+    parse_date("11/11/2026", date(2026, 1, 1))

@@ -1,0 +1,67 @@
+"""The one port for outgoing messages: each Reply goes to the channel that owns its recipient."""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from bot.clock import Clock
+from bot.messages import Recipient, Reply
+from storage.db import Database
+from storage.users import mark_blocked
+
+logger = logging.getLogger(__name__)
+
+
+class RecipientBlocked(Exception):
+    """The platform says the user blocked the bot (Telegram 403): record it, do not retry."""
+
+
+class DeliveryFailed(Exception):
+    """The platform refused the message for good, or kept failing after the retries."""
+
+
+class Channel(Protocol):
+    name: str
+
+    async def send(self, recipient: Recipient, reply: Reply, *, origin_message_id: str | None = None) -> None:
+        """Render and send one Reply; raises RecipientBlocked or DeliveryFailed."""
+        ...
+
+
+class Delivery:
+    def __init__(self, database: Database, clock: Clock) -> None:
+        self._database = database
+        self._clock = clock
+        self._channels: dict[str, Channel] = {}
+
+    def register(self, channel: Channel) -> None:
+        self._channels[channel.name] = channel
+
+    async def deliver(self, origin: Recipient, replies: list[Reply], origin_message_id: str | None = None) -> int:
+        """Send replies in order (answers to the origin chat, notifications to others); returns how many went out.
+
+        A failure for one recipient is recorded and does not stop the others.
+        """
+        sent = 0
+        for reply in replies:
+            recipient = reply.to or origin
+            channel = self._channels.get(recipient.channel)
+            if channel is None:
+                logger.warning(
+                    "no %s channel running: message %s to %s not sent",
+                    recipient.channel,
+                    reply.template,
+                    recipient.chat_id,
+                )
+                continue
+            try:
+                await channel.send(recipient, reply, origin_message_id=origin_message_id if reply.to is None else None)
+                sent += 1
+            except RecipientBlocked:
+                logger.info("%s chat %s blocked the bot; recorded", recipient.channel, recipient.chat_id)
+                async with self._database.transaction() as conn:
+                    await mark_blocked(conn, recipient.channel, recipient.chat_id, self._clock.now())
+            except DeliveryFailed:
+                logger.exception("could not deliver %s to %s:%s", reply.template, recipient.channel, recipient.chat_id)
+        return sent

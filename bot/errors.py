@@ -1,0 +1,26 @@
+"""Typed errors of the core. Each carries a template name so the handler can answer in the user's language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """An expected refusal: the user gets the template, the bot goes on."""
+
+    def __init__(self, template: str, **params: Any) -> None:
+        super().__init__(template)
+        self.template = template
+        self.params = params
+
+
+class ValidationError(DomainError):
+    """The user's input for a step is not acceptable; the step is asked again."""
+
+
+class PermissionDenied(DomainError):
+    """The user's role does not allow the action."""
+
+
+class NotFound(DomainError):
+    """What the user referred to does not exist (or is not theirs to see)."""

@@ -1,0 +1,85 @@
+"""The channel-neutral contract: what a user said (Incoming) and what the bot answers (Reply).
+
+Flows only ever see these types; each channel adapter turns its platform's updates into Incoming
+and renders Replies with the templates. A Reply names a template, never carries finished text,
+so the same Reply can be rendered in the recipient's own language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+CALLBACK_DATA_LIMIT = 64  # bytes; Telegram's limit for callback_data, respected by every channel
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One thing a user did: typed text, pressed a button, or sent something we cannot read."""
+
+    channel: str
+    chat_id: str
+    user_external_id: str
+    display_name: str
+    language_code: str | None = None
+    text: str | None = None
+    action: str | None = None
+    origin_message_id: str | None = None  # the message whose button was pressed
+
+    @property
+    def is_unsupported(self) -> bool:
+        return self.text is None and self.action is None
+
+
+@dataclass(frozen=True)
+class Label:
+    """A short piece of user-facing text: a macro of templates/<locale>/_labels.j2."""
+
+    name: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Button:
+    label: Label
+    action: str
+
+    def __post_init__(self) -> None:
+        if len(self.action.encode()) > CALLBACK_DATA_LIMIT:
+            raise ValueError(f"button action over {CALLBACK_DATA_LIMIT} bytes: {self.action!r}")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Where a message goes when it is not simply an answer in the current chat."""
+
+    channel: str
+    chat_id: str
+    locale: str
+    user_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message to show: a template with its values, optional button rows, optional recipient.
+
+    `to=None` means "answer in the chat the Incoming came from". `replace_origin` asks a channel
+    that can edit messages to update the message whose button was pressed instead of sending anew
+    (used for multi-select toggles).
+    """
+
+    template: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    buttons: Sequence[Sequence[Button]] = ()
+    to: Recipient | None = None
+    replace_origin: bool = False
+
+
+def reply(template: str, buttons: Sequence[Sequence[Button]] = (), **params: Any) -> Reply:
+    """Shorthand used by the flows: `reply("reg/ask_institution", rows, draft=d)`."""
+    return Reply(template=template, params=params, buttons=tuple(tuple(row) for row in buttons))
+
+
+def button(label: str, action: str, **params: Any) -> Button:
+    return Button(Label(label, params), action)

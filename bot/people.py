@@ -1,0 +1,80 @@
+"""Who is writing: users are created on first contact, and staff roles come from configuration."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from aiosqlite import Connection
+
+from bot.clock import Clock
+from bot.errors import PermissionDenied
+from bot.messages import Incoming, Recipient
+from bot.render import choose_locale
+from storage.users import Role, User, find_user, staff_users, upsert_user
+
+logger = logging.getLogger(__name__)
+
+TELEGRAM = "telegram"
+
+
+@dataclass(frozen=True)
+class StaffDirectory:
+    """Host staff by channel: Telegram ids from HOST_STAFF_TELEGRAM_IDS, console users started --as-staff."""
+
+    telegram_ids: frozenset[int] = frozenset()
+    console_names: frozenset[str] = field(default_factory=frozenset)
+
+    def role_of(self, channel: str, external_id: str) -> Role:
+        if channel == TELEGRAM and external_id.lstrip("-").isdigit() and int(external_id) in self.telegram_ids:
+            return Role.STAFF
+        if channel == "console" and external_id in self.console_names:
+            return Role.STAFF
+        return Role.MEMBER
+
+    def with_console_staff(self, names: Iterable[str]) -> StaffDirectory:
+        return StaffDirectory(self.telegram_ids, self.console_names | frozenset(names))
+
+
+async def identify(conn: Connection, incoming: Incoming, staff: StaffDirectory, clock: Clock) -> User:
+    """The sender as a stored user, refreshed with their current name and role."""
+    return await upsert_user(
+        conn,
+        channel=incoming.channel,
+        external_id=incoming.user_external_id,
+        chat_id=incoming.chat_id,
+        display_name=incoming.display_name[:120] or incoming.user_external_id,
+        default_language=choose_locale(incoming.language_code),
+        role=staff.role_of(incoming.channel, incoming.user_external_id),
+        now=clock.now(),
+    )
+
+
+def recipient_of(user: User) -> Recipient:
+    return Recipient(channel=user.channel, chat_id=user.chat_id, locale=user.language, user_id=user.id)
+
+
+async def staff_recipients(conn: Connection, staff: StaffDirectory) -> list[Recipient]:
+    """Everyone who should hear about staff matters: configured Telegram staff (even before they
+    first wrote to the bot) and staff users already known, each once, in their own language."""
+    recipients: dict[tuple[str, str], Recipient] = {}
+    for user in await staff_users(conn):
+        if staff.role_of(user.channel, user.external_id) is not Role.MEMBER and user.blocked_at is None:
+            recipients[(user.channel, user.chat_id)] = recipient_of(user)
+    for telegram_id in sorted(staff.telegram_ids):
+        key = (TELEGRAM, str(telegram_id))
+        if key not in recipients:
+            known = await find_user(conn, TELEGRAM, str(telegram_id))
+            if known is not None and known.blocked_at is not None:
+                continue
+            locale = known.language if known else "id"
+            recipients[key] = Recipient(TELEGRAM, str(telegram_id), locale, known.id if known else None)
+    return list(recipients.values())
+
+
+def require_staff(user: User, action: str) -> None:
+    """Staff-only actions are refused here, in the core, whatever a menu showed."""
+    if not user.is_staff:
+        logger.warning("refused %s to user %s (%s:%s)", action, user.id, user.channel, user.external_id)
+        raise PermissionDenied("errors/staff_only")

@@ -1,0 +1,1 @@
+"""Conversation flows. Channel-neutral: they see Incoming and return Replies, nothing else."""

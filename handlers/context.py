@@ -1,0 +1,58 @@
+"""What a flow step can use while handling one message: the user, the database, the shared services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from aiosqlite import Connection
+
+from bot.clock import Clock, local_today
+from bot.content import Content
+from bot.joincode import deep_link
+from bot.messages import Incoming
+from bot.people import StaffDirectory
+from bot.registration import VisitRules
+from storage.users import User
+
+
+class BotIdentity:
+    """The bot's public username, known from settings or learned from the platform at start."""
+
+    def __init__(self, username: str | None = None) -> None:
+        self.username = username
+
+    def join_link(self, code: str) -> str | None:
+        return deep_link(self.username, code) if self.username else None
+
+
+@dataclass(frozen=True)
+class Services:
+    """Built once by bot/app.py and shared by every turn."""
+
+    content: Content
+    staff: StaffDirectory
+    rules: VisitRules
+    clock: Clock
+    tz: ZoneInfo
+    identity: BotIdentity
+    host_contact: str | None = None
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One message being handled: who sent it, within one database transaction."""
+
+    conn: Connection
+    user: User
+    incoming: Incoming
+    services: Services
+
+    @property
+    def locale(self) -> str:
+        return self.user.language
+
+    @property
+    def today(self) -> date:
+        return local_today(self.services.clock, self.services.tz)

@@ -1,0 +1,464 @@
+"""/daftar: a coordinator registers a visit, one question at a time, then confirms a summary."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from bot.content import Province, Theme
+from bot.errors import ValidationError
+from bot.messages import Button, Reply, button, reply
+from bot.people import staff_recipients
+from bot.registration import (
+    check_departure,
+    format_phone,
+    parse_arrival,
+    parse_departure,
+    parse_group_size,
+    parse_institution,
+    parse_mobile_number,
+    parse_name,
+    parse_person,
+    parse_province,
+    parse_topics_note,
+    parse_visit_mode,
+    submit_registration,
+)
+from handlers.context import Turn
+from handlers.flow import Advance, Answer, Finish, Flow, GoTo, Outcome, Stay, Step
+from storage.conversations import Conversation
+from storage.delegations import Delegation, NewDelegation, VisitMode
+
+FLOW = "reg"
+EDITABLE = (
+    "institution",
+    "province",
+    "head",
+    "size",
+    "mode",
+    "arrival",
+    "departure",
+    "topics",
+    "contact_name",
+    "contact_phone",
+)
+
+
+@dataclass
+class RegistrationDraft:
+    """The answers so far, saved as JSON in the conversation row after every message."""
+
+    institution: str | None = None
+    province_code: str | None = None
+    head_name: str | None = None
+    head_position: str | None = None
+    planned_size: int | None = None
+    mode: str | None = None
+    arrival: str | None = None
+    departure: str | None = None
+    topics: list[str] = field(default_factory=list)
+    topics_note: str | None = None
+    topics_done: bool = False
+    contact_name: str | None = None
+    contact_phone: str | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RegistrationDraft:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def arrival_date(self) -> date | None:
+        return date.fromisoformat(self.arrival) if self.arrival else None
+
+    @property
+    def departure_date(self) -> date | None:
+        return date.fromisoformat(self.departure) if self.departure else None
+
+    @property
+    def is_virtual(self) -> bool:
+        return self.mode == VisitMode.VIRTUAL.value
+
+    def to_new_delegation(self) -> NewDelegation:
+        arrival, departure = self.arrival_date, self.departure_date
+        assert self.institution and self.province_code and self.head_name and self.head_position
+        assert self.planned_size and self.mode and arrival and departure and self.contact_name and self.contact_phone
+        return NewDelegation(
+            institution=self.institution,
+            province_code=self.province_code,
+            head_name=self.head_name,
+            head_position=self.head_position,
+            planned_size=self.planned_size,
+            mode=VisitMode(self.mode),
+            arrival_date=arrival,
+            departure_date=departure,
+            topics=tuple(self.topics),
+            topics_note=self.topics_note,
+            contact_name=self.contact_name,
+            contact_phone=self.contact_phone,
+        )
+
+
+def _a(step: str, value: str) -> str:
+    return f"{FLOW}:{step}:{value}"
+
+
+def _current(turn: Turn, draft: RegistrationDraft, step: str) -> dict[str, Any]:
+    """Template values every question gets: the step number and, when editing, the current answer."""
+    return {
+        "step": step,
+        "position": EDITABLE.index(step) + 1 if step in EDITABLE else None,
+        "total": len(EDITABLE),
+        "summary": summary_view(turn, draft),
+    }
+
+
+# 1. Institution -------------------------------------------------------------------------------
+
+
+def ask_institution(turn: Turn, draft: RegistrationDraft) -> Reply:
+    return reply("reg/ask_institution", **_current(turn, draft, "institution"))
+
+
+async def take_institution(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
+    draft.institution = parse_institution(_typed(answer))
+    return Advance()
+
+
+# 2. Origin province ---------------------------------------------------------------------------
+
+
+def ask_province(turn: Turn, draft: RegistrationDraft) -> Reply:
+    provinces = sorted(turn.services.content.provinces, key=lambda p: p.display(turn.locale))
+    buttons = [button("text", _a("province", p.code), text=p.display(turn.locale)) for p in provinces]
+    return reply("reg/ask_province", _rows(buttons, 2), **_current(turn, draft, "province"))
+
+
+async def take_province(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
+    if answer.choice:
+        draft.province_code = turn.services.content.province(answer.choice).code
+    else:
+        draft.province_code = parse_province(turn.services.content, _typed(answer)).code
+    return Advance()
+
+
+# 3. Head of delegation ------------------------------------------------------------------------
+
+
+def ask_head(turn: Turn, draft: RegistrationDraft) -> Reply:
+    return reply("reg/ask_head", **_current(turn, draft, "head"))
+
+
+async def take_head(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
+    draft.head_name, draft.head_position = parse_person(_typed(answer), error_prefix="reg/errors/head")
+    return Advance()
+
+
+# 4. Number of participants --------------------------------------------------------------------
+
+
+def ask_size(turn: Turn, draft: RegistrationDraft) -> Reply:
+    return reply("reg/ask_size", **_current(turn, draft, "size"))
+
+
+async def take_size(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
+    draft.planned_size = parse_group_size(_typed(answer))
+    return Advance()
+
+
+# 5. Visit mode --------------------------------------------------------------------------------
+
+
+def ask_mode(turn: Turn, draft: RegistrationDraft) -> Reply:
+    rows = [
+        [
+            button("mode_onsite", _a("mode", VisitMode.ONSITE.value)),
+            button("mode_virtual", _a("mode", VisitMode.VIRTUAL.value)),
+        ]
+    ]
+    return reply("reg/ask_mode", rows, **_current(turn, draft, "mode"))
+
+
+async def take_mode(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
+    mode = VisitMode(answer.choice) if answer.choice else parse_visit_mode(turn.services.content, _typed(answer))
+    was_virtual = draft.is_virtual
+    draft.mode = mode.value
+    if draft.is_virtual:
+        draft.departure = draft.arrival  # a virtual session takes one day
+    elif was_virtual:
+        draft.departure = None  # an on-site visit may take several days: ask again
+    return Advance()
+
+
+# 6. Arrival and departure dates ---------------------------------------------------------------
+
+
+def ask_arrival(turn: Turn, draft: RegistrationDraft) -> Reply:
+    rules = turn.services.rules
+    return reply(
+        "reg/ask_arrival",
+        earliest=turn.today + timedelta(days=rules.min_notice_days),
+        **_current(turn, draft, "arrival"),
+    )
+
+
+async def take_arrival(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
+    arrival = parse_arrival(_typed(answer), turn.today, turn.services.rules)
+    draft.arrival = arrival.isoformat()
+    departure = draft.departure_date
+    if draft.is_virtual:
+        draft.departure = draft.arrival
+    elif departure is not None:
+        try:
+            check_departure(arrival, departure, turn.services.rules)
+        except ValidationError:
+            draft.departure = None  # the old departure no longer fits: it is asked again next
+    return Advance()
+
+
+def ask_departure(turn: Turn, draft: RegistrationDraft) -> Reply:
+    rows = [[button("same_day", _a("departure", "0")), button("next_day", _a("departure", "1"))]]
+    return reply(
+        "reg/ask_departure",
+        rows,
+        arrival=draft.arrival_date,
+        longest=turn.services.rules.max_visit_days,
+        **_current(turn, draft, "departure"),
+    )
+
+
+async def take_departure(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
+    arrival = draft.arrival_date
+    if arrival is None:
+        return GoTo("arrival")
+    if answer.choice in ("0", "1"):
+        departure = arrival + timedelta(days=int(answer.choice))
+        check_departure(arrival, departure, turn.services.rules)
+    else:
+        departure = parse_departure(_typed(answer), turn.today, arrival, turn.services.rules)
+    draft.departure = departure.isoformat()
+    return Advance()
+
+
+# 7. Topics of interest ------------------------------------------------------------------------
+
+
+def ask_topics(turn: Turn, draft: RegistrationDraft, *, replace: bool = False) -> Reply:
+    themes = turn.services.content.themes
+    rows: list[list[Button]] = [
+        [button("theme_toggle", _a("topics", f"t:{t.id}"), text=t.display(turn.locale), chosen=t.id in draft.topics)]
+        for t in themes
+    ]
+    rows.append([button("done", _a("topics", "done"))])
+    base = reply(
+        "reg/ask_topics",
+        rows,
+        chosen=_themes(turn, draft.topics),
+        note=draft.topics_note,
+        **_current(turn, draft, "topics"),
+    )
+    return Reply(base.template, base.params, base.buttons, replace_origin=replace)
+
+
+async def take_topics(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
+    if answer.choice and answer.choice.startswith("t:"):
+        theme = turn.services.content.theme(answer.choice[2:]).id
+        draft.topics = [t for t in draft.topics if t != theme] if theme in draft.topics else [*draft.topics, theme]
+        draft.topics = [t.id for t in turn.services.content.themes if t.id in draft.topics]
+        return Stay([ask_topics(turn, draft, replace=True)])
+    if answer.text is not None:
+        note = parse_topics_note(answer.text)
+        if note.lower() not in turn.services.content.skip_words:
+            draft.topics_note = note
+    if not draft.topics and not draft.topics_note:
+        raise ValidationError("reg/errors/topics_empty")
+    draft.topics_done = True
+    return Advance()
+
+
+# 8. Coordinator contact -----------------------------------------------------------------------
+
+
+def ask_contact_name(turn: Turn, draft: RegistrationDraft) -> Reply:
+    rows = [[button("use_my_name", _a("contact_name", "me"), name=turn.user.display_name)]]
+    return reply("reg/ask_contact_name", rows, **_current(turn, draft, "contact_name"))
+
+
+async def take_contact_name(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
+    draft.contact_name = parse_name(turn.user.display_name if answer.choice == "me" else _typed(answer))
+    return Advance()
+
+
+def ask_contact_phone(turn: Turn, draft: RegistrationDraft) -> Reply:
+    return reply("reg/ask_contact_phone", **_current(turn, draft, "contact_phone"))
+
+
+async def take_contact_phone(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
+    draft.contact_phone = parse_mobile_number(_typed(answer))
+    return Advance()
+
+
+# 9. Summary and confirmation ------------------------------------------------------------------
+
+
+def confirm_summary(turn: Turn, draft: RegistrationDraft) -> Reply:
+    fields = [f for f in EDITABLE if f != "departure" or not draft.is_virtual]
+    edit_buttons = [button(f"edit_{f}", _a("summary", f"edit:{f}")) for f in fields]
+    rows = [
+        *_rows(edit_buttons, 2),
+        [button("confirm", _a("summary", "confirm"))],
+        [button("cancel_flow", "flow:cancel")],
+    ]
+    return reply("reg/summary", rows, summary=summary_view(turn, draft))
+
+
+async def take_summary(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
+    if answer.choice == "confirm":
+        return Finish(await _submit(turn, draft))
+    if answer.choice and answer.choice.startswith("edit:") and answer.choice[5:] in EDITABLE:
+        field_name = answer.choice[5:]
+        if field_name == "topics":
+            draft.topics_done = False
+        return GoTo(field_name)
+    raise ValidationError("errors/use_buttons")
+
+
+async def _submit(turn: Turn, draft: RegistrationDraft) -> list[Reply]:
+    services = turn.services
+    delegation = await submit_registration(
+        turn.conn, draft.to_new_delegation(), coordinator_id=turn.user.id, clock=services.clock
+    )
+    view = delegation_view(turn, delegation)
+    replies = [reply("reg/submitted", delegation=view, link=services.identity.join_link(delegation.join_code))]
+    for recipient in await staff_recipients(turn.conn, services.staff):
+        if recipient.user_id == turn.user.id:
+            continue
+        replies.append(
+            Reply("staff/new_registration", {"delegation": view, "coordinator": turn.user.display_name}, to=recipient)
+        )
+    return replies
+
+
+# --- views for the templates ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DelegationView:
+    """What templates show of a delegation or a draft: plain values, already looked up."""
+
+    institution: str | None
+    province: Province | None
+    head_name: str | None
+    head_position: str | None
+    planned_size: int | None
+    mode: str | None
+    arrival: date | None
+    departure: date | None
+    topics: list[Theme]
+    topics_note: str | None
+    contact_name: str | None
+    contact_phone: str | None
+    join_code: str | None = None
+    status: str | None = None
+    id: int | None = None
+
+
+def summary_view(turn: Turn, draft: RegistrationDraft) -> DelegationView:
+    content = turn.services.content
+    return DelegationView(
+        institution=draft.institution,
+        province=content.province(draft.province_code) if draft.province_code else None,
+        head_name=draft.head_name,
+        head_position=draft.head_position,
+        planned_size=draft.planned_size,
+        mode=draft.mode,
+        arrival=draft.arrival_date,
+        departure=draft.departure_date,
+        topics=_themes(turn, draft.topics),
+        topics_note=draft.topics_note,
+        contact_name=draft.contact_name,
+        contact_phone=format_phone(draft.contact_phone) if draft.contact_phone else None,
+    )
+
+
+def delegation_view(turn: Turn, delegation: Delegation) -> DelegationView:
+    return DelegationView(
+        institution=delegation.institution,
+        province=turn.services.content.province(delegation.province_code),
+        head_name=delegation.head_name,
+        head_position=delegation.head_position,
+        planned_size=delegation.planned_size,
+        mode=delegation.mode.value,
+        arrival=delegation.arrival_date,
+        departure=delegation.departure_date,
+        topics=_themes(turn, list(delegation.topics)),
+        topics_note=delegation.topics_note,
+        contact_name=delegation.contact_name,
+        contact_phone=format_phone(delegation.contact_phone),
+        join_code=delegation.join_code,
+        status=delegation.status.value,
+        id=delegation.id,
+    )
+
+
+def _themes(turn: Turn, ids: list[str]) -> list[Theme]:
+    return [t for t in turn.services.content.themes if t.id in ids]
+
+
+def _typed(answer: Answer) -> str:
+    if answer.text is None:
+        raise ValidationError("errors/type_answer")
+    return answer.text
+
+
+def _rows(buttons: list[Button], width: int) -> list[list[Button]]:
+    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
+
+
+REGISTRATION: Flow[RegistrationDraft] = Flow(
+    FLOW,
+    [
+        Step("institution", ask_institution, take_institution, lambda d: d.institution is not None),
+        Step("province", ask_province, take_province, lambda d: d.province_code is not None),
+        Step("head", ask_head, take_head, lambda d: d.head_name is not None),
+        Step("size", ask_size, take_size, lambda d: d.planned_size is not None),
+        Step("mode", ask_mode, take_mode, lambda d: d.mode is not None),
+        Step("arrival", ask_arrival, take_arrival, lambda d: d.arrival is not None),
+        Step(
+            "departure",
+            ask_departure,
+            take_departure,
+            lambda d: d.departure is not None,
+            applies=lambda d: not d.is_virtual,
+        ),
+        Step("topics", ask_topics, take_topics, lambda d: d.topics_done),
+        Step("contact_name", ask_contact_name, take_contact_name, lambda d: d.contact_name is not None),
+        Step("contact_phone", ask_contact_phone, take_contact_phone, lambda d: d.contact_phone is not None),
+        Step("summary", confirm_summary, take_summary, lambda d: False),
+    ],
+    RegistrationDraft.from_json,
+)
+
+
+async def start_registration(turn: Turn, existing: Conversation | None) -> list[Reply]:
+    """/daftar: begin, or, with an unfinished registration, offer to continue or start over."""
+    if existing is not None and existing.flow == FLOW:
+        rows = [[button("continue", "reg:resume:continue"), button("start_over", "reg:resume:restart")]]
+        return [reply("reg/resume_offer", rows, summary=summary_view(turn, REGISTRATION.draft_of(existing)))]
+    return [
+        reply("reg/intro", min_notice=turn.services.rules.min_notice_days),
+        *await REGISTRATION.begin(turn, RegistrationDraft()),
+    ]
+
+
+async def resume_registration(turn: Turn, existing: Conversation | None, choice: str) -> list[Reply]:
+    if choice == "continue" and existing is not None and existing.flow == FLOW:
+        return await REGISTRATION.ask_again(turn, existing)
+    return [
+        reply("reg/intro", min_notice=turn.services.rules.min_notice_days),
+        *await REGISTRATION.begin(turn, RegistrationDraft()),
+    ]

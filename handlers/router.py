@@ -1,0 +1,196 @@
+"""Picks the handler for each Incoming and runs it as one database transaction.
+
+Order of precedence: unreadable input, commands, button actions, the answer to the current
+step of a flow, and finally free text, which goes to the question-answering hook when one is
+installed (a later issue) and otherwise gets a friendly answer with the menu.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.errors import DomainError
+from bot.messages import Incoming, Recipient, Reply, reply
+from bot.people import identify, recipient_of
+from handlers import menu
+from handlers.context import Services, Turn
+from handlers.flow import Answer, Flow
+from handlers.join import JOINING, start_join
+from handlers.registration import REGISTRATION, resume_registration, start_registration
+from storage.conversations import Conversation, load_conversation
+from storage.db import Database
+
+logger = logging.getLogger(__name__)
+
+FLOWS: dict[str, Flow] = {REGISTRATION.name: REGISTRATION, JOINING.name: JOINING}  # type: ignore[type-arg]
+
+
+class QuestionAnswerer(Protocol):
+    """The hook for free-text questions (knowledge base, a later issue). None means: not answered."""
+
+    async def answer(self, turn: Turn, question: str) -> list[Reply] | None: ...
+
+
+@dataclass(frozen=True)
+class Handled:
+    """The replies to one Incoming, and where "the current chat" is (in the user's language after handling)."""
+
+    origin: Recipient
+    replies: list[Reply]
+
+
+Command = Callable[[Turn, str, Conversation | None], Awaitable[list[Reply]]]
+
+
+def parse_command(text: str) -> tuple[str, str] | None:
+    """'/gabung@delegasi_bot ABC' → ('gabung', 'ABC'); None when the text is not a command."""
+    stripped = text.strip()
+    if not stripped.startswith("/") or len(stripped) < 2:
+        return None
+    head, _, argument = stripped[1:].partition(" ")
+    name = head.split("@", 1)[0].lower()
+    return name, argument.strip()
+
+
+async def _start(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+    if argument.lower().startswith("join-"):
+        return await start_join(turn, argument[5:])
+    return await menu.greet(turn)
+
+
+async def _register(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+    return await start_registration(turn, conversation)
+
+
+async def _join(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+    return await start_join(turn, argument or None)
+
+
+async def _cancel(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+    return await menu.cancel_current_flow(turn)
+
+
+async def _help(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+    return await menu.show_help(turn)
+
+
+async def _status(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+    return await menu.show_status(turn)
+
+
+async def _language(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+    return await menu.change_language(turn, argument.lower()) if argument else await menu.ask_language(turn)
+
+
+async def _participants(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+    return await menu.show_participants(turn, argument)
+
+
+async def _menu(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+    return [await menu.show_menu(turn)]
+
+
+COMMANDS: dict[str, Command] = {
+    "start": _start,
+    "menu": _menu,
+    "daftar": _register,
+    "register": _register,
+    "gabung": _join,
+    "join": _join,
+    "batal": _cancel,
+    "cancel": _cancel,
+    "bantuan": _help,
+    "help": _help,
+    "status": _status,
+    "bahasa": _language,
+    "language": _language,
+    "peserta": _participants,
+    "participants": _participants,
+}
+# The commands offered in the platform's command menu, in this order (descriptions are labels).
+MENU_COMMANDS = ("start", "daftar", "gabung", "status", "peserta", "bahasa", "bantuan", "batal")
+
+
+class Router:
+    def __init__(self, database: Database, services: Services, answerer: QuestionAnswerer | None = None) -> None:
+        self.database = database
+        self.services = services
+        self.answerer = answerer
+
+    async def handle(self, incoming: Incoming) -> Handled:
+        try:
+            async with self.database.transaction() as conn:
+                user = await identify(conn, incoming, self.services.staff, self.services.clock)
+                turn = Turn(conn, user, incoming, self.services)
+                try:
+                    replies = await self._dispatch(turn)
+                except DomainError as error:
+                    replies = [Reply(error.template, error.params)]
+                turn = await menu.refresh_user(turn)
+                return Handled(recipient_of(turn.user), replies)
+        except Exception:
+            logger.exception("failed to handle %s", incoming)
+            origin = Recipient(incoming.channel, incoming.chat_id, _fallback_locale(incoming))
+            return Handled(origin, [reply("errors/internal")])
+
+    async def _dispatch(self, turn: Turn) -> list[Reply]:
+        incoming = turn.incoming
+        conversation = await load_conversation(turn.conn, turn.user.id)
+        if incoming.is_unsupported:
+            return [reply("errors/unsupported"), *await self._ask_again(turn, conversation)]
+        if incoming.text is not None:
+            command = parse_command(incoming.text)
+            if command is not None:
+                name, argument = command
+                handler = COMMANDS.get(name)
+                if handler is None:
+                    return [reply("errors/unknown_command", command=name), *await self._ask_again(turn, conversation)]
+                return await handler(turn, argument, conversation)
+        if incoming.action is not None:
+            return await self._press(turn, incoming.action, conversation)
+        text = incoming.text or ""
+        if conversation is not None and conversation.flow in FLOWS:
+            return await FLOWS[conversation.flow].handle(turn, conversation, Answer(text=text))
+        if self.answerer is not None:
+            answered = await self.answerer.answer(turn, text)
+            if answered is not None:
+                return answered
+        return await menu.unknown_text(turn)
+
+    async def _press(self, turn: Turn, action: str, conversation: Conversation | None) -> list[Reply]:
+        kind, _, rest = action.partition(":")
+        if kind == "menu":
+            handler = COMMANDS.get(rest)
+            return await handler(turn, "", conversation) if handler else await menu.greet(turn)
+        if kind == "lang":
+            return await menu.change_language(turn, rest)
+        if kind == "flow" and rest == "cancel":
+            return await menu.cancel_current_flow(turn)
+        if action.startswith("reg:resume:"):
+            return await resume_registration(turn, conversation, rest.partition(":")[2])
+        if kind == "visit":
+            verb, _, target = rest.partition(":")
+            if verb == "cancel" and target.isdigit():
+                return await menu.ask_cancel_visit(turn, int(target))
+            if verb == "cancel_yes" and target.isdigit():
+                return await menu.cancel_visit_confirmed(turn, int(target))
+            return [await menu.show_menu(turn, "status/kept")]
+        if kind in FLOWS:
+            step, _, value = rest.partition(":")
+            if conversation is not None and conversation.flow == kind and conversation.step == step:
+                return await FLOWS[kind].handle(turn, conversation, Answer(choice=value))
+        return [reply("errors/stale_button"), *await self._ask_again(turn, conversation)]
+
+    async def _ask_again(self, turn: Turn, conversation: Conversation | None) -> list[Reply]:
+        if conversation is None or conversation.flow not in FLOWS:
+            return []
+        return await FLOWS[conversation.flow].ask_again(turn, conversation)
+
+
+def _fallback_locale(incoming: Incoming) -> str:
+    from bot.render import choose_locale
+
+    return choose_locale(incoming.language_code)

@@ -1,0 +1,1 @@
+"""SQLite storage: one module of queries per aggregate, each returning dataclasses."""

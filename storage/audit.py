@@ -1,0 +1,68 @@
+"""The audit log: who changed what, and when."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from storage._codec import dump_instant, load_instant
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor_id: int | None
+    action: str
+    subject_type: str
+    subject_id: int | None
+    detail: dict[str, Any]
+
+
+async def record(
+    conn: aiosqlite.Connection,
+    *,
+    actor_id: int | None,
+    action: str,
+    subject_type: str,
+    subject_id: int | None,
+    now: datetime,
+    **detail: Any,
+) -> None:
+    await conn.execute(
+        """INSERT INTO audit_log (at, actor_id, action, subject_type, subject_id, detail)
+           VALUES (?, ?, ?, ?, ?, ?)""",
+        (
+            dump_instant(now),
+            actor_id,
+            action,
+            subject_type,
+            subject_id,
+            json.dumps(detail, ensure_ascii=False, default=str),
+        ),
+    )
+
+
+async def entries_for(conn: aiosqlite.Connection, subject_type: str, subject_id: int) -> list[AuditEntry]:
+    async with conn.execute(
+        """SELECT id, at, actor_id, action, subject_type, subject_id, detail FROM audit_log
+           WHERE subject_type = ? AND subject_id = ? ORDER BY id""",
+        (subject_type, subject_id),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [
+        AuditEntry(
+            id=row["id"],
+            at=load_instant(row["at"]),
+            actor_id=row["actor_id"],
+            action=row["action"],
+            subject_type=row["subject_type"],
+            subject_id=row["subject_id"],
+            detail=json.loads(row["detail"]),
+        )
+        for row in rows
+    ]

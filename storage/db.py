@@ -1,0 +1,127 @@
+"""Open the database with the pragmas we rely on, apply numbered migrations, take online backups."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import sqlite3
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiosqlite
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+BUSY_TIMEOUT_MS = 5000
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    path: Path
+
+
+def available_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    found: list[Migration] = []
+    for path in sorted(directory.iterdir()):
+        match = _MIGRATION_NAME.match(path.name)
+        if match:
+            found.append(Migration(int(match.group(1)), path))
+    versions = [m.version for m in found]
+    if versions != list(range(1, len(versions) + 1)):
+        raise RuntimeError(f"migrations must be numbered 0001, 0002, … without gaps: {versions}")
+    return found
+
+
+async def connect(path: Path | str) -> aiosqlite.Connection:
+    """Open (creating if needed) the database in WAL mode with foreign keys and a busy timeout."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = await aiosqlite.connect(str(path), isolation_level=None)
+    conn.row_factory = aiosqlite.Row
+    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    await conn.execute("PRAGMA journal_mode = WAL")
+    await conn.execute("PRAGMA synchronous = NORMAL")
+    await conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+async def migrate(conn: aiosqlite.Connection, directory: Path = MIGRATIONS_DIR) -> int:
+    """Apply every migration newer than the recorded schema version, each in its own transaction."""
+    await conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    async with conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version") as cursor:
+        row = await cursor.fetchone()
+    current = int(row[0]) if row else 0
+    for migration in available_migrations(directory):
+        if migration.version <= current:
+            continue
+        script = migration.path.read_text(encoding="utf-8")
+        stamp = datetime.now(UTC).isoformat()
+        await conn.executescript(
+            f"BEGIN;\n{script}\nINSERT INTO schema_version (version, applied_at) "
+            f"VALUES ({migration.version}, '{stamp}');\nCOMMIT;"
+        )
+        logger.info("applied migration %s", migration.path.name)
+        current = migration.version
+    return current
+
+
+async def open_database(path: Path | str) -> aiosqlite.Connection:
+    conn = await connect(path)
+    await migrate(conn)
+    return conn
+
+
+def backup_database(source: Path, target: Path) -> None:
+    """Write a consistent copy with SQLite's online backup API, safe while the bot is running."""
+    if not source.is_file():
+        raise FileNotFoundError(f"no database at {source}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    src = sqlite3.connect(source)
+    dst = sqlite3.connect(target)
+    try:
+        src.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+class Database:
+    """The one shared connection, used one transaction at a time.
+
+    aiosqlite runs statements in order on a single thread, but two coroutines could interleave
+    statements inside each other's transactions; the lock makes each unit of work (usually: one
+    incoming message) a transaction of its own that commits or rolls back as a whole.
+    """
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Database:
+        return cls(await open_database(path))
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
+            else:
+                await self.conn.execute("COMMIT")
+
+    async def close(self) -> None:
+        await self.conn.close()

@@ -1,0 +1,174 @@
+"""Delegations: one registered visit each, with its join code and approval status."""
+
+from __future__ import annotations
+
+import enum
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import aiosqlite
+
+from storage._codec import dump_date, dump_instant, load_date, load_instant
+
+
+class DelegationStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+class VisitMode(enum.StrEnum):
+    ONSITE = "onsite"
+    VIRTUAL = "virtual"
+
+
+@dataclass(frozen=True)
+class NewDelegation:
+    """What a coordinator registered, before it has an id."""
+
+    institution: str
+    province_code: str
+    head_name: str
+    head_position: str
+    planned_size: int
+    mode: VisitMode
+    arrival_date: date
+    departure_date: date
+    topics: tuple[str, ...]
+    topics_note: str | None
+    contact_name: str
+    contact_phone: str
+
+
+@dataclass(frozen=True)
+class Delegation(NewDelegation):
+    id: int
+    join_code: str
+    coordinator_id: int
+    status: DelegationStatus
+    created_at: datetime
+
+    @property
+    def is_open_for_joining(self) -> bool:
+        return self.status in (DelegationStatus.PENDING, DelegationStatus.APPROVED)
+
+
+class JoinCodeTaken(Exception):
+    """The generated join code already exists; the caller draws another."""
+
+
+_COLUMNS = (
+    "id, join_code, coordinator_id, institution, province_code, head_name, head_position, planned_size, "
+    "mode, arrival_date, departure_date, topics, topics_note, contact_name, contact_phone, status, created_at"
+)
+
+
+def _delegation(row: aiosqlite.Row) -> Delegation:
+    return Delegation(
+        id=row["id"],
+        join_code=row["join_code"],
+        coordinator_id=row["coordinator_id"],
+        institution=row["institution"],
+        province_code=row["province_code"],
+        head_name=row["head_name"],
+        head_position=row["head_position"],
+        planned_size=row["planned_size"],
+        mode=VisitMode(row["mode"]),
+        arrival_date=load_date(row["arrival_date"]),
+        departure_date=load_date(row["departure_date"]),
+        topics=tuple(json.loads(row["topics"])),
+        topics_note=row["topics_note"],
+        contact_name=row["contact_name"],
+        contact_phone=row["contact_phone"],
+        status=DelegationStatus(row["status"]),
+        created_at=load_instant(row["created_at"]),
+    )
+
+
+async def insert_delegation(
+    conn: aiosqlite.Connection, new: NewDelegation, *, join_code: str, coordinator_id: int, now: datetime
+) -> Delegation:
+    stamp = dump_instant(now)
+    try:
+        async with conn.execute(
+            f"""
+            INSERT INTO delegations (join_code, coordinator_id, institution, province_code, head_name,
+                head_position, planned_size, mode, arrival_date, departure_date, topics, topics_note,
+                contact_name, contact_phone, status, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+            RETURNING {_COLUMNS}
+            """,
+            (
+                join_code,
+                coordinator_id,
+                new.institution,
+                new.province_code,
+                new.head_name,
+                new.head_position,
+                new.planned_size,
+                new.mode.value,
+                dump_date(new.arrival_date),
+                dump_date(new.departure_date),
+                json.dumps(list(new.topics)),
+                new.topics_note,
+                new.contact_name,
+                new.contact_phone,
+                stamp,
+                stamp,
+            ),
+        ) as cursor:
+            row = await cursor.fetchone()
+    except sqlite3.IntegrityError as error:
+        if "join_code" in str(error):
+            raise JoinCodeTaken(join_code) from error
+        raise
+    assert row is not None
+    return _delegation(row)
+
+
+async def get_delegation(conn: aiosqlite.Connection, delegation_id: int) -> Delegation | None:
+    async with conn.execute(f"SELECT {_COLUMNS} FROM delegations WHERE id = ?", (delegation_id,)) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else _delegation(row)
+
+
+async def find_by_join_code(conn: aiosqlite.Connection, join_code: str) -> Delegation | None:
+    async with conn.execute(f"SELECT {_COLUMNS} FROM delegations WHERE join_code = ?", (join_code,)) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else _delegation(row)
+
+
+async def delegations_of_coordinator(conn: aiosqlite.Connection, user_id: int) -> list[Delegation]:
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM delegations WHERE coordinator_id = ? ORDER BY arrival_date, id", (user_id,)
+    ) as cursor:
+        return [_delegation(row) for row in await cursor.fetchall()]
+
+
+async def delegations_joined_by(conn: aiosqlite.Connection, user_id: int) -> list[Delegation]:
+    async with conn.execute(
+        f"""SELECT {", ".join("d." + c.strip() for c in _COLUMNS.split(","))}
+            FROM delegations d JOIN participants p ON p.delegation_id = d.id
+            WHERE p.user_id = ? ORDER BY d.arrival_date, d.id""",
+        (user_id,),
+    ) as cursor:
+        return [_delegation(row) for row in await cursor.fetchall()]
+
+
+async def delegations_from(conn: aiosqlite.Connection, first_day: date, limit: int = 50) -> list[Delegation]:
+    """Visits whose departure is on or after `first_day`, soonest first (the staff overview)."""
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM delegations WHERE departure_date >= ? ORDER BY arrival_date, id LIMIT ?",
+        (dump_date(first_day), limit),
+    ) as cursor:
+        return [_delegation(row) for row in await cursor.fetchall()]
+
+
+async def set_status(conn: aiosqlite.Connection, delegation_id: int, status: DelegationStatus, now: datetime) -> None:
+    await conn.execute(
+        "UPDATE delegations SET status = ?, updated_at = ? WHERE id = ?",
+        (status.value, dump_instant(now), delegation_id),
+    )

@@ -1,0 +1,79 @@
+"""Participants: the users who joined a delegation with its code."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from storage._codec import dump_instant, load_instant
+
+
+@dataclass(frozen=True)
+class Participant:
+    id: int
+    delegation_id: int
+    user_id: int
+    name: str
+    position: str
+    unit: str | None
+    joined_at: datetime
+
+
+class AlreadyJoined(Exception):
+    """The user is already a participant of that delegation."""
+
+
+_COLUMNS = "id, delegation_id, user_id, name, position, unit, joined_at"
+
+
+def _participant(row: aiosqlite.Row) -> Participant:
+    return Participant(
+        id=row["id"],
+        delegation_id=row["delegation_id"],
+        user_id=row["user_id"],
+        name=row["name"],
+        position=row["position"],
+        unit=row["unit"],
+        joined_at=load_instant(row["joined_at"]),
+    )
+
+
+async def insert_participant(
+    conn: aiosqlite.Connection,
+    *,
+    delegation_id: int,
+    user_id: int,
+    name: str,
+    position: str,
+    unit: str | None,
+    now: datetime,
+) -> Participant:
+    try:
+        async with conn.execute(
+            f"""INSERT INTO participants (delegation_id, user_id, name, position, unit, joined_at)
+                VALUES (?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}""",
+            (delegation_id, user_id, name, position, unit, dump_instant(now)),
+        ) as cursor:
+            row = await cursor.fetchone()
+    except sqlite3.IntegrityError as error:
+        raise AlreadyJoined(delegation_id) from error
+    assert row is not None
+    return _participant(row)
+
+
+async def find_participant(conn: aiosqlite.Connection, delegation_id: int, user_id: int) -> Participant | None:
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM participants WHERE delegation_id = ? AND user_id = ?", (delegation_id, user_id)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else _participant(row)
+
+
+async def participants_of(conn: aiosqlite.Connection, delegation_id: int) -> list[Participant]:
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM participants WHERE delegation_id = ? ORDER BY joined_at, id", (delegation_id,)
+    ) as cursor:
+        return [_participant(row) for row in await cursor.fetchall()]

@@ -1,0 +1,120 @@
+"""Users of every channel: who they are, which language they read, which role they have."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from storage._codec import dump_instant, load_instant, load_optional_instant
+
+
+class Role(enum.StrEnum):
+    MEMBER = "member"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    channel: str
+    external_id: str
+    chat_id: str
+    display_name: str
+    language: str
+    role: Role
+    blocked_at: datetime | None
+    created_at: datetime
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in (Role.STAFF, Role.ADMIN)
+
+
+_COLUMNS = "id, channel, external_id, chat_id, display_name, language, role, blocked_at, created_at"
+
+
+def _user(row: aiosqlite.Row) -> User:
+    return User(
+        id=row["id"],
+        channel=row["channel"],
+        external_id=row["external_id"],
+        chat_id=row["chat_id"],
+        display_name=row["display_name"],
+        language=row["language"],
+        role=Role(row["role"]),
+        blocked_at=load_optional_instant(row["blocked_at"]),
+        created_at=load_instant(row["created_at"]),
+    )
+
+
+async def upsert_user(
+    conn: aiosqlite.Connection,
+    *,
+    channel: str,
+    external_id: str,
+    chat_id: str,
+    display_name: str,
+    default_language: str,
+    role: Role,
+    now: datetime,
+) -> User:
+    """Create the user on first contact, else refresh name, chat and role; the language they chose is kept.
+
+    A user who writes again has evidently unblocked the bot, so blocked_at is cleared.
+    """
+    stamp = dump_instant(now)
+    async with conn.execute(
+        f"""
+        INSERT INTO users (channel, external_id, chat_id, display_name, language, role, created_at, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (channel, external_id) DO UPDATE SET
+            chat_id = excluded.chat_id,
+            display_name = excluded.display_name,
+            role = excluded.role,
+            blocked_at = NULL,
+            updated_at = excluded.updated_at
+        RETURNING {_COLUMNS}
+        """,
+        (channel, external_id, chat_id, display_name, default_language, role.value, stamp, stamp),
+    ) as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    return _user(row)
+
+
+async def get_user(conn: aiosqlite.Connection, user_id: int) -> User | None:
+    async with conn.execute(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,)) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else _user(row)
+
+
+async def find_user(conn: aiosqlite.Connection, channel: str, external_id: str) -> User | None:
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM users WHERE channel = ? AND external_id = ?", (channel, external_id)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else _user(row)
+
+
+async def staff_users(conn: aiosqlite.Connection) -> list[User]:
+    async with conn.execute(f"SELECT {_COLUMNS} FROM users WHERE role IN ('staff', 'admin') ORDER BY id") as cursor:
+        return [_user(row) for row in await cursor.fetchall()]
+
+
+async def set_language(conn: aiosqlite.Connection, user_id: int, language: str, now: datetime) -> None:
+    await conn.execute(
+        "UPDATE users SET language = ?, updated_at = ? WHERE id = ?", (language, dump_instant(now), user_id)
+    )
+
+
+async def mark_blocked(conn: aiosqlite.Connection, channel: str, chat_id: str, now: datetime) -> int:
+    """Record that the platform refused delivery because the user blocked the bot; returns rows changed."""
+    cursor = await conn.execute(
+        "UPDATE users SET blocked_at = ?, updated_at = ? WHERE channel = ? AND chat_id = ?",
+        (dump_instant(now), dump_instant(now), channel, chat_id),
+    )
+    return cursor.rowcount

@@ -53,7 +53,7 @@ class Content:
     """Loaded once at start; read-only afterwards."""
 
     SURE_SCORE = 88
-    MAYBE_SCORE = 65
+    MAYBE_SCORE = 75
 
     def __init__(self, directory: Path = CONTENT_DIR) -> None:
         self.directory = directory

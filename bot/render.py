@@ -86,7 +86,7 @@ class Renderer:
 
 @pass_context
 def _longdate(context: Context, value: date) -> str:
-    return format_date(value, format="full", locale=context.get("locale", DEFAULT_LOCALE))
+    return format_date(value, format="EEEE, d MMMM y", locale=context.get("locale", DEFAULT_LOCALE))
 
 
 @pass_context

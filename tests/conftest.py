@@ -1,0 +1,73 @@
+"""Fixtures that build the application exactly as production does, on a temporary database and a fake clock."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable, Awaitable
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.app import Core
+from bot.clock import FakeClock
+from bot.config import Settings, load_settings
+from tests.support import ChatUser, Recorder
+
+os.environ.setdefault("PTB_TIMEDELTA", "true")  # PTB 22 warns on every RetryAfter without it
+
+WIB = ZoneInfo("Asia/Jakarta")
+STAFF_TELEGRAM_ID = 777000
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 11, 25, 10, 0, tzinfo=WIB))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(
+        {"DATA_DIR": str(tmp_path / "var"), "HOST_STAFF_TELEGRAM_IDS": str(STAFF_TELEGRAM_ID),
+         "TELEGRAM_BOT_USERNAME": "delegasi_test_bot", "HOST_CONTACT": "0333 000000 (Bagian Protokol)"},
+        env_file=None,
+    )
+
+
+CoreFactory = Callable[..., Awaitable[Core]]
+
+
+@pytest.fixture
+async def make_core(settings: Settings, clock: FakeClock) -> AsyncIterator[CoreFactory]:
+    """Build a Core (as many times as a test restarts the bot); all are closed at the end."""
+    built: list[Core] = []
+
+    async def build(console_staff: tuple[str, ...] = ("pak_staf",)) -> Core:
+        core = await Core.build(settings, clock=clock, console_staff=console_staff)
+        built.append(core)
+        return core
+
+    yield build
+    for core in built:
+        await core.close()
+
+
+@pytest.fixture
+async def core(make_core: CoreFactory) -> Core:
+    return await make_core()
+
+
+@pytest.fixture
+def recorder(core: Core) -> Recorder:
+    return Recorder(core)
+
+
+@pytest.fixture
+def coordinator(recorder: Recorder) -> ChatUser:
+    return ChatUser(recorder, "Bu Rina")
+
+
+@pytest.fixture
+def staff(recorder: Recorder) -> ChatUser:
+    return ChatUser(recorder, "pak_staf")

@@ -1,0 +1,131 @@
+"""Test doubles for the core: a recording channel and chat users that type and press buttons.
+
+Core tests drive the real Router and Delivery with a temporary database and a FakeClock, and
+read what each user would see. Dialogs are tables of (what the user does, which templates answer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.app import Core
+from bot.messages import Incoming, Recipient, Reply
+from bot.render import RenderedReply
+from tests.telegram_html import MAX_MESSAGE_LENGTH, telegram_text_length, validate_telegram_html
+
+
+@dataclass(frozen=True)
+class Sent:
+    recipient: Recipient
+    reply: Reply
+    rendered: RenderedReply
+
+    @property
+    def template(self) -> str:
+        return self.reply.template
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.rendered.parts)
+
+    @property
+    def labels(self) -> list[str]:
+        return [b.label for row in self.rendered.buttons for b in row]
+
+
+class Recorder:
+    """Channels that render like the real ones, check the HTML is what Telegram accepts, and record."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.sent: list[Sent] = []
+        for name in ("console", "telegram"):
+            core.delivery.register(_RecordingChannel(name, self))
+
+    def to(self, chat_id: str) -> list[Sent]:
+        return [s for s in self.sent if s.recipient.chat_id == chat_id]
+
+
+class _RecordingChannel:
+    def __init__(self, name: str, recorder: Recorder) -> None:
+        self.name = name
+        self._recorder = recorder
+
+    async def send(self, recipient: Recipient, reply: Reply, *, origin_message_id: str | None = None) -> None:
+        rendered = self._recorder.core.renderer.render_reply(reply, recipient.locale)
+        for part in rendered.parts:
+            validate_telegram_html(part)
+            assert telegram_text_length(part) <= MAX_MESSAGE_LENGTH
+        self._recorder.sent.append(Sent(recipient, reply, rendered))
+
+
+@dataclass(frozen=True)
+class Press:
+    """Press the button whose label macro is `label` (first match) in the latest message with buttons."""
+
+    label: str
+    nth: int = 0
+
+
+class ChatUser:
+    def __init__(self, recorder: Recorder, name: str, *, language_code: str | None = "id",
+                 channel: str = "console", external_id: str | None = None) -> None:
+        self.recorder = recorder
+        self.name = name
+        self.language_code = language_code
+        self.channel = channel
+        self.external_id = external_id or name
+        self.last_buttons: list[tuple[str, str]] = []  # (label macro, action)
+
+    async def says(self, text: str | None) -> list[Sent]:
+        return await self._send(text=text, action=None)
+
+    async def presses(self, label: str, nth: int = 0) -> list[Sent]:
+        matches = [action for name, action in self.last_buttons if name == label]
+        assert len(matches) > nth, f"no button {label!r} in {[n for n, _ in self.last_buttons]}"
+        return await self._send(text=None, action=matches[nth])
+
+    async def presses_action(self, action: str) -> list[Sent]:
+        return await self._send(text=None, action=action)
+
+    async def does(self, what: str | Press | None) -> list[Sent]:
+        if isinstance(what, Press):
+            return await self.presses(what.label, what.nth)
+        return await self.says(what)
+
+    async def _send(self, *, text: str | None, action: str | None) -> list[Sent]:
+        before = len(self.recorder.sent)
+        incoming = Incoming(channel=self.channel, chat_id=self.external_id, user_external_id=self.external_id,
+                            display_name=self.name, language_code=self.language_code, text=text, action=action)
+        handled = await self.recorder.core.router.handle(incoming)
+        await self.recorder.core.delivery.deliver(handled.origin, handled.replies, "1")
+        new = self.recorder.sent[before:]
+        mine = [s for s in new if s.recipient.chat_id == self.external_id]
+        for sent in mine:
+            if sent.reply.buttons:
+                self.last_buttons = [(b.label.name, b.action) for row in sent.reply.buttons for b in row]
+        return mine
+
+
+Expected = Sequence[str | tuple[str, str]]
+
+
+async def play(user: ChatUser, table: Sequence[tuple[str | Press | None, Expected]]) -> list[Sent]:
+    """Run a dialog table. Each expected item is a template name, or (template, text the message contains)."""
+    everything: list[Sent] = []
+    for number, (action, expected) in enumerate(table, 1):
+        sent = await user.does(action)
+        everything.extend(sent)
+        templates = [s.template for s in sent]
+        wanted = [e if isinstance(e, str) else e[0] for e in expected]
+        assert templates == wanted, f"line {number} {action!r}: got {templates}, wanted {wanted}"
+        for item, message in zip(expected, sent, strict=True):
+            if isinstance(item, tuple):
+                assert item[1] in message.text, f"line {number}: {item[1]!r} not in {message.text!r}"
+    return everything
+
+
+def params_of(sent: Sent) -> dict[str, Any]:
+    return dict(sent.reply.params)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -29,8 +29,12 @@ def clock() -> FakeClock:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return load_settings(
-        {"DATA_DIR": str(tmp_path / "var"), "HOST_STAFF_TELEGRAM_IDS": str(STAFF_TELEGRAM_ID),
-         "TELEGRAM_BOT_USERNAME": "delegasi_test_bot", "HOST_CONTACT": "0333 000000 (Bagian Protokol)"},
+        {
+            "DATA_DIR": str(tmp_path / "var"),
+            "HOST_STAFF_TELEGRAM_IDS": str(STAFF_TELEGRAM_ID),
+            "TELEGRAM_BOT_USERNAME": "delegasi_test_bot",
+            "HOST_CONTACT": "0333 000000 (Bagian Protokol)",
+        },
         env_file=None,
     )
 

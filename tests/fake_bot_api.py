@@ -182,12 +182,7 @@ class SentMessage:
     @property
     def callback_data(self) -> list[str]:
         """All callback_data values of the inline keyboard, row by row."""
-        return [
-            button["callback_data"]
-            for row in self.inline_keyboard
-            for button in row
-            if "callback_data" in button
-        ]
+        return [button["callback_data"] for row in self.inline_keyboard for button in row if "callback_data" in button]
 
 
 @dataclass
@@ -512,9 +507,7 @@ class FakeBotApi:
             user["language_code"] = language_code
         return user
 
-    def _user_message(
-        self, user_id: int, first_name: str, language_code: str | None, chat_id: int | None
-    ) -> JsonDict:
+    def _user_message(self, user_id: int, first_name: str, language_code: str | None, chat_id: int | None) -> JsonDict:
         chat_id = user_id if chat_id is None else chat_id
         user = self._user(user_id, first_name, language_code)
         self._remember_chat(chat_id, user)
@@ -605,9 +598,7 @@ class FakeBotApi:
         await asyncio.sleep(within)
         unread = self.messages_to(chat_id)[self._cursors.get(chat_id, 0) :]
         if unread:
-            raise AssertionError(
-                f"unexpected message(s) to chat {chat_id}: {[(m.method, m.text) for m in unread]!r}"
-            )
+            raise AssertionError(f"unexpected message(s) to chat {chat_id}: {[(m.method, m.text) for m in unread]!r}")
 
     # ------------------------------------------------------------------ fault injection
 
@@ -778,9 +769,7 @@ class FakeBotApi:
         if "inline_keyboard" in markup:
             rows = markup["inline_keyboard"]
             if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-                raise _bad_request(
-                    'field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays'
-                )
+                raise _bad_request('field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays')
             for row in rows:
                 for button in row:
                     FakeBotApi._check_inline_button(button)
@@ -825,9 +814,7 @@ class FakeBotApi:
             }
             & button.keys()
         ):
-            raise _bad_request(
-                "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
-            )
+            raise _bad_request("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
 
     def _new_bot_message(self, chat_id: int, **content: Any) -> JsonDict:
         message: JsonDict = {
@@ -996,9 +983,7 @@ class FakeBotApi:
         caption = params.get("caption")
         if not caption:
             return None, []
-        plain, entities = self._parse_formatted(
-            str(caption), params.get("parse_mode"), params.get("caption_entities")
-        )
+        plain, entities = self._parse_formatted(str(caption), params.get("parse_mode"), params.get("caption_entities"))
         plain, entities = self._strip(plain, entities)
         if utf16_length(plain) > MAX_CAPTION_LENGTH:
             raise _bad_request("message caption is too long")
@@ -1146,9 +1131,7 @@ class FakeBotApi:
         chat_id = self._target_chat(params)
         location = self._location(params)
         markup = self._check_reply_markup(params.get("reply_markup"))
-        message = self._new_bot_message(
-            chat_id, location=location, reply_markup=self._inline_markup_only(markup)
-        )
+        message = self._new_bot_message(chat_id, location=location, reply_markup=self._inline_markup_only(markup))
         self._record(
             "sendLocation",
             params,

@@ -70,8 +70,15 @@ class Press:
 
 
 class ChatUser:
-    def __init__(self, recorder: Recorder, name: str, *, language_code: str | None = "id",
-                 channel: str = "console", external_id: str | None = None) -> None:
+    def __init__(
+        self,
+        recorder: Recorder,
+        name: str,
+        *,
+        language_code: str | None = "id",
+        channel: str = "console",
+        external_id: str | None = None,
+    ) -> None:
         self.recorder = recorder
         self.name = name
         self.language_code = language_code
@@ -97,8 +104,15 @@ class ChatUser:
 
     async def _send(self, *, text: str | None, action: str | None) -> list[Sent]:
         before = len(self.recorder.sent)
-        incoming = Incoming(channel=self.channel, chat_id=self.external_id, user_external_id=self.external_id,
-                            display_name=self.name, language_code=self.language_code, text=text, action=action)
+        incoming = Incoming(
+            channel=self.channel,
+            chat_id=self.external_id,
+            user_external_id=self.external_id,
+            display_name=self.name,
+            language_code=self.language_code,
+            text=text,
+            action=action,
+        )
         handled = await self.recorder.core.router.handle(incoming)
         await self.recorder.core.delivery.deliver(handled.origin, handled.replies, "1")
         new = self.recorder.sent[before:]

@@ -178,8 +178,7 @@ def _parse_start_tag(text: str, begin: int) -> tuple[str, dict[str, str], int]:
             close = text.find(quote, i + 1)
             if close == -1:
                 raise TelegramHtmlError(
-                    f'Unclosed end of attribute value in the tag "{name}" at byte offset '
-                    f"{_byte_offset(text, i)}"
+                    f'Unclosed end of attribute value in the tag "{name}" at byte offset {_byte_offset(text, i)}'
                 )
             value = _decode_attribute_value(text, i + 1, close)
             i = close + 1
@@ -248,8 +247,7 @@ def parse_telegram_html(text: str) -> tuple[str, list[dict[str, object]]]:
             top = stack[-1]
             if end_name != top.name:
                 raise TelegramHtmlError(
-                    f'Unmatched end tag at byte offset {offset}, expected "</{top.name}>", '
-                    f'found "</{end_name}>"'
+                    f'Unmatched end tag at byte offset {offset}, expected "</{top.name}>", found "</{end_name}>"'
                 )
             stack.pop()
             _emit_entity(top, length, stack, entities)

@@ -138,9 +138,7 @@ async def test_command_button_press_and_edit(fake: FakeBotApi, app: Application)
         query = update.callback_query
         assert query is not None
         await query.answer("ok")
-        await query.edit_message_text(
-            f"Dipilih: <code>{html.escape(query.data or '')}</code>", parse_mode="HTML"
-        )
+        await query.edit_message_text(f"Dipilih: <code>{html.escape(query.data or '')}</code>", parse_mode="HTML")
 
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CallbackQueryHandler(picked))
@@ -246,9 +244,7 @@ async def test_edit_with_identical_content_is_not_modified(bot: Bot) -> None:
 
 
 @pytest.mark.asyncio
-async def test_injected_429_becomes_retry_after(
-    fake: FakeBotApi, bot: Bot, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_injected_429_becomes_retry_after(fake: FakeBotApi, bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PTB_TIMEDELTA", "true")  # int retry_after is deprecated in PTB 22
     fake.inject_fault("sendMessage", status=429, retry_after=7)
     with pytest.raises(RetryAfter) as excinfo:

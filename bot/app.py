@@ -17,7 +17,7 @@ from telegram.ext import Application
 from telegram.request import BaseRequest
 
 from bot.channels.console import ConsoleChannel, run_console
-from bot.channels.telegram import TelegramChannel, build_application
+from bot.channels.telegram import Sleep, TelegramChannel, build_application
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.content import Content
@@ -74,8 +74,13 @@ class TelegramRuntime:
 
 
 def build_telegram(
-    core: Core, *, request: BaseRequest | None = None, get_updates_request: BaseRequest | None = None
+    core: Core,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    sleep: Sleep = asyncio.sleep,
 ) -> TelegramRuntime:
+    """The Telegram Application and channel for a Core; `sleep` is how retries wait (tests record it)."""
     token = core.settings.telegram_bot_token
     assert token is not None
     application = build_application(
@@ -86,7 +91,7 @@ def build_telegram(
         request=request,
         get_updates_request=get_updates_request,
     )
-    channel = TelegramChannel(application, core.renderer)
+    channel = TelegramChannel(application, core.renderer, sleep=sleep)
     core.delivery.register(channel)
     return TelegramRuntime(core, application, channel)
 

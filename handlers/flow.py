@@ -40,7 +40,9 @@ class Answer:
 
 @dataclass(frozen=True)
 class Advance:
-    """The answer was taken; move to the next step that still needs an answer."""
+    """The answer was taken; move to the next step that still needs an answer (after these replies)."""
+
+    replies: list[Reply] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,7 @@ class Flow(Generic[D]):
             return outcome.replies
         if isinstance(outcome, GoTo):
             return await self._move(turn, draft, self.steps[outcome.step])
-        return await self._move(turn, draft, self.next_step(draft))
+        return [*outcome.replies, *await self._move(turn, draft, self.next_step(draft))]
 
     async def _move(self, turn: Turn, draft: D, step: Step[D]) -> list[Reply]:
         await self._save(turn, draft, step)

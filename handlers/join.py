@@ -12,6 +12,7 @@ from bot.registration import POSITION_LENGTH, parse_name
 from handlers.context import Turn
 from handlers.flow import Advance, Answer, Finish, Flow, GoTo, Outcome, Step
 from handlers.registration import delegation_view
+from storage.delegations import Delegation
 
 FLOW = "join"
 UNIT_LENGTH = 120
@@ -46,7 +47,7 @@ async def take_code(turn: Turn, draft: JoinDraft, answer: Answer) -> Outcome:
         raise ValidationError("errors/type_answer")
     delegation = await find_joinable(turn.conn, turn.user, answer.text, turn.services.clock)
     draft.delegation_id = delegation.id
-    return Advance()
+    return Advance([_welcome(turn, delegation)])
 
 
 def ask_name(turn: Turn, draft: JoinDraft) -> Reply:
@@ -141,5 +142,8 @@ async def start_join(turn: Turn, typed_code: str | None) -> list[Reply]:
         delegation = await find_joinable(turn.conn, turn.user, typed_code, turn.services.clock)
     except ValidationError as error:
         return [Reply(error.template, error.params), *await JOINING.begin(turn, JoinDraft())]
-    welcome = reply("join/welcome", delegation=delegation_view(turn, delegation))
-    return [welcome, *await JOINING.begin(turn, JoinDraft(delegation_id=delegation.id))]
+    return [_welcome(turn, delegation), *await JOINING.begin(turn, JoinDraft(delegation_id=delegation.id))]
+
+
+def _welcome(turn: Turn, delegation: Delegation) -> Reply:
+    return reply("join/welcome", delegation=delegation_view(turn, delegation))

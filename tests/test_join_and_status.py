@@ -1,0 +1,205 @@
+"""Participants joining with a code, the coordinator's roster, status, cancelling a visit, language and menus."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.clock import FakeClock
+from storage.delegations import DelegationStatus, delegations_of_coordinator, get_delegation
+from storage.users import find_user
+from tests.conftest import STAFF_TELEGRAM_ID
+from tests.support import ChatUser, Press, Recorder, play
+from tests.test_registration import UP_TO_SUMMARY
+
+
+async def register(coordinator: ChatUser) -> str:
+    """A confirmed registration (45 people, 10–11 Dec 2026); returns its join code."""
+    await play(coordinator, UP_TO_SUMMARY)
+    [submitted] = await coordinator.presses("confirm")
+    return str(submitted.reply.params["delegation"].join_code)
+
+
+async def test_a_participant_joins_with_the_code_and_the_coordinator_sees_the_count(
+    coordinator: ChatUser, recorder: Recorder
+) -> None:
+    code = await register(coordinator)
+    participant = ChatUser(recorder, "Pak Dedi")
+    await play(
+        participant,
+        [
+            (f"/gabung {code.lower()}", [("join/welcome", "Pemkab Cianjur"), "join/ask_name"]),
+            ("1", ["reg/errors/name", "join/ask_name"]),
+            ("Dedi Supriadi", ["join/ask_position"]),
+            ("K", ["join/errors/position", "join/ask_position"]),
+            ("Kepala Bappeda", ["join/ask_unit"]),
+            (Press("skip"), [("join/confirm", "Kepala Bappeda")]),
+            (Press("edit_unit"), ["join/ask_unit"]),
+            ("Bappeda <Kab. Cianjur>", ["join/confirm"]),
+            ("ya", ["errors/use_buttons", "join/confirm"]),
+            (Press("confirm"), [("join/joined", "Pemkab Cianjur")]),
+            (f"/gabung {code}", ["join/already"]),
+        ],
+    )
+    [roster] = await coordinator.says("/peserta")
+    assert roster.template == "participants/list"
+    assert "1 dari 45" in roster.text
+    assert "Dedi Supriadi — Kepala Bappeda (Bappeda &lt;Kab. Cianjur&gt;)" in roster.text
+
+
+async def test_joining_by_deep_link_and_by_menu(coordinator: ChatUser, recorder: Recorder) -> None:
+    code = await register(coordinator)
+    by_link = ChatUser(recorder, "Ms Lee", language_code="en-GB")
+    await play(
+        by_link,
+        [
+            (f"/start join-{code}", [("join/welcome", "Welcome"), "join/ask_name"]),
+            (Press("use_my_name"), ["join/ask_position"]),
+        ],
+    )
+    by_menu = ChatUser(recorder, "Pak Asep")
+    await play(
+        by_menu,
+        [
+            ("/start", ["menu/start"]),
+            (Press("menu_join"), ["join/ask_code"]),
+            (code.replace("0", "O").replace("1", "I"), ["join/welcome", "join/ask_name"]),  # look-alikes forgiven
+        ],
+    )
+
+
+async def test_five_wrong_codes_in_an_hour_lock_joining_for_an_hour(
+    coordinator: ChatUser, recorder: Recorder, clock: FakeClock
+) -> None:
+    code = await register(coordinator)
+    guesser = ChatUser(recorder, "Penebak")
+    await play(
+        guesser,
+        [
+            ("/gabung", ["join/ask_code"]),
+            ("AAAAAAAA", [("join/errors/unknown_code", "4"), "join/ask_code"]),
+            ("BBBBBBBB", ["join/errors/unknown_code", "join/ask_code"]),
+            ("pendek", ["join/errors/unknown_code", "join/ask_code"]),
+        ],
+    )
+    clock.advance(timedelta(minutes=20))
+    await play(
+        guesser,
+        [
+            ("CCCCCCCC", [("join/errors/unknown_code", "1"), "join/ask_code"]),
+            ("DDDDDDDD", [("join/errors/locked", "11:20")]),  # the fifth wrong code at 10:20 WIB
+            (f"/gabung {code}", ["join/errors/locked"]),  # even the right code waits
+        ],
+    )
+    clock.advance(timedelta(minutes=59))
+    await play(guesser, [(f"/gabung {code}", ["join/errors/locked"])])
+    clock.advance(timedelta(minutes=2))
+    await play(guesser, [(f"/gabung {code}", ["join/welcome", "join/ask_name"])])
+
+
+async def test_a_cancelled_visit_cannot_be_joined_and_everyone_is_told(
+    coordinator: ChatUser, staff: ChatUser, recorder: Recorder
+) -> None:
+    await staff.says("/start")
+    code = await register(coordinator)
+    member = ChatUser(recorder, "Pak Dedi")
+    await play(
+        member,
+        [
+            (f"/gabung {code}", ["join/welcome", "join/ask_name"]),
+            ("Dedi", ["join/ask_position"]),
+            ("Camat", ["join/ask_unit"]),
+            ("-", ["join/confirm"]),
+            (Press("confirm"), ["join/joined"]),
+        ],
+    )
+    await play(
+        coordinator,
+        [
+            ("/status", [("status/list", code)]),
+            (Press("cancel_visit"), [("status/confirm_cancel", "1")]),
+            (Press("cancel_visit_no"), ["status/kept"]),
+            ("/status", ["status/list"]),
+            (Press("cancel_visit"), ["status/confirm_cancel"]),
+            (Press("cancel_visit_yes"), ["status/cancelled"]),
+        ],
+    )
+    assert recorder.to("Pak Dedi")[-1].template == "status/cancelled_for_participant"
+    assert recorder.to(str(STAFF_TELEGRAM_ID))[-1].template == "staff/visit_cancelled"
+    assert recorder.to("pak_staf")[-1].template == "staff/visit_cancelled"
+    late = ChatUser(recorder, "Terlambat")
+    await play(late, [(f"/gabung {code}", ["join/errors/closed"])])
+    await play(coordinator, [(Press("cancel_visit_yes"), ["status/cannot_cancel"])])  # pressed twice
+
+
+async def test_only_the_coordinator_or_staff_manage_a_delegation(
+    coordinator: ChatUser, staff: ChatUser, recorder: Recorder
+) -> None:
+    code = await register(coordinator)
+    conn = recorder.core.database.conn
+    owner = await find_user(conn, "console", "Bu Rina")
+    assert owner is not None
+    [own] = await delegations_of_coordinator(conn, owner.id)
+    delegation_id = own.id
+    stranger = ChatUser(recorder, "Orang Lain")
+    await play(
+        stranger,
+        [
+            ("/peserta", ["participants/not_coordinator"]),
+            (f"/peserta {code}", ["errors/staff_only"]),
+        ],
+    )
+    await stranger.presses_action(f"visit:cancel_yes:{delegation_id}")  # a forged button
+    assert recorder.to("Orang Lain")[-1].template == "errors/not_your_delegation"
+    delegation = await get_delegation(conn, delegation_id)
+    assert delegation is not None and delegation.status is DelegationStatus.PENDING
+    await play(
+        staff,
+        [
+            ("/peserta", ["participants/staff_usage"]),
+            (f"/peserta {code}", [("participants/list", "0 dari 45")]),
+            ("/status", [("status/staff_overview", "Pemkab Cianjur")]),
+        ],
+    )
+
+
+async def test_start_help_and_status_depend_on_the_role(
+    coordinator: ChatUser, staff: ChatUser, recorder: Recorder
+) -> None:
+    newcomer = ChatUser(recorder, "Baru")
+    [greeting] = await newcomer.says("/start")
+    assert greeting.reply.params["role"] == "newcomer"
+    assert "👥" not in " ".join(greeting.labels)  # no roster button for a newcomer
+    await play(newcomer, [("/status", ["status/none"]), ("/bantuan", ["menu/help"])])
+    await register(coordinator)
+    [greeting] = await coordinator.says("/start")
+    assert greeting.reply.params["role"] == "coordinator"
+    [greeting] = await staff.says("/start")
+    assert greeting.reply.params["role"] == "staff"
+    [help_text] = await staff.says("/bantuan")
+    assert "/peserta KODE" in help_text.text
+
+
+async def test_language_follows_the_client_and_can_be_switched(recorder: Recorder) -> None:
+    english = ChatUser(recorder, "Mr Smith", language_code="en-US")
+    [greeting] = await english.says("/start")
+    assert greeting.recipient.locale == "en" and "Hello" in greeting.text
+    await play(
+        english,
+        [
+            ("/bahasa", ["menu/ask_language"]),
+            (Press("language_id"), [("menu/language_set", "Bahasa Indonesia")]),
+            ("/bantuan", [("menu/help", "Yang bisa Anda lakukan")]),
+            ("/bahasa en", [("menu/language_set", "English")]),
+        ],
+    )
+    unknown = ChatUser(recorder, "Tanpa Bahasa", language_code=None)
+    [greeting] = await unknown.says("/start")
+    assert greeting.recipient.locale == "id"
+
+
+async def test_free_text_outside_a_flow_gets_a_friendly_answer_with_the_menu(recorder: Recorder) -> None:
+    visitor = ChatUser(recorder, "Tamu")
+    [answer] = await visitor.says("Apa itu Smart Kampung?")
+    assert answer.template == "menu/fallback" and answer.reply.buttons
+    [answer] = await visitor.says(None)
+    assert answer.template == "errors/unsupported"

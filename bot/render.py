@@ -113,52 +113,103 @@ def _utf16_length(text: str) -> int:
 
 
 def split_message(html: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Split HTML into parts of at most `limit` UTF-16 units, preferring line breaks.
+    """Split HTML into parts of at most `limit` UTF-16 units, cutting at the last line break that fits.
 
     Telegram counts visible characters, we count the markup too, so a part is always accepted.
-    Tags open at a cut are closed at the end of the part and reopened at the start of the next,
-    and no cut falls inside a tag or an entity.
+    Tags open at a cut are closed at the end of the part and reopened at the start of the next;
+    no cut falls inside a tag or an entity, and a line longer than a message is cut between words.
     """
     if _utf16_length(html) <= limit:
         return [html]
-    parts: list[str] = []
-    current = ""
-    open_tags: list[tuple[str, str]] = []  # (name, full opening tag)
+    return _Splitter(limit).split(html)
 
-    def closing() -> str:
-        return "".join(f"</{name}>" for name, _ in reversed(open_tags))
 
-    def reopening() -> str:
-        return "".join(tag for _, tag in open_tags)
+class _Splitter:
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.parts: list[str] = []
+        self.current = ""
+        self.open_tags: list[tuple[str, str]] = []  # (name, opening tag) of the tags open at the end of current
+        self.line_cut: tuple[int, list[tuple[str, str]]] | None = None  # after the last newline in current
 
-    def flush() -> None:
-        nonlocal current
-        if current.strip():
-            parts.append((current + closing()).strip("\n"))
-        current = reopening()
+    def split(self, html: str) -> list[str]:
+        for atom in _atoms(html):
+            while not self._fits(atom):
+                if self._cut():
+                    continue
+                if self._has_content():
+                    self._cut_here()
+                    continue
+                # a run of text longer than a whole message: only plain text is ever cut, never a tag or entity
+                head, atom = _cut_text(atom, self.limit - self._cost(self.current) - self._closing_cost())
+                self.current += head
+                self._cut_here()
+            self._append(atom)
+        if self._has_content():
+            self.parts.append((self.current + _closing(self.open_tags)).strip("\n"))
+        return self.parts
 
-    for atom in _atoms(html):
-        budget = limit - _utf16_length(closing())
-        if _utf16_length(current + atom) > budget:
-            flush()
-            budget = limit - _utf16_length(closing())
-            while _utf16_length(current + atom) > budget:  # a single word longer than a message
-                room = budget - _utf16_length(current)
-                head, atom = _cut_text(atom, room)
-                current += head
-                flush()
-        current += atom
+    def _has_content(self) -> bool:
+        return bool(self.current.strip()) and self.current != _opening(self.open_tags)
+
+    def _append(self, atom: str) -> None:
+        self.current += atom
         match = _TAG.match(atom)
         if match:
             name = match.group(2).lower()
             if match.group(1):
-                if open_tags and open_tags[-1][0] == name:
-                    open_tags.pop()
+                if self.open_tags and self.open_tags[-1][0] == name:
+                    self.open_tags.pop()
             elif not atom.endswith("/>"):
-                open_tags.append((name, atom))
-    if current.strip() and current != reopening():
-        parts.append((current + closing()).strip("\n"))
-    return parts
+                self.open_tags.append((name, atom))
+        elif atom.endswith("\n"):
+            self.line_cut = (len(self.current), list(self.open_tags))
+
+    def _fits(self, atom: str) -> bool:
+        tags = list(self.open_tags)
+        match = _TAG.match(atom)
+        if match and not match.group(1):
+            tags.append((match.group(2).lower(), atom))
+        elif match and tags and tags[-1][0] == match.group(2).lower():
+            tags.pop()
+        return self._cost(self.current + atom) + self._cost(_closing(tags)) <= self.limit
+
+    def _cut(self) -> bool:
+        """Cut at the last line break in the current part, if there is one worth cutting at."""
+        if self.line_cut is None or not self.current[: self.line_cut[0]].strip():
+            return False
+        position, tags = self.line_cut
+        self.parts.append((self.current[:position] + _closing(tags)).strip("\n"))
+        self.current = _opening(tags) + self.current[position:]
+        self.line_cut = None
+        return True
+
+    def _cut_here(self) -> None:
+        """Cut at the end of the current part (mid-line); opening tags with nothing after them move on."""
+        pending: list[tuple[str, str]] = []
+        while self.open_tags and self.current.endswith(self.open_tags[-1][1]):
+            pending.insert(0, self.open_tags.pop())
+            self.current = self.current[: -len(pending[0][1])]
+        if self._has_content():
+            self.parts.append((self.current + _closing(self.open_tags)).strip("\n"))
+        self.open_tags += pending
+        self.current = _opening(self.open_tags)
+        self.line_cut = None
+
+    def _closing_cost(self) -> int:
+        return self._cost(_closing(self.open_tags))
+
+    @staticmethod
+    def _cost(text: str) -> int:
+        return _utf16_length(text)
+
+
+def _closing(tags: list[tuple[str, str]]) -> str:
+    return "".join(f"</{name}>" for name, _ in reversed(tags))
+
+
+def _opening(tags: list[tuple[str, str]]) -> str:
+    return "".join(tag for _, tag in tags)
 
 
 def _atoms(html: str) -> list[str]:

@@ -88,7 +88,7 @@ async def ask_cancel_visit(turn: Turn, delegation_id: int) -> list[Reply]:
             "status/confirm_cancel",
             rows,
             delegation=delegation_view(turn, result.delegation),
-            joined=len(result.participants),
+            joined_count=len(result.participants),
         )
     ]
 

@@ -111,7 +111,7 @@ def _current(turn: Turn, draft: RegistrationDraft, step: str) -> dict[str, Any]:
     """Template values every question gets: the step number and, when editing, the current answer."""
     return {
         "step": step,
-        "position": EDITABLE.index(step) + 1 if step in EDITABLE else None,
+        "step_number": EDITABLE.index(step) + 1 if step in EDITABLE else None,
         "total": len(EDITABLE),
         "summary": summary_view(turn, draft),
     }

@@ -169,8 +169,9 @@ async def serve_console(
     lines: AsyncIterator[str],
     out: TextIO,
     interactive: bool,
+    clock: Clock | None = None,
 ) -> None:
-    core = await Core.build(settings, console_staff=[user] if as_staff else [])
+    core = await Core.build(settings, clock=clock, console_staff=[user] if as_staff else [])
     chosen_locale = locale or choose_locale(os.environ.get("LANG", "").split(".")[0].replace("_", "-"))
     channel = ConsoleChannel(core.renderer, out, current_chat_id=user)
     core.delivery.register(channel)

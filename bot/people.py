@@ -60,7 +60,9 @@ async def staff_recipients(conn: Connection, staff: StaffDirectory) -> list[Reci
     first wrote to the bot) and staff users already known, each once, in their own language."""
     recipients: dict[tuple[str, str], Recipient] = {}
     for user in await staff_users(conn):
-        if staff.role_of(user.channel, user.external_id) is not Role.MEMBER and user.blocked_at is None:
+        # Telegram staff are whoever the settings name today; other channels keep the role users last had.
+        still_staff = user.channel != TELEGRAM or staff.role_of(user.channel, user.external_id) is not Role.MEMBER
+        if still_staff and user.blocked_at is None:
             recipients[(user.channel, user.chat_id)] = recipient_of(user)
     for telegram_id in sorted(staff.telegram_ids):
         key = (TELEGRAM, str(telegram_id))

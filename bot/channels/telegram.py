@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -115,17 +116,17 @@ class TelegramChannel:
         bot = self._application.bot
         keyboard = _keyboard(rendered)
         if reply.replace_origin and origin_message_id and len(rendered.parts) == 1:
+            edit = partial(
+                bot.edit_message_text,
+                rendered.parts[0],
+                chat_id=recipient.chat_id,
+                message_id=int(origin_message_id),
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard,
+                disable_web_page_preview=True,
+            )
             try:
-                await self._call(
-                    lambda: bot.edit_message_text(
-                        rendered.parts[0],
-                        chat_id=recipient.chat_id,
-                        message_id=int(origin_message_id),
-                        parse_mode=ParseMode.HTML,
-                        reply_markup=keyboard,
-                        disable_web_page_preview=True,
-                    )
-                )
+                await self._call(edit)
                 return
             except DeliveryFailed as error:
                 if "not modified" in str(error.__cause__ or "").lower():
@@ -133,15 +134,15 @@ class TelegramChannel:
                 logger.info("editing message %s failed, sending anew", origin_message_id)
         last = len(rendered.parts) - 1
         for index, part in enumerate(rendered.parts):
-            await self._call(
-                lambda part=part, index=index: bot.send_message(  # type: ignore[misc]
-                    recipient.chat_id,
-                    part,
-                    parse_mode=ParseMode.HTML,
-                    disable_web_page_preview=True,
-                    reply_markup=keyboard if index == last else None,
-                )
+            send = partial(
+                bot.send_message,
+                recipient.chat_id,
+                part,
+                parse_mode=ParseMode.HTML,
+                disable_web_page_preview=True,
+                reply_markup=keyboard if index == last else None,
             )
+            await self._call(send)
 
     async def _call(self, request: Callable[[], Awaitable[T]]) -> T:
         """Run one Bot API call with retries: 429 waits retry_after, network/5xx back off, 403 and 400 do not retry."""
@@ -169,11 +170,7 @@ class TelegramChannel:
         for locale in LOCALES:
             commands = [BotCommand(name, self._renderer.label(Label(f"cmd_{name}"), locale)) for name in MENU_COMMANDS]
             language = None if locale == "id" else locale
-            await self._call(
-                lambda commands=commands, language=language: self._application.bot.set_my_commands(
-                    commands, language_code=language
-                )
-            )
+            await self._call(partial(self._application.bot.set_my_commands, commands, language_code=language))
 
 
 def _keyboard(rendered: RenderedReply) -> InlineKeyboardMarkup | None:

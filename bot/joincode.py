@@ -21,9 +21,10 @@ def new_join_code() -> str:
 
 def normalize_join_code(typed: str) -> str | None:
     """The code a user meant, or None when the text cannot be a code at all."""
-    code = _SEPARATORS.sub("", typed.strip().upper()).translate(_TYPED_LOOKALIKES)
-    if code.startswith("JOIN") and len(code) == LENGTH + 4:
+    code = _SEPARATORS.sub("", typed.strip().upper())
+    if code.startswith("JOIN") and len(code) == LENGTH + 4:  # pasted from the link's "join-CODE"
         code = code[4:]
+    code = code.translate(_TYPED_LOOKALIKES)
     if len(code) != LENGTH or any(ch not in ALPHABET for ch in code):
         return None
     return code

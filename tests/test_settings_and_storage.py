@@ -82,7 +82,8 @@ async def test_a_failed_unit_of_work_leaves_nothing_behind(tmp_path: Path) -> No
     with pytest.raises(Exception, match="FOREIGN KEY"):
         async with database.transaction() as conn:
             await conn.execute(
-                "INSERT INTO participants (delegation_id, user_id, name, position, joined_at) VALUES (99, 99, 'a', 'b', 'c')"
+                "INSERT INTO participants (delegation_id, user_id, name, position, joined_at) "
+                "VALUES (99, 99, 'a', 'b', 'c')"
             )
     await database.close()
 

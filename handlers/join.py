@@ -11,7 +11,7 @@ from bot.messages import Reply, button, reply
 from bot.registration import POSITION_LENGTH, parse_name
 from handlers.context import Turn
 from handlers.flow import Advance, Answer, Finish, Flow, GoTo, Outcome, Step
-from handlers.registration import delegation_view
+from handlers.registration import delegation_view, own_name_button
 from storage.delegations import Delegation
 
 FLOW = "join"
@@ -51,8 +51,7 @@ async def take_code(turn: Turn, draft: JoinDraft, answer: Answer) -> Outcome:
 
 
 def ask_name(turn: Turn, draft: JoinDraft) -> Reply:
-    rows = [[button("use_my_name", _a("name", "me"), name=turn.user.display_name)]]
-    return reply("join/ask_name", rows)
+    return reply("join/ask_name", own_name_button(turn, _a("name", "me")))
 
 
 async def take_name(turn: Turn, draft: JoinDraft, answer: Answer) -> Outcome:

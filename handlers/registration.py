@@ -107,12 +107,18 @@ def _a(step: str, value: str) -> str:
     return f"{FLOW}:{step}:{value}"
 
 
+def _questions(draft: RegistrationDraft) -> list[str]:
+    """The questions this draft is asked: a virtual visit has no departure date."""
+    return [f for f in EDITABLE if f != "departure" or not draft.is_virtual]
+
+
 def _current(turn: Turn, draft: RegistrationDraft, step: str) -> dict[str, Any]:
     """Template values every question gets: the step number and, when editing, the current answer."""
+    questions = _questions(draft)
     return {
         "step": step,
-        "step_number": EDITABLE.index(step) + 1 if step in EDITABLE else None,
-        "total": len(EDITABLE),
+        "step_number": questions.index(step) + 1 if step in questions else None,
+        "total": len(questions),
         "summary": summary_view(turn, draft),
     }
 
@@ -284,8 +290,9 @@ async def take_topics(turn: Turn, draft: RegistrationDraft, answer: Answer) -> O
 
 
 def ask_contact_name(turn: Turn, draft: RegistrationDraft) -> Reply:
-    rows = [[button("use_my_name", _a("contact_name", "me"), name=turn.user.display_name)]]
-    return reply("reg/ask_contact_name", rows, **_current(turn, draft, "contact_name"))
+    return reply(
+        "reg/ask_contact_name", own_name_button(turn, _a("contact_name", "me")), **_current(turn, draft, "contact_name")
+    )
 
 
 async def take_contact_name(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
@@ -306,8 +313,7 @@ async def take_contact_phone(turn: Turn, draft: RegistrationDraft, answer: Answe
 
 
 def confirm_summary(turn: Turn, draft: RegistrationDraft) -> Reply:
-    fields = [f for f in EDITABLE if f != "departure" or not draft.is_virtual]
-    edit_buttons = [button(f"edit_{f}", _a("summary", f"edit:{f}")) for f in fields]
+    edit_buttons = [button(f"edit_{f}", _a("summary", f"edit:{f}")) for f in _questions(draft)]
     rows = [
         *_rows(edit_buttons, 2),
         [button("confirm", _a("summary", "confirm"))],
@@ -403,6 +409,15 @@ def delegation_view(turn: Turn, delegation: Delegation) -> DelegationView:
         status=delegation.status.value,
         id=delegation.id,
     )
+
+
+def own_name_button(turn: Turn, action: str) -> list[list[Button]]:
+    """A "use my name" button, offered only when the chat name would pass as a name."""
+    try:
+        parse_name(turn.user.display_name)
+    except ValidationError:
+        return []
+    return [[button("use_my_name", action, name=turn.user.display_name)]]
 
 
 def _themes(turn: Turn, ids: list[str]) -> list[Theme]:

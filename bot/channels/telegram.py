@@ -15,7 +15,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
@@ -56,7 +56,16 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
 
 
 def to_incoming(update: Update) -> Incoming | None:
-    """The channel-neutral view of an update; None for updates the bot ignores (edits, channel posts…)."""
+    """The channel-neutral view of an update; None for updates the bot ignores.
+
+    Only private chats are served: a user's chat id is where their personal notifications go, so
+    a message in a group must never move them there. Edits and channel posts are ignored too.
+    """
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE:
+        if chat is not None:
+            logger.info("ignoring an update from %s chat %s", chat.type, chat.id)
+        return None
     if update.callback_query is not None:
         query = update.callback_query
         message = query.message

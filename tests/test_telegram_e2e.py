@@ -1,0 +1,546 @@
+"""End to end: the real python-telegram-bot Application, polling a fake Bot API over HTTP on 127.0.0.1.
+
+Users type and press the buttons the bot actually sent; the fake answers like Telegram (it refuses
+invalid HTML, over-long messages, blocked chats, injected faults) and records everything it accepted.
+The bot is built as production builds it (Core.build, build_telegram, start_telegram) on a temporary
+database with the fixed FakeClock (Wednesday 25 November 2026, 10:00 WIB); retries wait through a
+recorded sleep that returns at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+
+from bot.app import Core, TelegramRuntime, build_telegram, start_telegram, stop_telegram
+from bot.config import Settings
+from handlers.router import MENU_COMMANDS
+from storage.conversations import load_conversation
+from storage.delegations import delegations_of_coordinator
+from storage.participants import insert_participant
+from storage.users import Role, find_user, upsert_user
+from tests.conftest import STAFF_TELEGRAM_ID, CoreFactory
+from tests.fake_bot_api import FakeBotApi, SentMessage
+from tests.telegram_html import MAX_MESSAGE_LENGTH, utf16_length
+
+TOKEN = "123456:TEST"
+BOT_USERNAME = "delegasi_test_bot"
+COORDINATOR = 1001
+PARTICIPANT = 2002
+
+# One recognisable phrase of each registration question (Indonesian), to tell the questions apart.
+ASKS = {
+    "institution": "instansi",
+    "province": "provinsi",
+    "head": "ketua rombongan",
+    "size": "jumlah peserta",
+    "mode": "bentuk kunjungan",
+    "arrival": "tiba",
+    "departure": "pulang",
+    "topics": "ingin dipelajari",
+    "contact_name": "nama koordinator",
+    "contact_phone": "nomor HP",
+}
+
+
+# --- the bot and its users ---------------------------------------------------------------------
+
+
+class RecordedSleep:
+    """How the channel waits between retries: remembers the delay and returns at once."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+        await asyncio.sleep(0)
+
+
+class RunningBot:
+    """The Telegram bot as `python -m bot telegram` runs it, restartable on the same database."""
+
+    def __init__(self, make_core: CoreFactory) -> None:
+        self._make_core = make_core
+        self.sleep = RecordedSleep()
+        self.runtime: TelegramRuntime | None = None
+
+    @property
+    def core(self) -> Core:
+        assert self.runtime is not None, "the bot is not running"
+        return self.runtime.core
+
+    async def start(self) -> None:
+        core = await self._make_core()
+        runtime = build_telegram(core, sleep=self.sleep)
+        try:
+            await start_telegram(runtime, poll_timeout=1, max_start_attempts=1)
+        except BaseException:
+            await stop_telegram(runtime)
+            raise
+        self.runtime = runtime
+
+    async def stop(self) -> None:
+        """Stop polling and close the database, as on SIGTERM."""
+        runtime, self.runtime = self.runtime, None
+        if runtime is not None:
+            try:
+                await stop_telegram(runtime)
+            finally:
+                await runtime.core.close()
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+
+class TelegramUser:
+    """Someone chatting with the bot in their private chat."""
+
+    def __init__(self, fake: FakeBotApi, user_id: int, first_name: str, language_code: str | None = "id") -> None:
+        self.fake = fake
+        self.id = user_id
+        self.first_name = first_name
+        self.language_code = language_code
+
+    def types(self, text: str) -> None:
+        """Send without waiting for the answer."""
+        self.fake.user_sends(self.id, text, first_name=self.first_name, language_code=self.language_code)
+
+    async def says(self, text: str, *, replies: int = 1) -> list[SentMessage]:
+        self.types(text)
+        return await self.fake.wait_for_messages(self.id, replies)
+
+    async def presses(self, message: SentMessage, label: str, *, replies: int = 1) -> list[SentMessage]:
+        """Press the one button of `message` whose label contains `label`, with the callback_data the bot sent."""
+        self.fake.user_presses(
+            self.id,
+            button_data(message, label),
+            message_id=message.message_id,
+            first_name=self.first_name,
+            language_code=self.language_code,
+        )
+        return await self.fake.wait_for_messages(self.id, replies)
+
+    async def sends_sticker(self, *, replies: int = 1) -> list[SentMessage]:
+        self.fake.user_sends_sticker(self.id, first_name=self.first_name, language_code=self.language_code)
+        return await self.fake.wait_for_messages(self.id, replies)
+
+    async def answer_until_keyboard(self, text: str) -> list[SentMessage]:
+        """Send `text` and collect every part of the answer: the last part carries the keyboard."""
+        self.types(text)
+        parts = await self.fake.wait_for_messages(self.id, 1)
+        while not parts[-1].inline_keyboard:
+            parts += await self.fake.wait_for_messages(self.id, 1)
+        return parts
+
+
+def button_data(message: SentMessage, label: str) -> str:
+    matches = [
+        button["callback_data"]
+        for row in message.inline_keyboard
+        for button in row
+        if label in button["text"] and "callback_data" in button
+    ]
+    labels = [button["text"] for row in message.inline_keyboard for button in row]
+    assert len(matches) == 1, f"want one button labelled {label!r}, the message has {labels}"
+    return matches[0]
+
+
+def asks(message: SentMessage, step: str) -> bool:
+    assert message.plain_text is not None
+    return ASKS[step] in message.plain_text
+
+
+async def eventually(check: Callable[[], Awaitable[object]], what: str) -> None:
+    """Wait (at most 5 s) until `check` gives something true."""
+    try:
+        async with asyncio.timeout(5.0):
+            while True:
+                if await check():
+                    return
+                await asyncio.sleep(0.01)  # a database row changes: there is no event to wait for
+    except TimeoutError:
+        raise AssertionError(f"not within 5 s: {what}") from None
+
+
+async def blocked_at(core: Core, telegram_id: int) -> str | None:
+    async with core.database.conn.execute(
+        "SELECT blocked_at FROM users WHERE channel = 'telegram' AND external_id = ?", (str(telegram_id),)
+    ) as cursor:
+        row = await cursor.fetchone()
+    assert row is not None, f"no user row for {telegram_id}"
+    return row["blocked_at"]
+
+
+async def register_visit(
+    user: TelegramUser, *, size: str = "45", note: str = "Mal Pelayanan Publik", contact: str = "Rina Marlina"
+) -> str:
+    """The shortest registration (typed answers, a typed topic note); returns the join code."""
+    await user.says("/daftar", replies=2)
+    await user.says("Pemkab Cianjur")
+    await user.says("jabar")
+    await user.says("Herman Suherman, Bupati")
+    await user.says(size)
+    await user.says("luring")
+    [ask_departure] = await user.says("10/12/2026")
+    await user.presses(ask_departure, "keesokan harinya")
+    await user.says(note)
+    await user.says(contact)
+    [summary] = await user.says("0812 3456 7890")
+    [submitted] = await user.presses(summary, "Kirim")
+    return join_code_in(submitted)
+
+
+def join_code_in(message: SentMessage) -> str:
+    assert message.plain_text is not None
+    match = re.search(rf"https://t\.me/{BOT_USERNAME}\?start=join-([0-9A-Z]{{8}})", message.plain_text)
+    assert match is not None, f"no join link in {message.plain_text!r}"
+    return match.group(1)
+
+
+# --- fixtures ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotApi]:
+    api = FakeBotApi(TOKEN, bot_username=BOT_USERNAME)
+    await api.start()
+    try:
+        yield api
+    finally:
+        await api.stop()
+
+
+@pytest.fixture
+def settings(settings: Settings, fake: FakeBotApi) -> Settings:
+    """The suite's settings pointed at the fake; the username is left out so it must come from getMe."""
+    return dataclasses.replace(
+        settings,
+        telegram_bot_token=fake.token,
+        telegram_api_base_url=fake.base_url,
+        telegram_bot_username=None,
+    )
+
+
+@pytest.fixture
+async def bot(make_core: CoreFactory, fake: FakeBotApi, caplog: pytest.LogCaptureFixture) -> AsyncIterator[RunningBot]:
+    running = RunningBot(make_core)
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.stop()
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == [], f"the bot logged errors: {errors}"
+
+
+@pytest.fixture
+def rina(fake: FakeBotApi) -> TelegramUser:
+    return TelegramUser(fake, COORDINATOR, "Rina", "id")
+
+
+# --- the stories -------------------------------------------------------------------------------
+
+
+async def test_a_coordinator_registers_a_visit_and_gets_a_join_link(
+    bot: RunningBot, fake: FakeBotApi, rina: TelegramUser
+) -> None:
+    intro, ask_institution = await rina.says("/daftar", replies=2)
+    assert "Pendaftaran kunjungan" in (intro.plain_text or "") and asks(ask_institution, "institution")
+
+    [ask_province] = await rina.says("Pemkab Cianjur")
+    assert asks(ask_province, "province")
+    [ask_head] = await rina.presses(ask_province, "Jawa Barat")
+    assert asks(ask_head, "head")
+    [ask_size] = await rina.says("Herman Suherman, Bupati")
+    assert asks(ask_size, "size")
+    [ask_mode] = await rina.says("45")
+    assert asks(ask_mode, "mode")
+    [ask_arrival] = await rina.presses(ask_mode, "Kunjungan langsung")
+    assert asks(ask_arrival, "arrival")
+    [ask_departure] = await rina.says("10/12/2026")
+    assert asks(ask_departure, "departure")
+    [ask_topics] = await rina.presses(ask_departure, "keesokan harinya")
+    assert asks(ask_topics, "topics") and not ask_topics.edited
+
+    # Toggling a topic redraws the same message (ticks on the buttons) instead of sending a new one.
+    [one_topic] = await rina.presses(ask_topics, "Pelayanan publik")
+    [two_topics] = await rina.presses(one_topic, "Desa digital")
+    for edit in (one_topic, two_topics):
+        assert (edit.method, edit.edited, edit.message_id) == ("editMessageText", True, ask_topics.message_id)
+    shown = fake.current_message(COORDINATOR, ask_topics.message_id)
+    assert shown is not None and "Dipilih: Pelayanan publik, Desa digital" in shown["text"]
+    ticked = [b["text"] for row in shown["reply_markup"]["inline_keyboard"] for b in row if b["text"].startswith("✅")]
+    assert ticked == ["✅ Pelayanan publik", "✅ Desa digital"]
+
+    [ask_contact_name] = await rina.presses(two_topics, "Selesai memilih")
+    assert asks(ask_contact_name, "contact_name") and not ask_contact_name.edited
+    [ask_contact_phone] = await rina.presses(ask_contact_name, "Pakai nama saya")
+    assert asks(ask_contact_phone, "contact_phone")
+    [summary] = await rina.says("0812 3456 7890")
+    assert "Pemkab Cianjur" in (summary.plain_text or "") and "+62 812-3456-7890" in (summary.plain_text or "")
+
+    [submitted] = await rina.presses(summary, "Kirim")
+    code = join_code_in(submitted)
+    assert f"https://t.me/delegasi_test_bot?start=join-{code}" in (submitted.plain_text or "")
+    assert f"/gabung {code}" in (submitted.plain_text or "")
+
+    [note] = await fake.wait_for_messages(STAFF_TELEGRAM_ID, 1)
+    assert "Pendaftaran kunjungan baru" in (note.plain_text or "")
+    assert "Pemkab Cianjur" in (note.plain_text or "") and code in (note.plain_text or "")
+
+    done = button_data(ask_topics, "Selesai memilih")
+    topic_messages = [m for m in fake.messages_to(COORDINATOR) if done in m.callback_data]
+    assert [m.method for m in topic_messages] == ["sendMessage", "editMessageText", "editMessageText"]
+    assert len(fake.callback_answers) == 8  # every press stopped its button's spinner
+    assert fake.errors == []  # every message was accepted: valid Telegram HTML, within the limits
+    await fake.assert_no_messages(COORDINATOR, within=0.05)
+
+
+async def test_a_participant_joins_by_the_deep_link_in_english(
+    bot: RunningBot, fake: FakeBotApi, rina: TelegramUser
+) -> None:
+    code = await register_visit(rina)
+    dewi = TelegramUser(fake, PARTICIPANT, "Dewi", "en")
+
+    welcome, ask_name = await dewi.says(f"/start join-{code}", replies=2)
+    assert "Welcome to the Pemkab Cianjur delegation" in (welcome.plain_text or "")
+    assert "full name" in (ask_name.plain_text or "")
+    [ask_position] = await dewi.says("Dewi Lestari")
+    assert "position of Dewi Lestari" in (ask_position.plain_text or "")
+    [ask_unit] = await dewi.says("Kepala Bappeda")
+    assert "work unit" in (ask_unit.plain_text or "")
+    [confirm] = await dewi.presses(ask_unit, "Skip")
+    assert "Dewi Lestari" in (confirm.plain_text or "") and "Kepala Bappeda" in (confirm.plain_text or "")
+    [joined] = await dewi.presses(confirm, "Submit")
+    assert "you are registered as a participant of the Pemkab Cianjur delegation" in (joined.plain_text or "")
+
+    [roster] = await rina.says("/peserta")
+    assert "1 dari 45" in (roster.plain_text or "")
+    assert "Dewi Lestari — Kepala Bappeda" in (roster.plain_text or "")
+    assert fake.errors == []
+
+
+async def test_a_registration_half_done_before_a_restart_goes_on_after_it(
+    bot: RunningBot, fake: FakeBotApi, rina: TelegramUser
+) -> None:
+    await rina.says("/daftar", replies=2)
+    await rina.says("Pemkab Cianjur")
+    await rina.says("Jawa Barat")
+    [ask_size] = await rina.says("Herman Suherman, Bupati")
+    assert asks(ask_size, "size")
+    before = bot.core
+
+    await bot.restart()  # a new Core and Application on the same database and the same Bot API
+    assert bot.core is not before
+
+    [ask_mode] = await rina.says("45")  # taken as the number of participants, where she left off
+    assert asks(ask_mode, "mode")
+    await rina.presses(ask_mode, "Kunjungan langsung")
+    [ask_departure] = await rina.says("10/12/2026")
+    await rina.presses(ask_departure, "yang sama")
+    await rina.says("Smart Kampung")
+    await rina.says("Rina Marlina")
+    [summary] = await rina.says("0812 3456 7890")
+    for kept in ("Pemkab Cianjur", "Jawa Barat", "Herman Suherman, Bupati", "45", "Kamis, 10 Desember 2026"):
+        assert kept in (summary.plain_text or ""), kept
+    [submitted] = await rina.presses(summary, "Kirim")
+    join_code_in(submitted)
+
+    await fake.assert_no_messages(COORDINATOR, within=0.05)  # nothing answered twice across the restart
+    assert fake.errors == []
+
+
+async def test_flood_control_is_waited_out_and_the_reply_arrives_once(
+    bot: RunningBot, fake: FakeBotApi, rina: TelegramUser
+) -> None:
+    fake.inject_fault("sendMessage", status=429, retry_after=3)
+
+    [greeting] = await rina.says("/start")
+
+    assert "Halo Rina" in (greeting.plain_text or "")
+    assert bot.sleep.delays == [3.0]
+    assert fake.errors == [("sendMessage", 429, "Too Many Requests: retry after 3")]
+    assert len(fake.calls_to("sendMessage")) == 2
+    await fake.assert_no_messages(COORDINATOR, within=0.05)
+
+
+async def test_server_errors_are_retried_with_backoff_and_the_reply_arrives_once(
+    bot: RunningBot, fake: FakeBotApi, rina: TelegramUser
+) -> None:
+    fake.inject_fault("sendMessage", status=500, times=2)
+    fake.inject_fault("sendMessage", status=502)
+
+    [greeting] = await rina.says("/start")
+
+    assert "Halo Rina" in (greeting.plain_text or "")
+    assert [status for _, status, _ in fake.errors] == [500, 500, 502]
+    delays = bot.sleep.delays
+    assert len(delays) == 3 and delays == sorted(delays) and delays[0] > 0 and delays[-1] > delays[0]
+    assert len(fake.calls_to("sendMessage")) == 4
+    await fake.assert_no_messages(COORDINATOR, within=0.05)
+
+
+async def test_a_user_who_blocked_the_bot_is_recorded_and_others_are_still_served(
+    bot: RunningBot, fake: FakeBotApi, rina: TelegramUser
+) -> None:
+    gone = TelegramUser(fake, 3003, "Budi")
+    fake.block_user(gone.id)
+
+    gone.types("/start")
+    [greeting] = await rina.says("/start")
+    assert "Halo Rina" in (greeting.plain_text or "")
+
+    await eventually(lambda: blocked_at(bot.core, gone.id), "the blocked user's row gets blocked_at")
+    assert fake.errors == [("sendMessage", 403, "Forbidden: bot was blocked by the user")]  # not retried
+    assert fake.messages_to(gone.id) == []
+    assert await blocked_at(bot.core, COORDINATOR) is None
+
+    [help_text] = await rina.says("/bantuan")  # the bot keeps serving
+    assert help_text.inline_keyboard
+
+    fake.unblock_user(gone.id)  # writing again means the bot was unblocked
+    [welcome_back] = await gone.says("/start")
+    assert "Halo Budi" in (welcome_back.plain_text or "")
+    assert await blocked_at(bot.core, gone.id) is None
+
+
+async def test_the_command_menu_is_registered_in_indonesian_and_english(bot: RunningBot, fake: FakeBotApi) -> None:
+    assert set(fake.commands) == {None, "en"}
+    indonesian = {c["command"]: c["description"] for c in fake.commands[None]}
+    english = {c["command"]: c["description"] for c in fake.commands["en"]}
+
+    assert list(indonesian) == list(english) == list(MENU_COMMANDS)
+    assert {"start", "daftar", "gabung", "peserta", "batal"} <= set(indonesian)
+    assert indonesian["daftar"] == "Daftarkan kunjungan delegasi"
+    assert english["daftar"] == "Register a delegation visit"
+    assert all(indonesian[name] != english[name] for name in MENU_COMMANDS)
+    assert fake.errors == []
+
+
+async def test_hostile_names_and_notes_are_escaped_and_shown_intact(bot: RunningBot, fake: FakeBotApi) -> None:
+    hostile_name = ("<b>Bu & Rina</a> 😀 " * 250)[:4000]
+    visitor = TelegramUser(fake, 5005, hostile_name)
+
+    greeting = await visitor.answer_until_keyboard("/start")
+
+    assert fake.errors == []
+    assert all(utf16_length(part.plain_text or "") <= MAX_MESSAGE_LENGTH for part in greeting)
+    shown = "".join(part.plain_text or "" for part in greeting)
+    user = await find_user(bot.core.database.conn, "telegram", str(visitor.id))
+    assert user is not None
+    assert hostile_name.startswith(user.display_name) and "<b>Bu & Rina</a> 😀" in user.display_name
+    assert user.display_name in shown  # the name as stored (first 120 characters), markup shown as text
+
+    hostile_note = ("Studi <b>MPP</b> & </a> 😀 smart-kampung " * 10)[:300].strip()
+    assert len(hostile_note) == 300
+    code = await register_visit(visitor, note=hostile_note)
+    summary = [m for m in fake.messages_to(visitor.id) if "Periksa kembali" in (m.plain_text or "")]
+    assert len(summary) == 1 and hostile_note in (summary[0].plain_text or "")
+    [note] = await fake.wait_for_messages(STAFF_TELEGRAM_ID, 1)
+    assert hostile_note in (note.plain_text or "") and user.display_name in (note.plain_text or "")
+    assert code in (note.plain_text or "")
+    assert fake.errors == []
+    assert all(utf16_length(m.plain_text or "") <= MAX_MESSAGE_LENGTH for m in fake.sent)
+
+
+async def test_a_roster_longer_than_one_message_is_split_into_accepted_parts(
+    bot: RunningBot, fake: FakeBotApi, rina: TelegramUser
+) -> None:
+    await register_visit(rina, size="300")
+    names = [f"Peserta {i:02d} <b>&</a> 😀 " + "Wicaksono " * 6 for i in range(1, 61)]
+    core = bot.core
+    now = core.services.clock.now()
+    async with core.database.transaction() as conn:
+        coordinator = await find_user(conn, "telegram", str(COORDINATOR))
+        assert coordinator is not None
+        [delegation] = await delegations_of_coordinator(conn, coordinator.id)
+        for number, name in enumerate(names, 1):
+            member = await upsert_user(
+                conn,
+                channel="telegram",
+                external_id=str(9000 + number),
+                chat_id=str(9000 + number),
+                display_name=name.strip(),
+                default_language="id",
+                role=Role.MEMBER,
+                now=now,
+            )
+            await insert_participant(
+                conn,
+                delegation_id=delegation.id,
+                user_id=member.id,
+                name=name.strip()[:80],
+                position="Kepala <Bidang> & Sekretaris " + "Perencanaan " * 4,
+                unit="Dinas Komunikasi, Informatika & Persandian " + "Kabupaten Cianjur " * 4,
+                now=now,
+            )
+
+    rina.types("/peserta")
+    parts = await fake.wait_for_messages(COORDINATOR, 1)
+    while "60. Peserta 60" not in " ".join(p.plain_text or "" for p in parts):
+        parts += await fake.wait_for_messages(COORDINATOR, 1)
+
+    assert fake.errors == []
+    assert len(parts) > 1
+    assert all(utf16_length(p.plain_text or "") <= MAX_MESSAGE_LENGTH for p in parts)
+    assert "60 dari 300" in (parts[0].plain_text or "")
+    for number, name in enumerate(names, 1):  # each participant whole, in one part: cuts fall between lines
+        line = f"{number}. {name.strip()[:80]} — Kepala <Bidang> & Sekretaris"
+        assert sum(line in (p.plain_text or "") for p in parts) == 1, line
+    await fake.assert_no_messages(COORDINATOR, within=0.05)
+
+
+async def test_messages_of_one_chat_are_answered_in_order_while_other_chats_go_on(
+    bot: RunningBot, fake: FakeBotApi, rina: TelegramUser
+) -> None:
+    other = TelegramUser(fake, 6006, "Sari")
+    for text in ("/daftar", "Pemkab Cianjur", "jabar", "Herman Suherman, Bupati", "45"):
+        rina.types(text)  # all at once, without waiting for answers
+    other.types("/start")
+
+    intro, *questions = await fake.wait_for_messages(COORDINATOR, 6)
+    [greeting] = await fake.wait_for_messages(other.id, 1)
+
+    assert "Pendaftaran kunjungan" in (intro.plain_text or "")
+    for message, step in zip(questions, ("institution", "province", "head", "size", "mode"), strict=True):
+        assert asks(message, step), f"expected the {step} question, got {message.plain_text!r}"
+    assert "Halo Sari" in (greeting.plain_text or "")
+    user = await find_user(bot.core.database.conn, "telegram", str(COORDINATOR))
+    assert user is not None
+    conversation = await load_conversation(bot.core.database.conn, user.id)
+    assert conversation is not None and (conversation.flow, conversation.step) == ("reg", "mode")
+    assert conversation.data["planned_size"] == 45 and conversation.data["province_code"] == "32"
+    await fake.assert_no_messages(COORDINATOR, within=0.05)
+    assert fake.errors == []
+
+
+async def test_a_sticker_during_registration_gets_text_only_and_the_same_question(
+    bot: RunningBot, fake: FakeBotApi, rina: TelegramUser
+) -> None:
+    await rina.says("/daftar", replies=2)
+    [ask_province] = await rina.says("Pemkab Cianjur")
+
+    text_only, asked_again = await rina.sends_sticker(replies=2)
+
+    assert "hanya bisa membaca pesan teks" in (text_only.plain_text or "")
+    assert asks(asked_again, "province") and asked_again.callback_data == ask_province.callback_data
+    [ask_head] = await rina.presses(asked_again, "Jawa Barat")  # the flow goes on from there
+    assert asks(ask_head, "head")
+    assert fake.errors == []
+
+
+async def test_messages_in_a_group_are_ignored_and_never_move_a_users_chat(
+    bot: RunningBot, fake: FakeBotApi, rina: TelegramUser
+) -> None:
+    await rina.says("/start")
+    fake.user_sends(COORDINATOR, "/status@delegasi_test_bot", first_name="Rina", chat_id=-100777)
+    await fake.assert_no_messages(-100777, within=0.3)
+    user = await find_user(bot.core.database.conn, "telegram", str(COORDINATOR))
+    assert user is not None and user.chat_id == str(COORDINATOR)

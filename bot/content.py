@@ -27,6 +27,19 @@ class Province:
 
 
 @dataclass(frozen=True)
+class Region:
+    """An island group, to choose a province in two short steps."""
+
+    id: str
+    name: str
+    name_en: str
+    provinces: tuple[Province, ...]
+
+    def display(self, locale: str) -> str:
+        return self.name_en if locale == "en" else self.name
+
+
+@dataclass(frozen=True)
 class Theme:
     id: str
     name: str
@@ -57,6 +70,7 @@ class Content:
 
     def __init__(self, directory: Path = CONTENT_DIR) -> None:
         self.directory = directory
+        province_data = _load("provinces.yaml", directory)
         self.provinces = tuple(
             Province(
                 code=str(p["code"]),
@@ -65,7 +79,16 @@ class Content:
                 tz=p["tz"],
                 aliases=tuple(p.get("aliases") or ()),
             )
-            for p in _load("provinces.yaml", directory)["provinces"]
+            for p in province_data["provinces"]
+        )
+        self.regions = tuple(
+            Region(
+                r["id"],
+                r["name"],
+                r["name_en"],
+                tuple(p for p in self.provinces if p.code[0] in {str(x) for x in r["code_prefixes"]}),
+            )
+            for r in province_data["regions"]
         )
         self.themes = tuple(Theme(t["id"], t["name"], t["name_en"]) for t in _load("themes.yaml", directory)["themes"])
         answers = _load("answers.yaml", directory)
@@ -81,12 +104,21 @@ class Content:
         bad = [p.code for p in self.provinces if p.tz not in TIME_ZONES]
         if bad:
             raise ValueError(f"provinces with an unknown time zone: {bad}")
+        grouped = sorted(p.code for r in self.regions for p in r.provinces)
+        if grouped != sorted(p.code for p in self.provinces):
+            raise ValueError("every province must belong to exactly one region in content/provinces.yaml")
 
     def province(self, code: str) -> Province:
         for candidate in self.provinces:
             if candidate.code == code:
                 return candidate
         raise KeyError(code)
+
+    def region(self, region_id: str) -> Region:
+        for candidate in self.regions:
+            if candidate.id == region_id:
+                return candidate
+        raise KeyError(region_id)
 
     def theme(self, theme_id: str) -> Theme:
         for candidate in self.themes:

@@ -57,7 +57,9 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            auto_reload=False,  # templates are read once; a deploy restarts the bot
         )
+        self._label_modules: dict[str, Any] = {}
         self.env.globals.update(globals_)
         self.env.filters["longdate"] = _longdate
         self.env.filters["shortdate"] = _shortdate
@@ -69,7 +71,11 @@ class Renderer:
 
     def label(self, label: Label, locale: str) -> str:
         """A button label or other short text; labels are plain text, so entities are unescaped."""
-        module = self.env.get_template(f"{locale}/_labels.j2").make_module({"locale": locale})
+        module = self._label_modules.get(locale)
+        if module is None:
+            module = self._label_modules[locale] = self.env.get_template(f"{locale}/_labels.j2").make_module(
+                {"locale": locale}
+            )
         macro = getattr(module, label.name, None)
         if macro is None:
             raise KeyError(f"no label {label.name!r} in {locale}/_labels.j2")

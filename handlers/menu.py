@@ -4,6 +4,7 @@ the participant list, and the friendly answer to text the bot does not understan
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from bot.errors import DomainError, PermissionDenied
 from bot.membership import Visits, can_be_cancelled, cancel_visit, roster, visits_of
@@ -147,7 +148,8 @@ async def change_language(turn: Turn, language: str) -> list[Reply]:
     if language not in LOCALES:
         return await ask_language(turn)
     await set_language(turn.conn, turn.user.id, language, turn.services.clock.now())
-    return [reply("menu/language_set")]
+    switched = replace(recipient_of(turn.user), locale=language)
+    return [Reply("menu/language_set", to=switched)]  # already in the new language
 
 
 async def cancel_current_flow(turn: Turn) -> list[Reply]:
@@ -160,10 +162,3 @@ async def cancel_current_flow(turn: Turn) -> list[Reply]:
 
 async def unknown_text(turn: Turn) -> list[Reply]:
     return [await show_menu(turn, "menu/fallback")]
-
-
-async def refresh_user(turn: Turn) -> Turn:
-    """The same turn with the user re-read (after a language change)."""
-    user = await get_user(turn.conn, turn.user.id)
-    assert user is not None
-    return Turn(turn.conn, user, turn.incoming, turn.services)

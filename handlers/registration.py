@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from bot.content import Province, Theme
+from bot.content import Province, Region, Theme
 from bot.errors import ValidationError
 from bot.messages import Button, Reply, button, reply
 from bot.people import staff_recipients
@@ -138,13 +138,24 @@ async def take_institution(turn: Turn, draft: RegistrationDraft, answer: Answer)
 # 2. Origin province ---------------------------------------------------------------------------
 
 
-def ask_province(turn: Turn, draft: RegistrationDraft) -> Reply:
-    provinces = sorted(turn.services.content.provinces, key=lambda p: p.display(turn.locale))
-    buttons = [button("text", _a("province", p.code), text=p.display(turn.locale)) for p in provinces]
-    return reply("reg/ask_province", _rows(buttons, 2), **_current(turn, draft, "province"))
+def ask_province(turn: Turn, draft: RegistrationDraft, region: Region | None = None, *, replace: bool = False) -> Reply:
+    """First the island groups, then the provinces of the group pressed (38 buttons at once are too many)."""
+    if region is None:
+        regions = turn.services.content.regions
+        buttons = [button("text", _a("province", f"r:{r.id}"), text=r.display(turn.locale)) for r in regions]
+        rows = _rows(buttons, 2)
+    else:
+        provinces = sorted(region.provinces, key=lambda p: p.display(turn.locale))
+        buttons = [button("text", _a("province", p.code), text=p.display(turn.locale)) for p in provinces]
+        rows = [*_rows(buttons, 2), [button("other_regions", _a("province", "r:"))]]
+    base = reply("reg/ask_province", rows, region=region, **_current(turn, draft, "province"))
+    return Reply(base.template, base.params, base.buttons, replace_origin=replace)
 
 
 async def take_province(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
+    if answer.choice and answer.choice.startswith("r:"):
+        region = turn.services.content.region(answer.choice[2:]) if answer.choice[2:] else None
+        return Stay([ask_province(turn, draft, region, replace=True)])
     if answer.choice:
         draft.province_code = turn.services.content.province(answer.choice).code
     else:

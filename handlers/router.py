@@ -129,8 +129,7 @@ class Router:
                     replies = await self._dispatch(turn)
                 except DomainError as error:
                     replies = [Reply(error.template, error.params)]
-                turn = await menu.refresh_user(turn)
-                return Handled(recipient_of(turn.user), replies)
+                return Handled(recipient_of(user), replies)
         except Exception:
             logger.exception("failed to handle %s", incoming)
             origin = Recipient(incoming.channel, incoming.chat_id, _fallback_locale(incoming))

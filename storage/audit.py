@@ -10,6 +10,7 @@ from typing import Any
 import aiosqlite
 
 from storage._codec import dump_instant, load_instant
+from storage.db import fetch_all
 
 
 @dataclass(frozen=True)
@@ -48,12 +49,12 @@ async def record(
 
 
 async def entries_for(conn: aiosqlite.Connection, subject_type: str, subject_id: int) -> list[AuditEntry]:
-    async with conn.execute(
+    rows = await fetch_all(
+        conn,
         """SELECT id, at, actor_id, action, subject_type, subject_id, detail FROM audit_log
            WHERE subject_type = ? AND subject_id = ? ORDER BY id""",
         (subject_type, subject_id),
-    ) as cursor:
-        rows = await cursor.fetchall()
+    )
     return [
         AuditEntry(
             id=row["id"],

@@ -13,6 +13,7 @@ from typing import Any
 import aiosqlite
 
 from storage._codec import dump_instant, load_instant
+from storage.db import fetch_one
 
 
 @dataclass(frozen=True)
@@ -25,10 +26,9 @@ class Conversation:
 
 
 async def load_conversation(conn: aiosqlite.Connection, user_id: int) -> Conversation | None:
-    async with conn.execute(
-        "SELECT user_id, flow, step, data, updated_at FROM conversations WHERE user_id = ?", (user_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(
+        conn, "SELECT user_id, flow, step, data, updated_at FROM conversations WHERE user_id = ?", (user_id,)
+    )
     if row is None:
         return None
     return Conversation(

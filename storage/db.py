@@ -125,3 +125,13 @@ class Database:
 
     async def close(self) -> None:
         await self.conn.close()
+
+
+async def fetch_one(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...] = ()) -> aiosqlite.Row | None:
+    """One row in a single round trip to the database thread (a cursor would take three)."""
+    rows = await conn.execute_fetchall(sql, params)
+    return next(iter(rows), None)  # type: ignore[arg-type]
+
+
+async def fetch_all(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...] = ()) -> list[aiosqlite.Row]:
+    return list(await conn.execute_fetchall(sql, params))  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ from datetime import date, datetime
 import aiosqlite
 
 from storage._codec import dump_date, dump_instant, load_date, load_instant
+from storage.db import fetch_all, fetch_one
 
 
 class DelegationStatus(enum.StrEnum):
@@ -93,7 +94,8 @@ async def insert_delegation(
 ) -> Delegation:
     stamp = dump_instant(now)
     try:
-        async with conn.execute(
+        row = await fetch_one(
+            conn,
             f"""
             INSERT INTO delegations (join_code, coordinator_id, institution, province_code, head_name,
                 head_position, planned_size, mode, arrival_date, departure_date, topics, topics_note,
@@ -119,8 +121,7 @@ async def insert_delegation(
                 stamp,
                 stamp,
             ),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
     except sqlite3.IntegrityError as error:
         if "join_code" in str(error):
             raise JoinCodeTaken(join_code) from error
@@ -130,41 +131,41 @@ async def insert_delegation(
 
 
 async def get_delegation(conn: aiosqlite.Connection, delegation_id: int) -> Delegation | None:
-    async with conn.execute(f"SELECT {_COLUMNS} FROM delegations WHERE id = ?", (delegation_id,)) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(conn, f"SELECT {_COLUMNS} FROM delegations WHERE id = ?", (delegation_id,))
     return None if row is None else _delegation(row)
 
 
 async def find_by_join_code(conn: aiosqlite.Connection, join_code: str) -> Delegation | None:
-    async with conn.execute(f"SELECT {_COLUMNS} FROM delegations WHERE join_code = ?", (join_code,)) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(conn, f"SELECT {_COLUMNS} FROM delegations WHERE join_code = ?", (join_code,))
     return None if row is None else _delegation(row)
 
 
 async def delegations_of_coordinator(conn: aiosqlite.Connection, user_id: int) -> list[Delegation]:
-    async with conn.execute(
-        f"SELECT {_COLUMNS} FROM delegations WHERE coordinator_id = ? ORDER BY arrival_date, id", (user_id,)
-    ) as cursor:
-        return [_delegation(row) for row in await cursor.fetchall()]
+    rows = await fetch_all(
+        conn, f"SELECT {_COLUMNS} FROM delegations WHERE coordinator_id = ? ORDER BY arrival_date, id", (user_id,)
+    )
+    return [_delegation(row) for row in rows]
 
 
 async def delegations_joined_by(conn: aiosqlite.Connection, user_id: int) -> list[Delegation]:
-    async with conn.execute(
+    rows = await fetch_all(
+        conn,
         f"""SELECT {", ".join("d." + c.strip() for c in _COLUMNS.split(","))}
             FROM delegations d JOIN participants p ON p.delegation_id = d.id
             WHERE p.user_id = ? ORDER BY d.arrival_date, d.id""",
         (user_id,),
-    ) as cursor:
-        return [_delegation(row) for row in await cursor.fetchall()]
+    )
+    return [_delegation(row) for row in rows]
 
 
 async def delegations_from(conn: aiosqlite.Connection, first_day: date, limit: int = 50) -> list[Delegation]:
     """Visits whose departure is on or after `first_day`, soonest first (the staff overview)."""
-    async with conn.execute(
+    rows = await fetch_all(
+        conn,
         f"SELECT {_COLUMNS} FROM delegations WHERE departure_date >= ? ORDER BY arrival_date, id LIMIT ?",
         (dump_date(first_day), limit),
-    ) as cursor:
-        return [_delegation(row) for row in await cursor.fetchall()]
+    )
+    return [_delegation(row) for row in rows]
 
 
 async def set_status(conn: aiosqlite.Connection, delegation_id: int, status: DelegationStatus, now: datetime) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime
 import aiosqlite
 
 from storage._codec import dump_instant, load_instant
+from storage.db import fetch_all
 
 
 async def record_attempt(
@@ -20,8 +21,9 @@ async def record_attempt(
 
 async def failures_since(conn: aiosqlite.Connection, user_id: int, since: datetime) -> list[datetime]:
     """Times of failed attempts at or after `since`, oldest first."""
-    async with conn.execute(
+    rows = await fetch_all(
+        conn,
         "SELECT at FROM join_attempts WHERE user_id = ? AND succeeded = 0 AND at >= ? ORDER BY at",
         (user_id, dump_instant(since)),
-    ) as cursor:
-        return [load_instant(row["at"]) for row in await cursor.fetchall()]
+    )
+    return [load_instant(row["at"]) for row in rows]

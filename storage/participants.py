@@ -9,6 +9,7 @@ from datetime import datetime
 import aiosqlite
 
 from storage._codec import dump_instant, load_instant
+from storage.db import fetch_all, fetch_one
 
 
 @dataclass(frozen=True)
@@ -52,12 +53,12 @@ async def insert_participant(
     now: datetime,
 ) -> Participant:
     try:
-        async with conn.execute(
+        row = await fetch_one(
+            conn,
             f"""INSERT INTO participants (delegation_id, user_id, name, position, unit, joined_at)
                 VALUES (?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}""",
             (delegation_id, user_id, name, position, unit, dump_instant(now)),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
     except sqlite3.IntegrityError as error:
         raise AlreadyJoined(delegation_id) from error
     assert row is not None
@@ -65,15 +66,14 @@ async def insert_participant(
 
 
 async def find_participant(conn: aiosqlite.Connection, delegation_id: int, user_id: int) -> Participant | None:
-    async with conn.execute(
-        f"SELECT {_COLUMNS} FROM participants WHERE delegation_id = ? AND user_id = ?", (delegation_id, user_id)
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(
+        conn, f"SELECT {_COLUMNS} FROM participants WHERE delegation_id = ? AND user_id = ?", (delegation_id, user_id)
+    )
     return None if row is None else _participant(row)
 
 
 async def participants_of(conn: aiosqlite.Connection, delegation_id: int) -> list[Participant]:
-    async with conn.execute(
-        f"SELECT {_COLUMNS} FROM participants WHERE delegation_id = ? ORDER BY joined_at, id", (delegation_id,)
-    ) as cursor:
-        return [_participant(row) for row in await cursor.fetchall()]
+    rows = await fetch_all(
+        conn, f"SELECT {_COLUMNS} FROM participants WHERE delegation_id = ? ORDER BY joined_at, id", (delegation_id,)
+    )
+    return [_participant(row) for row in rows]

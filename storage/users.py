@@ -9,6 +9,7 @@ from datetime import datetime
 import aiosqlite
 
 from storage._codec import dump_instant, load_instant, load_optional_instant
+from storage.db import fetch_all, fetch_one
 
 
 class Role(enum.StrEnum):
@@ -67,7 +68,8 @@ async def upsert_user(
     A user who writes again has evidently unblocked the bot, so blocked_at is cleared.
     """
     stamp = dump_instant(now)
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         f"""
         INSERT INTO users (channel, external_id, chat_id, display_name, language, role, created_at, updated_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -80,29 +82,26 @@ async def upsert_user(
         RETURNING {_COLUMNS}
         """,
         (channel, external_id, chat_id, display_name, default_language, role.value, stamp, stamp),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     assert row is not None
     return _user(row)
 
 
 async def get_user(conn: aiosqlite.Connection, user_id: int) -> User | None:
-    async with conn.execute(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,)) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(conn, f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
     return None if row is None else _user(row)
 
 
 async def find_user(conn: aiosqlite.Connection, channel: str, external_id: str) -> User | None:
-    async with conn.execute(
-        f"SELECT {_COLUMNS} FROM users WHERE channel = ? AND external_id = ?", (channel, external_id)
-    ) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(
+        conn, f"SELECT {_COLUMNS} FROM users WHERE channel = ? AND external_id = ?", (channel, external_id)
+    )
     return None if row is None else _user(row)
 
 
 async def staff_users(conn: aiosqlite.Connection) -> list[User]:
-    async with conn.execute(f"SELECT {_COLUMNS} FROM users WHERE role IN ('staff', 'admin') ORDER BY id") as cursor:
-        return [_user(row) for row in await cursor.fetchall()]
+    rows = await fetch_all(conn, f"SELECT {_COLUMNS} FROM users WHERE role IN ('staff', 'admin') ORDER BY id")
+    return [_user(row) for row in rows]
 
 
 async def set_language(conn: aiosqlite.Connection, user_id: int, language: str, now: datetime) -> None:

@@ -123,7 +123,8 @@ async def test_dates_typed_in_indonesian_or_english_are_understood(coordinator: 
             [
                 ("/daftar", ["reg/intro", "reg/ask_institution"]),
                 ("Pemkab Cianjur", ["reg/ask_province"]),
-                (Press("text"), ["reg/ask_head"]),
+                (Press("text", 1), [("reg/ask_province", "Jawa")]),  # the island groups first
+                (Press("text", 2), ["reg/ask_head"]),  # then a province of Java
                 ("Herman Suherman, Bupati", ["reg/ask_size"]),
                 ("45", ["reg/ask_mode"]),
                 ("online", ["reg/ask_arrival"]),
@@ -185,7 +186,10 @@ async def test_cancel_leaves_the_flow_at_any_step(coordinator: ChatUser, recorde
         [
             ("/daftar", ["reg/intro", "reg/ask_institution"]),
             ("Pemkab Cianjur", ["reg/ask_province"]),
-            (Press("text"), ["reg/ask_head"]),
+            (Press("text", 5), [("reg/ask_province", "Maluku &amp; Papua")]),
+            (Press("other_regions"), ["reg/ask_province"]),
+            (Press("text", 1), ["reg/ask_province"]),
+            (Press("text", 3), ["reg/ask_head"]),
             ("Herman, Bupati", ["reg/ask_size"]),
         ],
     )
@@ -234,7 +238,7 @@ async def test_stale_buttons_and_unknown_commands_keep_the_flow(coordinator: Cha
             ("/daftar", ["reg/intro", "reg/ask_institution"]),
             ("Pemkab Cianjur", ["reg/ask_province"]),
             ("Jawa Barat", ["reg/ask_head"]),
-            (Press("text"), ["errors/stale_button", "reg/ask_head"]),  # a province button pressed again
+            (Press("text"), ["errors/stale_button", "reg/ask_head"]),  # an island button pressed again
             ("/terbang", ["errors/unknown_command", "reg/ask_head"]),
         ],
     )

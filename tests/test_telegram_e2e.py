@@ -256,7 +256,9 @@ async def test_a_coordinator_registers_a_visit_and_gets_a_join_link(
 
     [ask_province] = await rina.says("Pemkab Cianjur")
     assert asks(ask_province, "province")
-    [ask_head] = await rina.presses(ask_province, "Jawa Barat")
+    [java] = await rina.presses(ask_province, "Jawa")  # the island group first: the question is edited in place
+    assert java.edited and java.message_id == ask_province.message_id
+    [ask_head] = await rina.presses(java, "Jawa Barat")
     assert asks(ask_head, "head")
     [ask_size] = await rina.says("Herman Suherman, Bupati")
     assert asks(ask_size, "size")
@@ -298,7 +300,7 @@ async def test_a_coordinator_registers_a_visit_and_gets_a_join_link(
     done = button_data(ask_topics, "Selesai memilih")
     topic_messages = [m for m in fake.messages_to(COORDINATOR) if done in m.callback_data]
     assert [m.method for m in topic_messages] == ["sendMessage", "editMessageText", "editMessageText"]
-    assert len(fake.callback_answers) == 8  # every press stopped its button's spinner
+    assert len(fake.callback_answers) == 9  # every press stopped its button's spinner
     assert fake.errors == []  # every message was accepted: valid Telegram HTML, within the limits
     await fake.assert_no_messages(COORDINATOR, within=0.05)
 
@@ -531,7 +533,8 @@ async def test_a_sticker_during_registration_gets_text_only_and_the_same_questio
 
     assert "hanya bisa membaca pesan teks" in (text_only.plain_text or "")
     assert asks(asked_again, "province") and asked_again.callback_data == ask_province.callback_data
-    [ask_head] = await rina.presses(asked_again, "Jawa Barat")  # the flow goes on from there
+    [java] = await rina.presses(asked_again, "Jawa")  # the flow goes on from there
+    [ask_head] = await rina.presses(java, "Jawa Barat")
     assert asks(ask_head, "head")
     assert fake.errors == []
 

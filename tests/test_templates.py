@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from jinja2 import Environment, FileSystemLoader, meta
 
-from bot.content import Province, Theme
+from bot.content import Province, Region, Theme
 from bot.messages import Label, Reply
 from bot.render import LOCALES, TEMPLATES_DIR, Renderer, split_message
 from handlers.registration import DelegationView
@@ -96,6 +96,7 @@ def parameter_sets() -> list[dict[str, Any]]:
         recipient=HOSTILE,
         user=HOSTILE,
         as_staff=True,
+        region=Region("r", HOSTILE, HOSTILE, ()),
     )
     sparse = dict(
         full,
@@ -122,6 +123,7 @@ def parameter_sets() -> list[dict[str, Any]]:
         coordinated=[],
         joined=[],
         joined_count=0,
+        region=None,
         participants=[],
         as_staff=False,
         step_number=None,

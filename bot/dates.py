@@ -61,17 +61,16 @@ _NUMERIC_DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 _NUMERIC_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 
 
-def _numeric_date(text: str) -> date | None | bool:
-    """The common all-digit forms (11/11/2026, 2026-11-11) without dateparser's ~1 ms; False if not such a form."""
-    stripped = text.strip()
-    match = _NUMERIC_DMY.match(stripped)
-    parts = (match.group(3), match.group(2), match.group(1)) if match else None
-    if parts is None and (iso := _NUMERIC_ISO.match(stripped)):
-        parts = (iso.group(1), iso.group(2), iso.group(3))
-    if parts is None:
-        return False
+def _numeric_date(text: str) -> date | None:
+    """The all-digit forms (11/11/2026, 2026-11-11) read directly, without dateparser's ~1 ms."""
+    if dmy := _NUMERIC_DMY.match(text):
+        day, month, year = dmy.groups()
+    elif iso := _NUMERIC_ISO.match(text):
+        year, month, day = iso.groups()
+    else:
+        return None
     try:
-        return date(int(parts[0]), int(parts[1]), int(parts[2]))
+        return date(int(year), int(month), int(day))
     except ValueError:  # 31/02/2026
         return None
 
@@ -84,9 +83,9 @@ def parse_date(text: str, today: date) -> date | None:
     """
     if not text.strip() or len(text) > 60:
         return None
-    numeric = _numeric_date(text)
-    if numeric is not False:
-        return numeric  # type: ignore[return-value]
+    stripped = text.strip()
+    if _NUMERIC_DMY.match(stripped) or _NUMERIC_ISO.match(stripped):
+        return _numeric_date(stripped)
     settings = {**_SETTINGS_BASE, "RELATIVE_BASE": datetime.combine(today, time(12, 0))}
     parsed = dateparser.parse(_rewrite(text), languages=_LANGUAGES, settings=settings)  # type: ignore[arg-type]
     return None if parsed is None else parsed.date()

@@ -38,15 +38,26 @@ class StaffDirectory:
 
 
 async def identify(conn: Connection, incoming: Incoming, staff: StaffDirectory, clock: Clock) -> User:
-    """The sender as a stored user, refreshed with their current name and role."""
+    """The sender as a stored user, refreshed with their current name and role (written only when changed)."""
+    display_name = incoming.display_name[:120] or incoming.user_external_id
+    role = staff.role_of(incoming.channel, incoming.user_external_id)
+    known = await find_user(conn, incoming.channel, incoming.user_external_id)
+    if (
+        known is not None
+        and known.display_name == display_name
+        and known.chat_id == incoming.chat_id
+        and known.role is role
+        and known.blocked_at is None
+    ):
+        return known
     return await upsert_user(
         conn,
         channel=incoming.channel,
         external_id=incoming.user_external_id,
         chat_id=incoming.chat_id,
-        display_name=incoming.display_name[:120] or incoming.user_external_id,
+        display_name=display_name,
         default_language=choose_locale(incoming.language_code),
-        role=staff.role_of(incoming.channel, incoming.user_external_id),
+        role=role,
         now=clock.now(),
     )
 

@@ -43,7 +43,9 @@ async def connect(path: Path | str) -> aiosqlite.Connection:
     """Open (creating if needed) the database in WAL mode with foreign keys and a busy timeout."""
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = await aiosqlite.connect(str(path), isolation_level=None)
+    # IMMEDIATE: the sqlite3 module begins a write transaction by itself right before the first
+    # INSERT/UPDATE/DELETE (no extra round trip), and a unit of work that only reads never begins one.
+    conn = await aiosqlite.connect(str(path), isolation_level="IMMEDIATE")
     conn.row_factory = aiosqlite.Row
     await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     await conn.execute("PRAGMA journal_mode = WAL")
@@ -100,7 +102,8 @@ class Database:
 
     aiosqlite runs statements in order on a single thread, but two coroutines could interleave
     statements inside each other's transactions; the lock makes each unit of work (usually: one
-    incoming message) a transaction of its own that commits or rolls back as a whole.
+    incoming message) a transaction of its own that commits or rolls back as a whole. The
+    transaction begins implicitly at the unit's first write, so read-only units cost no commit.
     """
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
@@ -114,14 +117,15 @@ class Database:
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self._lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.conn
             except BaseException:
-                await self.conn.execute("ROLLBACK")
+                if self.conn.in_transaction:
+                    await self.conn.rollback()
                 raise
             else:
-                await self.conn.execute("COMMIT")
+                if self.conn.in_transaction:
+                    await self.conn.commit()
 
     async def close(self) -> None:
         await self.conn.close()

@@ -57,7 +57,6 @@ class Core:
             clock=clock,
             tz=settings.tz,
             identity=BotIdentity(settings.telegram_bot_username),
-            host_contact=settings.host_contact,
         )
         warm_up()
         return cls(settings, database, renderer, services, Router(database, services), Delivery(database, clock))

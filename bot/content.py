@@ -14,20 +14,27 @@ CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 TIME_ZONES = {"WIB": 7, "WITA": 8, "WIT": 9}
 
 
-@dataclass(frozen=True)
-class Province:
-    code: str
+class Bilingual:
+    """Content named in both languages (the names come from the YAML, never from code)."""
+
     name: str
     name_en: str
-    tz: str
-    aliases: tuple[str, ...]
 
     def display(self, locale: str) -> str:
         return self.name_en if locale == "en" else self.name
 
 
 @dataclass(frozen=True)
-class Region:
+class Province(Bilingual):
+    code: str
+    name: str
+    name_en: str
+    tz: str
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Region(Bilingual):
     """An island group, to choose a province in two short steps."""
 
     id: str
@@ -35,18 +42,12 @@ class Region:
     name_en: str
     provinces: tuple[Province, ...]
 
-    def display(self, locale: str) -> str:
-        return self.name_en if locale == "en" else self.name
-
 
 @dataclass(frozen=True)
-class Theme:
+class Theme(Bilingual):
     id: str
     name: str
     name_en: str
-
-    def display(self, locale: str) -> str:
-        return self.name_en if locale == "en" else self.name
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,6 @@ class Services:
     clock: Clock
     tz: ZoneInfo
     identity: BotIdentity
-    host_contact: str | None = None
 
 
 @dataclass(frozen=True)

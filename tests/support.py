@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from bot.app import Core
 from bot.messages import Incoming, Recipient, Reply
@@ -139,7 +138,3 @@ async def play(user: ChatUser, table: Sequence[tuple[str | Press | None, Expecte
             if isinstance(item, tuple):
                 assert item[1] in message.text, f"line {number}: {item[1]!r} not in {message.text!r}"
     return everything
-
-
-def params_of(sent: Sent) -> dict[str, Any]:
-    return dict(sent.reply.params)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterable
@@ -79,17 +80,13 @@ async def test_typing_a_number_with_no_options_is_just_text(settings: Settings, 
     assert "Nama instansi perlu berisi huruf" in transcript
 
 
-def test_python_m_bot_with_piped_stdin_runs_unattended(tmp_path: Path) -> None:
-    """The real command, as a newcomer runs it: no token, so console mode, reading a piped script.
-
-    The dates typed are relative ("30 hari lagi"), so the outcome does not depend on today's date.
-    """
-    script = "\n".join([*REGISTRATION_SCRIPT[:7], "30 hari lagi", *REGISTRATION_SCRIPT[8:], "/status", ""])
+def python_m_bot(*args: str, data_dir: Path, stdin: str = "", **extra_env: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bot …` as a newcomer would: no Telegram token, a fresh data directory."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
-    env.update(DATA_DIR=str(tmp_path / "var"), LANG="C.UTF-8", PYTHONIOENCODING="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "--user", "budi"],
-        input=script,
+    env.update(DATA_DIR=str(data_dir), LANG="C.UTF-8", PYTHONIOENCODING="utf-8", **extra_env)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -97,6 +94,15 @@ def test_python_m_bot_with_piped_stdin_runs_unattended(tmp_path: Path) -> None:
         timeout=60,
         check=False,
     )
+
+
+def test_python_m_bot_with_piped_stdin_runs_unattended(tmp_path: Path) -> None:
+    """The real command reading a piped script: no token, so console mode.
+
+    The dates typed are relative ("30 hari lagi"), so the outcome does not depend on today's date.
+    """
+    script = "\n".join([*REGISTRATION_SCRIPT[:7], "30 hari lagi", *REGISTRATION_SCRIPT[8:], "/status", ""])
+    result = python_m_bot("--user", "budi", data_dir=tmp_path / "var", stdin=script)
     assert result.returncode == 0, result.stderr
     assert "mode konsol" in result.stdout
     assert re.search(rf"Kode gabung: [{ALPHABET}]{{8}}", result.stdout), result.stdout[-3000:]
@@ -104,47 +110,16 @@ def test_python_m_bot_with_piped_stdin_runs_unattended(tmp_path: Path) -> None:
 
 
 def test_a_bad_setting_stops_the_start_with_one_line_naming_it(tmp_path: Path) -> None:
-    env = dict(os.environ, DATA_DIR=str(tmp_path), MIN_NOTICE_DAYS="tiga")
-    result = subprocess.run(
-        [sys.executable, "-m", "bot"],
-        input="",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    result = python_m_bot(data_dir=tmp_path, MIN_NOTICE_DAYS="tiga")
     assert result.returncode == 2
     assert result.stderr.strip() == "configuration error: MIN_NOTICE_DAYS must be a whole number, got 'tiga'"
 
 
 def test_backup_writes_a_consistent_copy(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
-    env.update(DATA_DIR=str(tmp_path / "var"))
-    subprocess.run(
-        [sys.executable, "-m", "bot"],
-        input="/start\n",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=60,
-        check=True,
-    )
+    assert python_m_bot(data_dir=tmp_path / "var", stdin="/start\n").returncode == 0
     target = tmp_path / "copy.sqlite3"
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "backup", str(target)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    result = python_m_bot("backup", str(target), data_dir=tmp_path / "var")
     assert result.returncode == 0, result.stderr
-    import sqlite3
-
     with sqlite3.connect(target) as copy:
         assert copy.execute("SELECT COUNT(*) FROM users").fetchone() == (1,)
         assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)

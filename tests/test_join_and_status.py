@@ -5,11 +5,20 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.clock import FakeClock
+from storage.audit import entries_for
 from storage.delegations import DelegationStatus, delegations_of_coordinator, get_delegation
 from storage.users import find_user
 from tests.conftest import STAFF_TELEGRAM_ID
 from tests.support import ChatUser, Press, Recorder, play
 from tests.test_registration import UP_TO_SUMMARY
+
+
+def delegation_id(recorder: Recorder, code: str) -> int:
+    for sent in recorder.sent:
+        delegation = sent.reply.params.get("delegation")
+        if getattr(delegation, "join_code", None) == code and delegation.id is not None:
+            return int(delegation.id)
+    raise AssertionError(f"no delegation {code} was shown")
 
 
 async def register(coordinator: ChatUser) -> str:
@@ -126,6 +135,12 @@ async def test_a_cancelled_visit_cannot_be_joined_and_everyone_is_told(
     assert recorder.to("Pak Dedi")[-1].template == "status/cancelled_for_participant"
     assert recorder.to(str(STAFF_TELEGRAM_ID))[-1].template == "staff/visit_cancelled"
     assert recorder.to("pak_staf")[-1].template == "staff/visit_cancelled"
+    history = await entries_for(recorder.core.database.conn, "delegation", int(delegation_id(recorder, code)))
+    assert [(e.action, e.actor_id is not None) for e in history] == [
+        ("delegation.registered", True),
+        ("participant.joined", True),
+        ("delegation.cancelled", True),
+    ]
     late = ChatUser(recorder, "Terlambat")
     await play(late, [(f"/gabung {code}", ["join/errors/closed"])])
     await play(coordinator, [(Press("cancel_visit_yes"), ["status/cannot_cancel"])])  # pressed twice

@@ -15,6 +15,7 @@ from typing import Protocol
 from bot.errors import DomainError
 from bot.messages import Incoming, Recipient, Reply, reply
 from bot.people import identify, recipient_of
+from bot.render import choose_locale
 from handlers import menu
 from handlers.context import Services, Turn
 from handlers.flow import Answer, Flow
@@ -132,7 +133,7 @@ class Router:
                 return Handled(recipient_of(user), replies)
         except Exception:
             logger.exception("failed to handle %s", incoming)
-            origin = Recipient(incoming.channel, incoming.chat_id, _fallback_locale(incoming))
+            origin = Recipient(incoming.channel, incoming.chat_id, choose_locale(incoming.language_code))
             return Handled(origin, [reply("errors/internal")])
 
     async def _dispatch(self, turn: Turn) -> list[Reply]:
@@ -187,9 +188,3 @@ class Router:
         if conversation is None or conversation.flow not in FLOWS:
             return []
         return await FLOWS[conversation.flow].ask_again(turn, conversation)
-
-
-def _fallback_locale(incoming: Incoming) -> str:
-    from bot.render import choose_locale
-
-    return choose_locale(incoming.language_code)

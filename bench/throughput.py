@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import html
 import itertools
 import json
@@ -56,6 +57,8 @@ from telegram.request import BaseRequest, RequestData
 from bot.app import Core, build_telegram
 from bot.clock import FakeClock
 from bot.config import load_settings
+from bot.messages import Incoming
+from handlers.router import Handled, Router
 
 TOKEN = "123456:BENCH"
 BOT_ID = 123456
@@ -232,7 +235,27 @@ class Subject:
     close: Callable[[], Awaitable[None]]
 
 
-async def start_delegasi(data_dir: Path) -> Subject:
+class MemoisedRouter:
+    """The ceiling of the ratio: the bot with its core's answers memoised per (text, button).
+
+    Every chat says the same things, so after the first chat the router's work (database,
+    flows) costs nothing; what remains is rendering and the Telegram traffic the answers need
+    (longer texts, keyboards, edited messages). Used only to show how far the ratio can go.
+    """
+
+    def __init__(self, router: Router) -> None:
+        self._router = router
+        self._memo: dict[tuple[str | None, str | None], Handled] = {}
+
+    async def handle(self, incoming: Incoming) -> Handled:
+        key = (incoming.text, incoming.action)
+        if key not in self._memo:
+            self._memo[key] = await self._router.handle(incoming)
+        handled = self._memo[key]
+        return Handled(dataclasses.replace(handled.origin, chat_id=incoming.chat_id), handled.replies)
+
+
+async def start_delegasi(data_dir: Path, *, memoised: bool = False) -> Subject:
     settings = load_settings(
         {
             "TELEGRAM_BOT_TOKEN": TOKEN,
@@ -243,6 +266,8 @@ async def start_delegasi(data_dir: Path) -> Subject:
         env_file=None,
     )
     core = await Core.build(settings, clock=FakeClock(NOW))
+    if memoised:
+        core.router = MemoisedRouter(core.router)  # type: ignore[assignment]
     api = FakeBotApi()
     runtime = build_telegram(core, request=api, get_updates_request=FakeBotApi())
     application = runtime.application
@@ -256,7 +281,8 @@ async def start_delegasi(data_dir: Path) -> Subject:
         await _stop(application)
         await core.close()
 
-    return Subject("delegasi", application, api, lambda step: step.replies, close)
+    name = "memoised" if memoised else "delegasi"
+    return Subject(name, application, api, lambda step: step.replies, close)
 
 
 async def start_echo() -> Subject:
@@ -457,7 +483,7 @@ async def solo_latency(subject: Subject, user_id: int) -> list[float]:
     return result.latencies
 
 
-async def saturated_round(chats: int) -> tuple[Measurement, Measurement, list[float]]:
+async def saturated_round(chats: int) -> tuple[Measurement, Measurement, Measurement, list[float]]:
     """Every user answers the instant a reply arrives: the most updates/s each application can handle."""
     echo = await start_echo()
     try:
@@ -471,7 +497,13 @@ async def saturated_round(chats: int) -> tuple[Measurement, Measurement, list[fl
             solo = await solo_latency(delegasi, WARM_UP_USER_ID + 999)
         finally:
             await delegasi.close()
-    return echo_result, delegasi_result, solo
+    with tempfile.TemporaryDirectory(prefix="delegasi-bench-") as tmp:
+        memoised = await start_delegasi(Path(tmp) / "var", memoised=True)
+        try:
+            memoised_result = await measure(memoised, chats, 0.0)
+        finally:
+            await memoised.close()
+    return echo_result, delegasi_result, memoised_result, solo
 
 
 async def paced_round(chats: int, think: float) -> Measurement:
@@ -506,19 +538,19 @@ async def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--chats and --rounds must be at least 1, --think-ms above 0")
 
     print(f"chats={args.chats} updates={args.chats * len(EXCHANGE)} (each chat: {len(EXCHANGE)} updates in order)")
-    rounds: list[tuple[Measurement, Measurement, list[float]]] = []
+    rounds: list[tuple[Measurement, Measurement, Measurement, list[float]]] = []
     problems: list[str] = []
     for number in range(1, args.rounds + 1):
-        echo, delegasi, solo = await saturated_round(args.chats)
-        rounds.append((echo, delegasi, solo))
-        problems += echo.problems + delegasi.problems
+        echo, delegasi, memoised, solo = await saturated_round(args.chats)
+        rounds.append((echo, delegasi, memoised, solo))
+        problems += echo.problems + delegasi.problems + memoised.problems
         if args.rounds > 1:
             print(
                 f"  round {number}: echo {echo.rate:.0f}/s, delegasi {delegasi.rate:.0f}/s, "
                 f"ratio {delegasi.rate / echo.rate:.2f}"
             )
     rounds.sort(key=lambda r: r[1].rate / r[0].rate)
-    echo, delegasi, solo = rounds[len(rounds) // 2]  # the median round by ratio
+    echo, delegasi, memoised, solo = rounds[len(rounds) // 2]  # the median round by ratio
     ratio = delegasi.rate / echo.rate
     print("saturated: every user answers the instant the reply arrives (latency is queueing behind the other chats)")
     print(line(echo))
@@ -526,6 +558,8 @@ async def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"  ratio delegasi/echo = {ratio:.2f} (target >= {TARGET_RATIO}): {'PASS' if ratio >= TARGET_RATIO else 'FAIL'}"
     )
+    print(line(memoised))
+    print(f"  ceiling: the same replies with the core's work memoised reach {memoised.rate / echo.rate:.2f} of echo")
 
     paced = await paced_round(args.chats, args.think_ms / 1000)
     problems += paced.problems

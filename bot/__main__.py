@@ -22,6 +22,10 @@ def _parser() -> argparse.ArgumentParser:
         target.add_argument("--lang", choices=["id", "en"], help="console: language (default: from $LANG)")
     backup = commands.add_parser("backup", help="write a consistent copy of the database")
     backup.add_argument("path", type=Path)
+    ask = commands.add_parser("ask", help="answer questions from the knowledge base (no QUESTION: one per stdin line)")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask.add_argument("--lang", choices=["id", "en"], help="answer language (default: guessed from the question)")
+    ask.add_argument("question", nargs="*")
     return parser
 
 
@@ -34,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "backup":
         return _backup(settings, args.path)
+    if args.command == "ask":
+        from bot.ask import run_ask
+
+        return run_ask(settings, args.question, as_json=args.json, language=args.lang)
     return _run(settings, args)
 
 

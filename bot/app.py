@@ -23,10 +23,13 @@ from bot.config import Settings
 from bot.content import Content
 from bot.dates import warm_up
 from bot.delivery import Delivery
+from bot.knowledge import build_knowledge
+from bot.knowledge.views import HostDetails
 from bot.people import StaffDirectory
 from bot.registration import VisitRules
 from bot.render import Renderer, choose_locale
 from handlers.context import BotIdentity, Services
+from handlers.questions import KnowledgeAnswerer
 from handlers.router import Router
 from storage.db import Database
 
@@ -57,9 +60,18 @@ class Core:
             clock=clock,
             tz=settings.tz,
             identity=BotIdentity(settings.telegram_bot_username),
+            knowledge=build_knowledge(theme_ids=frozenset(t.id for t in content.themes)),
+            host=HostDetails(settings.host_name, settings.host_contact),
         )
         warm_up()
-        return cls(settings, database, renderer, services, Router(database, services), Delivery(database, clock))
+        return cls(
+            settings,
+            database,
+            renderer,
+            services,
+            Router(database, services, KnowledgeAnswerer()),
+            Delivery(database, clock),
+        )
 
     async def close(self) -> None:
         await self.database.close()

@@ -61,6 +61,16 @@ class Recipient:
 
 
 @dataclass(frozen=True)
+class Venue:
+    """A place to show on a map (Telegram sends it as a venue the phone can open)."""
+
+    latitude: float
+    longitude: float
+    title: str
+    address: str
+
+
+@dataclass(frozen=True)
 class Reply:
     """A message to show: a template with its values, optional button rows, optional recipient.
 
@@ -74,11 +84,14 @@ class Reply:
     buttons: Sequence[Sequence[Button]] = ()
     to: Recipient | None = None
     replace_origin: bool = False
+    venue: Venue | None = None
 
 
-def reply(template: str, buttons: Sequence[Sequence[Button]] = (), **params: Any) -> Reply:
+def reply(
+    template: str, buttons: Sequence[Sequence[Button]] = (), *, venue: Venue | None = None, **params: Any
+) -> Reply:
     """Shorthand used by the flows: `reply("reg/ask_institution", rows, draft=d)`."""
-    return Reply(template=template, params=params, buttons=tuple(tuple(row) for row in buttons))
+    return Reply(template=template, params=params, buttons=tuple(tuple(row) for row in buttons), venue=venue)
 
 
 def button(label: str, action: str, **params: Any) -> Button:

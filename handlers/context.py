@@ -11,6 +11,8 @@ from aiosqlite import Connection
 from bot.clock import Clock, local_today
 from bot.content import Content
 from bot.joincode import deep_link
+from bot.knowledge.search import KnowledgeBase
+from bot.knowledge.views import HostDetails
 from bot.messages import Incoming
 from bot.people import StaffDirectory
 from bot.registration import VisitRules
@@ -37,6 +39,8 @@ class Services:
     clock: Clock
     tz: ZoneInfo
     identity: BotIdentity
+    knowledge: KnowledgeBase
+    host: HostDetails
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,11 @@ def menu_buttons(turn: Turn, visits: Visits) -> list[list[Button]]:
     """The main menu, shaped by what the user is: staff, coordinator, participant or newcomer."""
     rows = [
         [button("menu_register", "menu:daftar"), button("menu_join", "menu:gabung")],
+        [button("menu_innovations", "menu:inovasi"), button("menu_destinations", "menu:wisata")],
         [button("menu_status", "menu:status")],
     ]
     if visits.coordinated or turn.user.is_staff:
-        rows[1].append(button("menu_participants", "menu:peserta"))
+        rows[2].append(button("menu_participants", "menu:peserta"))
     rows.append([button("menu_help", "menu:bantuan"), button("menu_language", "menu:bahasa")])
     return rows
 

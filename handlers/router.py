@@ -16,7 +16,7 @@ from bot.errors import DomainError
 from bot.messages import Incoming, Recipient, Reply, reply
 from bot.people import identify, recipient_of
 from bot.render import choose_locale
-from handlers import menu
+from handlers import menu, questions
 from handlers.context import Services, Turn
 from handlers.flow import Answer, Flow
 from handlers.join import JOINING, start_join
@@ -26,7 +26,11 @@ from storage.db import Database
 
 logger = logging.getLogger(__name__)
 
-FLOWS: dict[str, Flow] = {REGISTRATION.name: REGISTRATION, JOINING.name: JOINING}  # type: ignore[type-arg]
+FLOWS: dict[str, Flow] = {  # type: ignore[type-arg]
+    REGISTRATION.name: REGISTRATION,
+    JOINING.name: JOINING,
+    questions.STAFF_ANSWER.name: questions.STAFF_ANSWER,
+}  # type: ignore[type-arg]
 
 
 class QuestionAnswerer(Protocol):
@@ -90,6 +94,22 @@ async def _participants(turn: Turn, argument: str, conversation: Conversation | 
     return await menu.show_participants(turn, argument)
 
 
+async def _ask(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+    return await questions.answer_question(turn, argument)
+
+
+async def _innovations(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+    return await questions.browse_innovations(turn)
+
+
+async def _destinations(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+    return await questions.browse_destinations(turn)
+
+
+async def _open_questions(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+    return await questions.list_open_questions(turn)
+
+
 async def _menu(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
     return [await menu.show_menu(turn)]
 
@@ -110,9 +130,30 @@ COMMANDS: dict[str, Command] = {
     "language": _language,
     "peserta": _participants,
     "participants": _participants,
+    "tanya": _ask,
+    "ask": _ask,
+    "inovasi": _innovations,
+    "innovations": _innovations,
+    "wisata": _destinations,
+    "destinations": _destinations,
+    "pertanyaan": _open_questions,
+    "questions": _open_questions,
 }
 # The commands offered in the platform's command menu, in this order (descriptions are labels).
-MENU_COMMANDS = ("start", "daftar", "gabung", "status", "peserta", "bahasa", "bantuan", "batal")
+MENU_COMMANDS = (
+    "start",
+    "daftar",
+    "gabung",
+    "status",
+    "tanya",
+    "inovasi",
+    "wisata",
+    "peserta",
+    "pertanyaan",
+    "bahasa",
+    "bantuan",
+    "batal",
+)
 
 
 class Router:
@@ -171,6 +212,8 @@ class Router:
             return await menu.cancel_current_flow(turn)
         if action.startswith("reg:resume:"):
             return await resume_registration(turn, conversation, rest.partition(":")[2])
+        if kind == "qa":
+            return await self._press_question(turn, rest)
         if kind == "visit":
             verb, _, target = rest.partition(":")
             if verb == "cancel" and target.isdigit():
@@ -183,6 +226,20 @@ class Router:
             if conversation is not None and conversation.flow == kind and conversation.step == step:
                 return await FLOWS[kind].handle(turn, conversation, Answer(choice=value))
         return [reply("errors/stale_button"), *await self._ask_again(turn, conversation)]
+
+    async def _press_question(self, turn: Turn, rest: str) -> list[Reply]:
+        verb, _, target = rest.partition(":")
+        if verb == "open":
+            return await questions.open_card(turn, target)
+        if verb == "loc":
+            return await questions.send_location(turn, target)
+        if verb == "theme":
+            return await questions.browse_theme(turn, target)
+        if verb == "area":
+            return await questions.browse_area(turn, target)
+        if verb == "reply" and target.isdigit():
+            return await questions.start_staff_answer(turn, int(target))
+        return [reply("errors/stale_button")]
 
     async def _ask_again(self, turn: Turn, conversation: Conversation | None) -> list[Reply]:
         if conversation is None or conversation.flow not in FLOWS:

@@ -212,9 +212,9 @@ async def test_language_follows_the_client_and_can_be_switched(recorder: Recorde
     assert greeting.recipient.locale == "id"
 
 
-async def test_free_text_outside_a_flow_gets_a_friendly_answer_with_the_menu(recorder: Recorder) -> None:
+async def test_free_text_outside_a_flow_is_a_question(recorder: Recorder) -> None:
     visitor = ChatUser(recorder, "Tamu")
     [answer] = await visitor.says("Apa itu Smart Kampung?")
-    assert answer.template == "menu/fallback" and answer.reply.buttons
+    assert answer.template == "qa/answer" and answer.reply.buttons
     [answer] = await visitor.says(None)
     assert answer.template == "errors/unsupported"

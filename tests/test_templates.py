@@ -13,8 +13,10 @@ import pytest
 from jinja2 import Environment, FileSystemLoader, meta
 
 from bot.content import Province, Region, Theme
+from bot.knowledge.views import EntryView
 from bot.messages import Label, Reply
 from bot.render import LOCALES, TEMPLATES_DIR, Renderer, split_message
+from handlers.questions import OpenQuestion
 from handlers.registration import DelegationView
 from storage.participants import Participant
 from tests.telegram_html import MAX_MESSAGE_LENGTH, telegram_text_length, validate_telegram_html
@@ -50,6 +52,26 @@ def hostile_view(**overrides: Any) -> DelegationView:
     )
     values.update(overrides)
     return DelegationView(**values)
+
+
+def hostile_entry(**overrides: Any) -> EntryView:
+    values: dict[str, Any] = dict(
+        id="x",
+        kind="destination",
+        title=HOSTILE,
+        short=HOSTILE,
+        details=HOSTILE,
+        where=HOSTILE,
+        hours=HOSTILE,
+        getting_there=HOSTILE,
+        cost=HOSTILE,
+        tips=(HOSTILE, SHORT_HOSTILE),
+        address=HOSTILE,
+        maps_url="https://www.google.com/maps/search/?api=1&query=-8.1,114.3&x=<b>",
+        has_point=True,
+    )
+    values.update(overrides)
+    return EntryView(**values)
 
 
 def parameter_sets() -> list[dict[str, Any]]:
@@ -97,6 +119,19 @@ def parameter_sets() -> list[dict[str, Any]]:
         user=HOSTILE,
         as_staff=True,
         region=Region("r", HOSTILE, HOSTILE, ()),
+        entry=hostile_entry(),
+        intent="cost",
+        part_name="cost",
+        part=HOSTILE,
+        question=HOSTILE,
+        already_queued=True,
+        recommended=[hostile_entry()] * 3,
+        heading=HOSTILE,
+        entries=[hostile_entry()] * 3,
+        questions=[OpenQuestion(7, HOSTILE, datetime(2026, 11, 25, 3, 0, tzinfo=UTC), HOSTILE)],
+        question_id=7,
+        answer=HOSTILE,
+        asker=HOSTILE,
     )
     sparse = dict(
         full,
@@ -124,6 +159,16 @@ def parameter_sets() -> list[dict[str, Any]]:
         joined=[],
         joined_count=0,
         region=None,
+        entry=hostile_entry(
+            where=None, hours=None, getting_there=None, cost=None, tips=(), address=None, maps_url=None, has_point=False
+        ),
+        intent="where",
+        part_name=None,
+        part=None,
+        already_queued=False,
+        recommended=[],
+        entries=[],
+        questions=[],
         participants=[],
         as_staff=False,
         step_number=None,
@@ -193,7 +238,9 @@ def test_every_template_the_code_names_exists() -> None:
     for folder in ("bot", "handlers"):
         for path in (ROOT / folder).rglob("*.py"):
             names |= set(
-                re.findall(r'"((?:reg|join|menu|status|staff|participants|errors|console)/[a-z_/]+)"', path.read_text())
+                re.findall(
+                    r'"((?:reg|join|menu|status|staff|participants|errors|console|qa)/[a-z_/]+)"', path.read_text()
+                )
             )
     existing = set(message_templates("id"))
     for name in names:

@@ -45,6 +45,9 @@ class ConsoleChannel:
             header = self._renderer.render("console/for_other", recipient.locale, {"recipient": recipient.chat_id})
             self._out.write(f"\n{html_to_text(header)}\n")
         self._out.write(f"\n{text}\n")
+        if reply.venue is not None:
+            venue = reply.venue
+            self._out.write(f"📍 {venue.title}, {venue.address} ({venue.latitude:.5f}, {venue.longitude:.5f})\n")
         if own:
             self.pending_actions = []  # only the latest message's options can be pressed
             for row in rendered.buttons:

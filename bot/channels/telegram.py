@@ -152,6 +152,11 @@ class TelegramChannel:
                 reply_markup=keyboard if index == last else None,
             )
             await self._call(send)
+        if reply.venue is not None:
+            venue = reply.venue
+            await self._call(
+                partial(bot.send_venue, recipient.chat_id, venue.latitude, venue.longitude, venue.title, venue.address)
+            )
 
     async def _call(self, request: Callable[[], Awaitable[T]]) -> T:
         """Run one Bot API call with retries: 429 waits retry_after, network/5xx back off, 403 and 400 do not retry."""

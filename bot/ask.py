@@ -1,0 +1,65 @@
+"""`python -m bot ask`: the knowledge base answering from the terminal, one question or a batch from stdin."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+from typing import TextIO
+
+from bot.config import Settings
+from bot.content import Content
+from bot.knowledge import build_knowledge
+from bot.knowledge.search import KnowledgeBase
+from bot.knowledge.views import HostDetails, plain_answer
+
+
+def answer_record(
+    knowledge: KnowledgeBase, host: HostDetails, question: str, language: str | None
+) -> dict[str, object]:
+    """The JSON shape of one answer: question, entry_id (null when abstaining), score, intent, answer."""
+    result = knowledge.search(question)
+    locale = language or knowledge.lexicon.guess_language(question)
+    return {
+        "question": question,
+        "entry_id": result.entry.id if result.entry else None,
+        "score": result.score,
+        "intent": result.intent,
+        "answer": plain_answer(result.entry, result.intent, locale, host) if result.entry else None,
+    }
+
+
+def _questions(arguments: list[str]) -> list[str]:
+    """`ask "apa itu MPP" "where is Ijen"` is two questions; `ask apa itu MPP` (no quotes) is one."""
+    if any(" " in argument.strip() for argument in arguments):
+        return [a.strip() for a in arguments if a.strip()]
+    return [" ".join(arguments)]
+
+
+def run_ask(
+    settings: Settings,
+    questions: list[str],
+    *,
+    as_json: bool,
+    language: str | None,
+    stdin: TextIO | None = None,
+    out: TextIO | None = None,
+) -> int:
+    out = out or sys.stdout
+    knowledge = build_knowledge(theme_ids=frozenset(t.id for t in Content().themes))
+    host = HostDetails(settings.host_name, settings.host_contact)
+    batch: Iterable[str] = _questions(questions) if questions else (line.strip() for line in (stdin or sys.stdin))
+    for question in batch:
+        if not question:
+            continue
+        record = answer_record(knowledge, host, question, language)
+        if as_json:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        elif record["entry_id"] is None:
+            out.write(f"? {question}\n  (no answer: would be passed to host staff)\n")
+        else:
+            out.write(
+                f"? {question}\n  [{record['entry_id']} · {record['intent']} · {record['score']}] {record['answer']}\n"
+            )
+        out.flush()
+    return 0

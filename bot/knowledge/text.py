@@ -1,0 +1,92 @@
+"""Turning questions and entries into comparable terms: chat spellings, stop words, stemming per language.
+
+Indonesian words are stemmed with Sastrawi ("perizinan" → "izin"), English ones with Snowball
+("villages" → "villag"). Stemming is cached per word: questions reuse a small vocabulary, and
+Sastrawi is the slow part.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import snowballstemmer
+import yaml
+from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
+
+from bot.knowledge.entries import KNOWLEDGE_DIR, LANGUAGES
+
+_WORD = re.compile(r"[a-z0-9]+")
+_SASTRAWI = StemmerFactory().create_stemmer()
+_SNOWBALL = snowballstemmer.stemmer("english")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents; hyphens and apostrophes join ("G-Land" → "gland", "Jum'at" → "jumat")."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return re.sub(r"(?<=\w)['’\-](?=\w)", "", plain)
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(fold(text))
+
+
+@lru_cache(maxsize=20_000)
+def stem(word: str, language: str) -> str:
+    if word.isdigit() or len(word) <= 3:
+        return word
+    if language == "id":
+        return str(_SASTRAWI.stem(word)) or word
+    return str(_SNOWBALL.stemWord(word))
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """content/knowledge/lexicon.yaml: stop words, chat spellings, synonym groups and intent cues."""
+
+    stopwords: dict[str, frozenset[str]]
+    slang: dict[str, str]
+    synonym_groups: tuple[tuple[str, ...], ...]
+    intents: dict[str, dict[str, tuple[str, ...]]]
+    smalltalk: tuple[str, ...]
+
+    @classmethod
+    def load(cls, directory: Path = KNOWLEDGE_DIR) -> Lexicon:
+        with (directory / "lexicon.yaml").open(encoding="utf-8") as handle:
+            raw = yaml.safe_load(handle)
+        return cls(
+            stopwords={lang: frozenset(fold(w) for w in raw["stopwords"][lang]) for lang in LANGUAGES},
+            slang={fold(k): fold(v) for k, v in raw["slang"].items()},
+            synonym_groups=tuple(tuple(fold(w) for w in group) for group in raw["synonyms"]),
+            intents={
+                intent: {lang: tuple(fold(c) for c in cues[lang]) for lang in LANGUAGES}
+                for intent, cues in raw["intents"].items()
+            },
+            smalltalk=tuple(fold(p) for p in raw["smalltalk"]),
+        )
+
+    def expand_slang(self, tokens: Iterable[str]) -> list[str]:
+        expanded: list[str] = []
+        for token in tokens:
+            expanded.extend(self.slang.get(token, token).split())
+        return expanded
+
+    def guess_language(self, text: str) -> str:
+        """'en' when a text has more English than Indonesian stop words, else 'id' (the default)."""
+        tokens = self.expand_slang(words(text))
+        english = sum(t in self.stopwords["en"] and t not in self.stopwords["id"] for t in tokens)
+        indonesian = sum(t in self.stopwords["id"] and t not in self.stopwords["en"] for t in tokens)
+        return "en" if english > indonesian else "id"
+
+    def is_stopword(self, token: str) -> bool:
+        return token in self.stopwords["id"] or token in self.stopwords["en"]
+
+
+def terms(text: str, language: str) -> list[str]:
+    """Stemmed terms of a text in one language (used for both entries and questions)."""
+    return [stem(w, language) for w in words(text)]

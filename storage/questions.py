@@ -1,0 +1,90 @@
+"""Questions the bot could not answer: queued for host staff, answered once, relayed to the asker."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from storage._codec import dump_instant, load_instant, load_optional_instant
+from storage.db import fetch_all, fetch_one
+
+
+class QuestionStatus(enum.StrEnum):
+    OPEN = "open"
+    ANSWERED = "answered"
+
+
+@dataclass(frozen=True)
+class Question:
+    id: int
+    user_id: int
+    text: str
+    locale: str
+    status: QuestionStatus
+    asked_at: datetime
+    answer: str | None
+    answered_at: datetime | None
+
+
+_COLUMNS = "id, user_id, text, locale, status, asked_at, answer, answered_at"
+
+
+def _question(row: aiosqlite.Row) -> Question:
+    return Question(
+        id=row["id"],
+        user_id=row["user_id"],
+        text=row["text"],
+        locale=row["locale"],
+        status=QuestionStatus(row["status"]),
+        asked_at=load_instant(row["asked_at"]),
+        answer=row["answer"],
+        answered_at=load_optional_instant(row["answered_at"]),
+    )
+
+
+async def queue_question(
+    conn: aiosqlite.Connection, *, user_id: int, text: str, normalized: str, locale: str, now: datetime
+) -> tuple[Question, bool]:
+    """Queue a question for staff; returns it and whether it is new (False: the same one is already open)."""
+    row = await fetch_one(
+        conn,
+        f"""INSERT INTO questions (user_id, text, normalized, locale, asked_at) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (user_id, normalized) WHERE status = 'open' DO NOTHING RETURNING {_COLUMNS}""",
+        (user_id, text, normalized, locale, dump_instant(now)),
+    )
+    if row is not None:
+        return _question(row), True
+    existing = await fetch_one(
+        conn,
+        f"SELECT {_COLUMNS} FROM questions WHERE user_id = ? AND normalized = ? AND status = 'open'",
+        (user_id, normalized),
+    )
+    assert existing is not None
+    return _question(existing), False
+
+
+async def open_questions(conn: aiosqlite.Connection, limit: int = 20) -> list[Question]:
+    rows = await fetch_all(
+        conn, f"SELECT {_COLUMNS} FROM questions WHERE status = 'open' ORDER BY asked_at, id LIMIT ?", (limit,)
+    )
+    return [_question(row) for row in rows]
+
+
+async def get_question(conn: aiosqlite.Connection, question_id: int) -> Question | None:
+    row = await fetch_one(conn, f"SELECT {_COLUMNS} FROM questions WHERE id = ?", (question_id,))
+    return None if row is None else _question(row)
+
+
+async def record_answer(
+    conn: aiosqlite.Connection, question_id: int, *, answer: str, answered_by: int, now: datetime
+) -> bool:
+    """Answer an open question; False when it was already answered (by someone else meanwhile)."""
+    cursor = await conn.execute(
+        """UPDATE questions SET status = 'answered', answer = ?, answered_by = ?, answered_at = ?
+           WHERE id = ? AND status = 'open'""",
+        (answer, answered_by, dump_instant(now), question_id),
+    )
+    return cursor.rowcount == 1

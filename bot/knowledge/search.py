@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from bot.knowledge.entries import Area, Entry
-from bot.knowledge.text import Lexicon, fold, stem, words
+from bot.knowledge.text import Lexicon, fold, is_indonesian_word, stem, words
 
 INTENTS = ("what", "where", "when", "directions", "cost")
 INTENT_PARTS = {
@@ -35,6 +35,10 @@ INTENT_PARTS = {
 ANSWER_THRESHOLD = 0.55
 _FIELD_WEIGHT = {"names": 1.0, "keys": 0.8, "body": 0.55}
 _CUE_WEIGHT = 0.3
+_GENERIC_WEIGHT = 0.4
+_PROPER_NOUN_WEIGHT = 3.0
+_UNKNOWN_WEIGHT = 1.3
+_FIT_BONUS = 0.05
 _COLUMNS = ("names_id", "names_en", "keys_id", "keys_en", "body_id", "body_en")
 
 
@@ -57,6 +61,9 @@ class _Token:
     word: str
     stems: frozenset[str]
     cue: bool
+    known: bool  # the knowledge base uses this word (or a near spelling of it)
+    topic: bool  # some entry has it among its names or keywords
+    proper_noun: bool  # written with a capital inside the sentence ("Surabaya", "ATM")
 
 
 class KnowledgeBase:
@@ -71,6 +78,7 @@ class KnowledgeBase:
         )
         self._fields: dict[str, dict[str, frozenset[str]]] = {}
         self._df: dict[str, int] = {}
+        self._topic_terms: set[str] = set()  # words that name or describe some entry, not just appear in a text
         vocabulary: set[str] = set()
         for entry in entries.values():
             columns = self._columns(entry)
@@ -85,6 +93,7 @@ class KnowledgeBase:
             self._fields[entry.id] = fields
             for term in frozenset().union(*fields.values()):
                 self._df[term] = self._df.get(term, 0) + 1
+            self._topic_terms.update(fields["names"] | fields["keys"])
             vocabulary.update(words(" ".join(self._texts(entry))))
         self._vocabulary = sorted(w for w in vocabulary if len(w) >= 3 and not w.isdigit())
         self._known_words = frozenset(vocabulary)
@@ -137,22 +146,29 @@ class KnowledgeBase:
         intent = self.intent_of(folded)
         if self._is_smalltalk(folded):
             return Answer(question, None, 0.0, intent, smalltalk=True)
-        tokens = self._tokens(folded)
+        tokens = self._tokens(folded, proper_nouns=_proper_nouns(question))
         if not tokens:
             return Answer(question, None, 0.0, intent)
         candidates = self._candidates(tokens, limit)
         scored = sorted(
-            ((self._confidence(eid, tokens, folded), -rank, eid) for rank, eid in enumerate(candidates)),
+            (
+                (self._confidence(eid, tokens, folded) + self._fit(eid, intent), -rank, eid)
+                for rank, eid in enumerate(candidates)
+            ),
             reverse=True,
         )
         if not scored:
             return Answer(question, None, 0.0, intent)
         best_score, _, best_id = scored[0]
         others = tuple(self.entries[eid] for score, _, eid in scored[1:3] if score > 0.2)
-        if best_score < ANSWER_THRESHOLD:
+        # The price of a place nobody wrote down is a question for the committee, not for the place's other
+        # facts (a programme has no ticket: "is it free?" is answered by what the programme is).
+        best = self.entries[best_id]
+        unanswerable = intent == "cost" and best.cost is None and best.kind != "innovation"
+        if best_score < ANSWER_THRESHOLD or unanswerable:
             closest = tuple(self.entries[eid] for score, _, eid in scored[:2] if score > 0.2)
-            return Answer(question, None, round(best_score, 3), intent, closest)
-        return Answer(question, self.entries[best_id], round(best_score, 3), intent, others)
+            return Answer(question, None, round(min(best_score, 1.0), 3), intent, closest)
+        return Answer(question, self.entries[best_id], round(min(best_score, 1.0), 3), intent, others)
 
     def intent_of(self, folded_question: str) -> str:
         """The cue that matches the longest stretch of the question decides; none means "what is it"."""
@@ -175,7 +191,7 @@ class KnowledgeBase:
             w for cues in self.lexicon.intents.values() for lang in cues.values() for c in lang for w in c.split()
         )
 
-    def _tokens(self, folded: str) -> list[_Token]:
+    def _tokens(self, folded: str, proper_nouns: frozenset[str] = frozenset()) -> list[_Token]:
         cue_words = self._cue_words()
         raw = self.lexicon.expand_slang(folded.split())
         tokens: list[_Token] = []
@@ -184,19 +200,27 @@ class KnowledgeBase:
             if word in seen or self.lexicon.is_stopword(word) or len(word) < 2:
                 continue
             seen.add(word)
-            corrected = word if word in self._known_words or word.isdigit() else self._correct(word)
+            plain = word in self._known_words or word.isdigit() or word in cue_words
+            corrected = word if plain else self._correct(word)
             variants = {corrected} | set(self._synonyms.get(corrected, ()))
             stems = {stem(v, lang) for v in variants for piece in [v] for lang in ("id", "en")}
             stems |= {stem(p, lang) for v in variants if " " in v for p in v.split() for lang in ("id", "en")}
-            tokens.append(_Token(word, frozenset(stems), word in cue_words))
+            known = corrected in self._known_words or corrected.isdigit() or bool(stems & self._df.keys())
+            topic = bool(stems & self._topic_terms)
+            tokens.append(_Token(word, frozenset(stems), word in cue_words, known, topic, word in proper_nouns))
         return tokens
 
     def _correct(self, word: str) -> str:
-        """The closest word the knowledge base knows, if it is close enough to be a typo of it."""
-        if len(word) < 3:
+        """The closest word the knowledge base knows, if the word looks like a typo of it.
+
+        Real Indonesian words are left alone ("pesan" is not a typo of "pekan"), and so is the first
+        letter, which typists rarely get wrong ("lonely" is not "only").
+        """
+        if len(word) < 3 or is_indonesian_word(word):
             return word
         cutoff = 85 if len(word) <= 4 else 80
-        match = process.extractOne(word, self._vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff)
+        same_start = [w for w in self._vocabulary if w[0] == word[0]]
+        match = process.extractOne(word, same_start, scorer=fuzz.ratio, score_cutoff=cutoff)
         return str(match[0]) if match else word
 
     def _candidates(self, tokens: Iterable[_Token], limit: int) -> list[str]:
@@ -214,21 +238,35 @@ class KnowledgeBase:
         """How much of the question this entry answers: 0 (nothing) to 1 (every word, by name)."""
         fields = self._fields[entry_id]
         total = covered = 0.0
+        rarest = math.log((len(self.entries) + 1) / 1.5)
         for token in tokens:
             df = min((self._df.get(s, 0) for s in token.stems if self._df.get(s)), default=0)
-            weight = math.log((len(self.entries) + 1) / (df + 0.5)) + (1.0 if df == 0 else 0.0)
+            # a word the knowledge base never uses weighs like its rarest word: it may name something else,
+            # all the more when it is written as a name
+            weight = math.log((len(self.entries) + 1) / (df + 0.5)) if df else rarest
             weight *= _CUE_WEIGHT if token.cue else 1.0
+            matched = next((f for f in ("names", "keys", "body") if token.stems & fields[f]), None)
+            if matched is not None:
+                covered += weight * _FIELD_WEIGHT[matched]
+            elif not token.known:
+                weight *= _PROPER_NOUN_WEIGHT if token.proper_noun else _UNKNOWN_WEIGHT
+            elif token.known and not token.topic:
+                weight *= _GENERIC_WEIGHT  # an ordinary word of some text, not a sign of another topic
             total += weight
-            for field in ("names", "keys", "body"):
-                if token.stems & fields[field]:
-                    covered += weight * _FIELD_WEIGHT[field]
-                    break
         coverage = covered / total if total else 0.0
         name = self._name_match(entry_id, folded)
-        score = coverage + 0.15 * name
-        if name > 0 and coverage >= 0.3:  # a question that names the entry is about it, even with other words
+        score = coverage + 0.15 * name  # above 1 only to rank; reported scores are capped
+        unknown = any(not t.known for t in tokens)
+        if name > 0 and coverage >= 0.3 and not unknown:  # naming the entry makes it the topic, despite other words
             score = max(score, 0.6 + 0.3 * name)
-        return min(score, 1.0)
+        return score
+
+    def _fit(self, entry_id: str, intent: str) -> float:
+        """A little preference for an entry that has the kind of answer asked for (hours for "when" …)."""
+        entry = self.entries[entry_id]
+        parts = INTENT_PARTS.get(intent, ())
+        has_part = any(entry.part(p) is not None for p in parts) or (intent == "where" and entry.location is not None)
+        return _FIT_BONUS if parts and has_part else 0.0
 
     def _name_match(self, entry_id: str, folded: str) -> float:
         """1 when one of the entry's names stands whole in the question, less for a near miss ("mal pelayan publik")."""
@@ -238,3 +276,13 @@ class KnowledgeBase:
             return 1.0
         fuzzy = max((fuzz.partial_ratio(name, folded) for name in names if len(name) >= 8), default=0.0)
         return (fuzzy - 85) / 15 if fuzzy >= 85 else 0.0
+
+
+def _proper_nouns(question: str) -> frozenset[str]:
+    """Words written with a capital letter after the first word of a sentence ("… di Surabaya")."""
+    found = set()
+    for sentence in re.split(r"[.?!]\s*", question):
+        for word in re.findall(r"\b\w[\w'-]*", sentence)[1:]:
+            if word[0].isupper():
+                found.update(words(word))
+    return frozenset(found)

@@ -22,6 +22,7 @@ from bot.knowledge.entries import KNOWLEDGE_DIR, LANGUAGES
 
 _WORD = re.compile(r"[a-z0-9]+")
 _SASTRAWI = StemmerFactory().create_stemmer()
+_INDONESIAN_ROOTS = _SASTRAWI.delegatedStemmer.get_dictionary()  # Sastrawi's list of Indonesian root words
 _SNOWBALL = snowballstemmer.stemmer("english")
 
 
@@ -45,6 +46,11 @@ def stem(word: str, language: str) -> str:
     return str(_SNOWBALL.stemWord(word))
 
 
+def is_indonesian_word(word: str) -> bool:
+    """A real Indonesian word (its root is in Sastrawi's dictionary), so not a typo to correct."""
+    return bool(_INDONESIAN_ROOTS.contains(word) or _INDONESIAN_ROOTS.contains(stem(word, "id")))
+
+
 @dataclass(frozen=True)
 class Lexicon:
     """content/knowledge/lexicon.yaml: stop words, chat spellings, synonym groups and intent cues."""
@@ -59,6 +65,7 @@ class Lexicon:
     def load(cls, directory: Path = KNOWLEDGE_DIR) -> Lexicon:
         with (directory / "lexicon.yaml").open(encoding="utf-8") as handle:
             raw = yaml.safe_load(handle)
+        _require_text(raw, "lexicon.yaml")
         return cls(
             stopwords={lang: frozenset(fold(w) for w in raw["stopwords"][lang]) for lang in LANGUAGES},
             slang={fold(k): fold(v) for k, v in raw["slang"].items()},
@@ -85,6 +92,19 @@ class Lexicon:
 
     def is_stopword(self, token: str) -> bool:
         return token in self.stopwords["id"] or token in self.stopwords["en"]
+
+
+def _require_text(value: object, where: str) -> None:
+    """YAML reads a bare yes/no/on/off/true as a boolean; in a word list that is always a mistake."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _require_text(key, where)
+            _require_text(item, f"{where}: {key}")
+    elif isinstance(value, list):
+        for item in value:
+            _require_text(item, where)
+    elif not isinstance(value, str):
+        raise ValueError(f'{where}: {value!r} is not text; quote words such as "no", "on" or "true"')
 
 
 def terms(text: str, language: str) -> list[str]:

@@ -547,3 +547,26 @@ async def test_messages_in_a_group_are_ignored_and_never_move_a_users_chat(
     await fake.assert_no_messages(-100777, within=0.3)
     user = await find_user(bot.core.database.conn, "telegram", str(COORDINATOR))
     assert user is not None and user.chat_id == str(COORDINATOR)
+
+
+async def test_a_question_is_answered_with_a_map_and_an_unknown_one_reaches_staff_and_back(
+    bot: RunningBot, fake: FakeBotApi, rina: TelegramUser
+) -> None:
+    [answer] = await rina.says("gmn cara ke kawah ijen?")
+    assert "Kawah Ijen" in (answer.plain_text or "")
+    card, place, venue = await rina.presses(answer, "Selengkapnya", replies=3)
+    assert "Kawah Ijen" in (card.plain_text or "") and "Buka di peta" in (place.plain_text or "")
+    assert venue.method == "sendVenue" and -9 < float(venue.params["latitude"]) < -7
+
+    staff = TelegramUser(fake, STAFF_TELEGRAM_ID, "Sari")
+    [unknown] = await rina.says("Apakah ada hotel dekat Pendopo untuk 50 orang?")
+    assert "belum tahu" in (unknown.plain_text or "")
+    [notice] = await fake.wait_for_messages(STAFF_TELEGRAM_ID, 1)
+    assert "hotel dekat Pendopo" in (notice.plain_text or "")
+    _question, prompt = await staff.presses(notice, "Jawab", replies=2)
+    assert "#1" in (prompt.plain_text or "")
+    [sent] = await staff.says("Ada, daftar hotel mitra akan kami kirim <segera>.")
+    assert "terkirim" in (sent.plain_text or "")
+    [relayed] = await fake.wait_for_messages(COORDINATOR, 1)
+    assert "daftar hotel mitra akan kami kirim <segera>." in (relayed.plain_text or "")
+    assert fake.errors == []

@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from bot.content import Bilingual
+
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent.parent / "content" / "knowledge"
 KINDS = {"innovation": "innovations", "destination": "destinations", "logistics": "logistics"}
 LANGUAGES = ("id", "en")
@@ -144,15 +146,12 @@ class Entry:
 
 
 @dataclass(frozen=True)
-class Area:
+class Area(Bilingual):
     """A part of the regency, to browse destinations by (content/knowledge/areas.yaml)."""
 
     id: str
     name: str
     name_en: str
-
-    def display(self, locale: str) -> str:
-        return self.name_en if locale == "en" else self.name
 
 
 def load_areas(directory: Path = KNOWLEDGE_DIR) -> tuple[Area, ...]:

@@ -99,6 +99,13 @@ class KnowledgeBase:
         self._known_words = frozenset(vocabulary)
         self._names = {entry.id: self._name_phrases(entry) for entry in entries.values()}
         self._synonyms = {word: group for group in lexicon.synonym_groups for word in group}
+        self._cue_words = frozenset(
+            word
+            for cues in lexicon.intents.values()
+            for phrases in cues.values()
+            for p in phrases
+            for word in p.split()
+        )
         self._smalltalk = sorted((fold(p) for p in lexicon.smalltalk), key=len, reverse=True)
 
     # --- building ----------------------------------------------------------------------------
@@ -186,13 +193,8 @@ class KnowledgeBase:
             rest = rest.replace(f" {phrase} ", " ")
         return all(self.lexicon.is_stopword(w) for w in rest.split()) and rest.strip() != folded
 
-    def _cue_words(self) -> frozenset[str]:
-        return frozenset(
-            w for cues in self.lexicon.intents.values() for lang in cues.values() for c in lang for w in c.split()
-        )
-
     def _tokens(self, folded: str, proper_nouns: frozenset[str] = frozenset()) -> list[_Token]:
-        cue_words = self._cue_words()
+        cue_words = self._cue_words
         raw = self.lexicon.expand_slang(folded.split())
         tokens: list[_Token] = []
         seen: set[str] = set()

@@ -28,6 +28,7 @@ from bot.knowledge.views import HostDetails
 from bot.people import StaffDirectory
 from bot.registration import VisitRules
 from bot.render import Renderer, choose_locale
+from bot.venues import VenueCatalog
 from handlers.context import BotIdentity, Services
 from handlers.questions import KnowledgeAnswerer
 from handlers.router import Router
@@ -62,6 +63,7 @@ class Core:
             identity=BotIdentity(settings.telegram_bot_username),
             knowledge=build_knowledge(theme_ids=frozenset(t.id for t in content.themes)),
             host=HostDetails(settings.host_name, settings.host_contact),
+            venues=VenueCatalog(),
         )
         warm_up()
         return cls(
@@ -184,7 +186,7 @@ async def serve_console(
 ) -> None:
     core = await Core.build(settings, clock=clock, console_staff=[user] if as_staff else [])
     chosen_locale = locale or choose_locale(os.environ.get("LANG", "").split(".")[0].replace("_", "-"))
-    channel = ConsoleChannel(core.renderer, out, current_chat_id=user)
+    channel = ConsoleChannel(core.renderer, out, current_chat_id=user, files_dir=settings.data_dir / "files")
     core.delivery.register(channel)
     try:
         await run_console(

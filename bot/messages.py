@@ -71,6 +71,15 @@ class Venue:
 
 
 @dataclass(frozen=True)
+class Document:
+    """A file to send with a message (a calendar, an export)."""
+
+    filename: str
+    data: bytes
+    mime_type: str
+
+
+@dataclass(frozen=True)
 class Reply:
     """A message to show: a template with its values, optional button rows, optional recipient.
 
@@ -85,13 +94,20 @@ class Reply:
     to: Recipient | None = None
     replace_origin: bool = False
     venue: Venue | None = None
+    document: Document | None = None
 
 
 def reply(
-    template: str, buttons: Sequence[Sequence[Button]] = (), *, venue: Venue | None = None, **params: Any
+    template: str,
+    buttons: Sequence[Sequence[Button]] = (),
+    *,
+    venue: Venue | None = None,
+    document: Document | None = None,
+    **params: Any,
 ) -> Reply:
     """Shorthand used by the flows: `reply("reg/ask_institution", rows, draft=d)`."""
-    return Reply(template=template, params=params, buttons=tuple(tuple(row) for row in buttons), venue=venue)
+    rows = tuple(tuple(row) for row in buttons)
+    return Reply(template=template, params=params, buttons=rows, venue=venue, document=document)
 
 
 def button(label: str, action: str, **params: Any) -> Button:

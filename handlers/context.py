@@ -16,6 +16,7 @@ from bot.knowledge.views import HostDetails
 from bot.messages import Incoming
 from bot.people import StaffDirectory
 from bot.registration import VisitRules
+from bot.venues import VenueCatalog
 from storage.users import User
 
 
@@ -40,6 +41,7 @@ class Services:
     tz: ZoneInfo
     identity: BotIdentity
     knowledge: KnowledgeBase
+    venues: VenueCatalog
     host: HostDetails
 
 

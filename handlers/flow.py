@@ -10,6 +10,7 @@ The draft and the current step are saved after every message, so a restart loses
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -72,7 +73,7 @@ Outcome = Advance | Stay | Finish | GoTo
 @dataclass(frozen=True)
 class Step(Generic[D]):
     name: str
-    ask: Callable[[Turn, D], Reply]
+    ask: Callable[[Turn, D], Reply | Awaitable[Reply]]  # async when the question needs the database
     take: Callable[[Turn, D, Answer], Awaitable[Outcome]]
     filled: Callable[[D], bool]
     applies: Callable[[D], bool] = lambda draft: True
@@ -104,7 +105,7 @@ class Flow(Generic[D]):
 
     async def ask_again(self, turn: Turn, conversation: Conversation) -> list[Reply]:
         draft = self.draft_of(conversation)
-        return [self.steps[conversation.step].ask(turn, draft)]
+        return [await _ask(self.steps[conversation.step], turn, draft)]
 
     async def handle(self, turn: Turn, conversation: Conversation, answer: Answer) -> list[Reply]:
         step = self.steps.get(conversation.step)
@@ -114,7 +115,7 @@ class Flow(Generic[D]):
         try:
             outcome = await step.take(turn, draft, answer)
         except ValidationError as error:
-            return [Reply(error.template, error.params), step.ask(turn, draft)]
+            return [Reply(error.template, error.params), await _ask(step, turn, draft)]
         except DomainError as error:  # the flow cannot go on (e.g. the delegation was cancelled meanwhile)
             await clear_conversation(turn.conn, turn.user.id)
             return [Reply(error.template, error.params)]
@@ -130,9 +131,14 @@ class Flow(Generic[D]):
 
     async def _move(self, turn: Turn, draft: D, step: Step[D]) -> list[Reply]:
         await self._save(turn, draft, step)
-        return [step.ask(turn, draft)]
+        return [await _ask(step, turn, draft)]
 
     async def _save(self, turn: Turn, draft: D, step: Step[D]) -> None:
         await save_conversation(
             turn.conn, turn.user.id, self.name, step.name, draft.to_json(), turn.services.clock.now()
         )
+
+
+async def _ask(step: Step[D], turn: Turn, draft: D) -> Reply:
+    question = step.ask(turn, draft)
+    return await question if inspect.isawaitable(question) else question

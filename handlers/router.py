@@ -16,7 +16,7 @@ from bot.errors import DomainError
 from bot.messages import Incoming, Recipient, Reply, reply
 from bot.people import identify, recipient_of
 from bot.render import choose_locale
-from handlers import menu, questions
+from handlers import agenda, menu, plan, questions
 from handlers.context import Services, Turn
 from handlers.flow import Answer, Flow
 from handlers.join import JOINING, start_join
@@ -30,6 +30,7 @@ FLOWS: dict[str, Flow] = {  # type: ignore[type-arg]
     REGISTRATION.name: REGISTRATION,
     JOINING.name: JOINING,
     questions.STAFF_ANSWER.name: questions.STAFF_ANSWER,
+    agenda.AGENDA.name: agenda.AGENDA,
 }  # type: ignore[type-arg]
 
 
@@ -110,6 +111,18 @@ async def _open_questions(turn: Turn, argument: str, conversation: Conversation 
     return await questions.list_open_questions(turn)
 
 
+async def _agenda(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+    return await agenda.open_agenda(turn, argument)
+
+
+async def _schedule(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+    return await plan.show_schedule(turn)
+
+
+async def _calendar(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+    return await plan.send_calendar(turn)
+
+
 async def _menu(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
     return [await menu.show_menu(turn)]
 
@@ -138,6 +151,11 @@ COMMANDS: dict[str, Command] = {
     "destinations": _destinations,
     "pertanyaan": _open_questions,
     "questions": _open_questions,
+    "agenda": _agenda,
+    "jadwal": _schedule,
+    "schedule": _schedule,
+    "kalender": _calendar,
+    "calendar": _calendar,
 }
 # The commands offered in the platform's command menu, in this order (descriptions are labels).
 MENU_COMMANDS = (
@@ -214,6 +232,8 @@ class Router:
             return await resume_registration(turn, conversation, rest.partition(":")[2])
         if kind == "qa":
             return await self._press_question(turn, rest)
+        if kind == "plan":
+            return await self._press_plan(turn, rest)
         if kind == "visit":
             verb, _, target = rest.partition(":")
             if verb == "cancel" and target.isdigit():
@@ -239,6 +259,34 @@ class Router:
             return await questions.browse_area(turn, target)
         if verb == "reply" and target.isdigit():
             return await questions.start_staff_answer(turn, int(target))
+        return [reply("errors/stale_button")]
+
+    async def _press_plan(self, turn: Turn, rest: str) -> list[Reply]:
+        verb, _, target = rest.partition(":")
+        first, _, second = target.partition(":")
+        number = int(first) if first.isdigit() else None
+        if verb == "loc":
+            return await plan.send_venue(turn, target)
+        if verb == "ics" and number is not None:
+            return await plan.send_calendar(turn, number)
+        if number is None:
+            return [reply("errors/stale_button")]
+        by_delegation = {
+            "open": agenda.show_plan,
+            "add": agenda.start_add,
+            "programs": agenda.choose_program,
+            "suggest": agenda.propose_suggestion,
+            "publish": agenda.publish,
+        }
+        by_item = {"edit": agenda.start_edit, "del": agenda.confirm_delete, "delete_yes": agenda.delete_confirmed}
+        if verb in by_delegation:
+            return await by_delegation[verb](turn, number)
+        if verb in by_item:
+            return await by_item[verb](turn, number)
+        if verb == "apply":
+            return await agenda.propose_program(turn, number, second)
+        if verb == "field":
+            return await agenda.start_edit_field(turn, number, second)
         return [reply("errors/stale_button")]
 
     async def _ask_again(self, turn: Turn, conversation: Conversation | None) -> list[Reply]:

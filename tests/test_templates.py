@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from itertools import product
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from bot.content import Province, Region, Theme
 from bot.knowledge.views import EntryView
 from bot.messages import Label, Reply
 from bot.render import LOCALES, TEMPLATES_DIR, Renderer, split_message
+from handlers.plan import ChangeView, ConflictView, DayView, ItemView, PlanView
 from handlers.questions import OpenQuestion
 from handlers.registration import DelegationView
 from storage.participants import Participant
@@ -72,6 +73,20 @@ def hostile_entry(**overrides: Any) -> EntryView:
     )
     values.update(overrides)
     return EntryView(**values)
+
+
+def hostile_plan() -> PlanView:
+    start = datetime(2026, 12, 10, 1, 30, tzinfo=UTC)
+    item = ItemView(
+        start,
+        start + timedelta(minutes=90),
+        start.astimezone(ZoneInfo("Asia/Makassar")),
+        HOSTILE,
+        HOSTILE,
+        HOSTILE,
+        HOSTILE,
+    )
+    return PlanView(HOSTILE, "WITA", [DayView(date(2026, 12, 10), [item] * 12)], [item] * 3)
 
 
 def parameter_sets() -> list[dict[str, Any]]:
@@ -132,6 +147,31 @@ def parameter_sets() -> list[dict[str, Any]]:
         question_id=7,
         answer=HOSTILE,
         asker=HOSTILE,
+        current_at=datetime(2026, 12, 10, 2, 0, tzinfo=UTC),
+        current_minutes=90,
+        current_text=HOSTILE,
+        count=3,
+        plan=hostile_plan(),
+        conflicts=[
+            ConflictView(kind, HOSTILE, datetime(2026, 12, 10, 2, 0, tzinfo=UTC), HOSTILE, HOSTILE, 40, 10)
+            for kind in ("overlap", "travel", "outside_dates", "venue_closed", "capacity")
+        ],
+        published=True,
+        mode="replace",
+        changes=[
+            ChangeView(
+                kind,
+                HOSTILE,
+                datetime(2026, 12, 10, 2, 0, tzinfo=UTC),
+                datetime(2026, 12, 10, 1, 0, tzinfo=UTC),
+                HOSTILE,
+            )
+            for kind in ("added", "removed", "moved", "changed")
+        ],
+        institution=HOSTILE,
+        address=HOSTILE,
+        title=HOSTILE,
+        at=datetime(2026, 12, 10, 2, 0, tzinfo=UTC),
     )
     sparse = dict(
         full,
@@ -169,6 +209,15 @@ def parameter_sets() -> list[dict[str, Any]]:
         recommended=[],
         entries=[],
         questions=[],
+        current_at=None,
+        current_minutes=None,
+        current_text=None,
+        count=0,
+        plan=PlanView(HOSTILE, None, [], []),
+        conflicts=[],
+        published=False,
+        changes=[],
+        address=None,
         participants=[],
         as_staff=False,
         step_number=None,

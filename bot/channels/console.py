@@ -12,6 +12,7 @@ import html
 import re
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import TextIO
 
 from bot.delivery import Delivery
@@ -31,10 +32,11 @@ def html_to_text(markup: str) -> str:
 class ConsoleChannel:
     name = CHANNEL
 
-    def __init__(self, renderer: Renderer, out: TextIO, current_chat_id: str) -> None:
+    def __init__(self, renderer: Renderer, out: TextIO, current_chat_id: str, files_dir: Path | None = None) -> None:
         self._renderer = renderer
         self._out = out
         self._current_chat_id = current_chat_id
+        self._files_dir = files_dir or Path("var") / "files"
         self.pending_actions: list[str] = []
 
     async def send(self, recipient: Recipient, reply: Reply, *, origin_message_id: str | None = None) -> None:
@@ -45,6 +47,11 @@ class ConsoleChannel:
             header = self._renderer.render("console/for_other", recipient.locale, {"recipient": recipient.chat_id})
             self._out.write(f"\n{html_to_text(header)}\n")
         self._out.write(f"\n{text}\n")
+        if reply.document is not None:
+            self._files_dir.mkdir(parents=True, exist_ok=True)
+            path = self._files_dir / reply.document.filename
+            path.write_bytes(reply.document.data)
+            self._out.write(f"📎 {path}\n")
         if reply.venue is not None:
             venue = reply.venue
             self._out.write(f"📍 {venue.title}, {venue.address} ({venue.latitude:.5f}, {venue.longitude:.5f})\n")

@@ -14,7 +14,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any, TypeVar
 
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, ContextTypes, TypeHandler
@@ -152,6 +152,10 @@ class TelegramChannel:
                 reply_markup=keyboard if index == last else None,
             )
             await self._call(send)
+        if reply.document is not None:
+            document = reply.document
+            upload = InputFile(document.data, filename=document.filename)
+            await self._call(partial(bot.send_document, recipient.chat_id, upload))
         if reply.venue is not None:
             venue = reply.venue
             await self._call(

@@ -64,6 +64,7 @@ class Renderer:
         self.env.filters["longdate"] = _longdate
         self.env.filters["shortdate"] = _shortdate
         self.env.filters["clock"] = self._clock
+        self.env.filters["ownclock"] = _own_clock
 
     def render(self, template: str, locale: str, params: Mapping[str, Any]) -> str:
         text = self.env.get_template(f"{locale}/{template}.j2").render({**params, "locale": locale})
@@ -88,6 +89,11 @@ class Renderer:
 
     def _clock(self, value: datetime) -> str:
         return format_time(value.astimezone(self._tz), "HH:mm", locale="en")
+
+
+def _own_clock(value: datetime) -> str:
+    """The clock time in the value's own zone (a WITA or WIT time shown beside WIB)."""
+    return f"{value:%H:%M}"
 
 
 @pass_context

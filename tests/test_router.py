@@ -55,3 +55,12 @@ async def test_an_unexpected_error_is_logged_answered_and_rolled_back(
     assert "the knowledge base fell over" in caplog.text
     [after] = await user.says("/start")  # the bot goes on, and the half-done change did not stick
     assert after.template == "menu/start" and after.recipient.locale == "id"
+
+
+def test_every_flow_can_be_cancelled_with_its_own_message() -> None:
+    from bot.render import TEMPLATES_DIR
+    from handlers.router import FLOWS
+
+    for flow in FLOWS:
+        for locale in ("id", "en"):
+            assert (TEMPLATES_DIR / locale / "menu" / f"cancelled_{flow}.j2").is_file(), (flow, locale)

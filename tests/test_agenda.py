@@ -1,0 +1,161 @@
+"""Planning a visit (host staff) and seeing the plan (members): programmes, conflicts, publishing, changes,
+the schedule in WIB with local time for WITA/WIT visitors, and the calendar file."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from icalendar import Calendar
+
+from tests.support import ChatUser, Press, Recorder, play
+from tests.test_join_and_status import register
+from tests.test_registration import UP_TO_SUMMARY
+
+WEST_JAVA_VISIT = UP_TO_SUMMARY  # 45 people, on site, Thursday 10 – Friday 11 December 2026
+
+
+async def plan_with_programme(staff: ChatUser, program_button: int = 0) -> None:
+    await play(
+        staff,
+        [
+            ("/agenda", ["agenda/choose"]),
+            (Press("text"), ["agenda/plan"]),
+            (Press("agenda_program"), ["agenda/programs"]),
+            (Press("text", program_button), [("agenda/confirm", "Tidak ada bentrok")]),
+            (Press("agenda_save"), ["agenda/saved", "agenda/plan"]),
+        ],
+    )
+
+
+async def test_staff_apply_a_programme_and_publish_it_to_the_members(
+    coordinator: ChatUser, staff: ChatUser, recorder: Recorder
+) -> None:
+    code = await register(coordinator)
+    member = ChatUser(recorder, "Pak Dedi")
+    await play(
+        member,
+        [
+            (f"/gabung {code}", ["join/welcome", "join/ask_name"]),
+            ("Dedi", ["join/ask_position"]),
+            ("Camat", ["join/ask_unit"]),
+            (Press("skip"), ["join/confirm"]),
+            (Press("confirm"), ["join/joined"]),
+            ("/jadwal", ["plan/none"]),
+        ],
+    )
+    await plan_with_programme(staff)
+    sent = await staff.presses("agenda_publish")
+    assert [s.template for s in sent] == ["agenda/published"]
+    for person in ("Bu Rina", "Pak Dedi"):
+        notice = recorder.to(person)[-1]
+        assert notice.template == "plan/published" and "Lounge Pelayanan Publik" in notice.text
+    [schedule] = await member.says("/jadwal")
+    assert schedule.template == "plan/schedule" and "08:30–10:00 WIB" in schedule.text
+    assert "WITA" not in schedule.text  # West Java is WIB too
+
+
+async def test_conflicts_are_explained_before_saving(coordinator: ChatUser, staff: ChatUser) -> None:
+    await register(coordinator)
+    await plan_with_programme(staff)
+    await play(
+        staff,
+        [
+            (Press("agenda_add"), ["agenda/ask_when"]),
+            ("besok pagi", ["agenda/errors/time_unreadable", "agenda/ask_when"]),
+            ("10/12 09:00", ["agenda/ask_minutes"]),
+            ("sebentar", ["agenda/errors/minutes", "agenda/ask_minutes"]),
+            ("1 jam", ["agenda/ask_venue"]),
+            ("Lounge", ["errors/use_buttons", "agenda/ask_venue"]),
+            (Press("text", 2), ["agenda/ask_title"]),
+            ("Diskusi", ["agenda/ask_officer"]),
+            (Press("skip"), ["agenda/ask_notes"]),
+            (Press("skip"), [("agenda/confirm", "bertabrakan dengan")]),
+        ],
+    )
+    await play(staff, [(Press("cancel_flow"), ["menu/cancelled_agenda"])])
+
+
+async def test_a_venue_over_capacity_with_another_delegation_is_shown(
+    coordinator: ChatUser, staff: ChatUser, recorder: Recorder
+) -> None:
+    await register(coordinator)
+    other = ChatUser(recorder, "Pak Budi")
+    await register(other)  # another 45 people on the same days
+    await plan_with_programme(staff)  # the first visit at the Lounge on Thursday morning
+    await staff.says("/agenda")
+    sent = await staff.presses("text", 1)
+    assert sent[0].template == "agenda/plan"
+    await staff.presses("agenda_program")
+    [confirm] = await staff.presses("text", 0)
+    assert confirm.template == "agenda/confirm" and "kelebihan kapasitas" in confirm.text and "90 orang" in confirm.text
+
+
+async def test_edits_of_a_published_plan_are_announced_with_what_changed(
+    coordinator: ChatUser, staff: ChatUser, recorder: Recorder
+) -> None:
+    await register(coordinator)
+    await plan_with_programme(staff)
+    await staff.presses("agenda_publish")
+    await staff.says("/agenda")
+    await staff.presses("text")
+    await play(
+        staff,
+        [
+            (Press("agenda_edit"), ["agenda/edit_which"]),
+            (Press("agenda_field_when"), ["agenda/ask_when"]),
+            ("10/12 08:45", ["agenda/confirm"]),
+            (Press("agenda_save"), ["agenda/saved", "agenda/plan"]),
+        ],
+    )
+    notice = recorder.to("Bu Rina")[-1]
+    assert notice.template == "plan/changed" and "08:30 ke" in notice.text and "08:45 WIB" in notice.text
+
+
+async def test_visitors_from_wita_see_their_own_time_beside_wib(staff: ChatUser, recorder: Recorder) -> None:
+    makassar = ChatUser(recorder, "Andi")
+    await play(
+        makassar,
+        [
+            ("/daftar", ["reg/intro", "reg/ask_institution"]),
+            ("Pemkot Makassar", ["reg/ask_province"]),
+            ("Sulawesi Selatan", ["reg/ask_head"]),
+            ("Danny Pomanto, Wali Kota", ["reg/ask_size"]),
+            ("20", ["reg/ask_mode"]),
+            (Press("mode_onsite"), ["reg/ask_arrival"]),
+            ("10/12/2026", ["reg/ask_departure"]),
+            (Press("same_day"), ["reg/ask_topics"]),
+            ("pelayanan publik", ["reg/ask_contact_name"]),
+            (Press("use_my_name"), ["reg/ask_contact_phone"]),
+            ("0812 1111 2222", ["reg/summary"]),
+            (Press("confirm"), ["reg/submitted"]),
+        ],
+    )
+    await plan_with_programme(staff)
+    await staff.presses("agenda_publish")
+    [schedule] = await makassar.says("/jadwal")
+    assert "08:30–10:00 WIB (09:30 WITA)" in schedule.text
+
+
+async def test_the_calendar_file_has_alarms_the_time_zone_and_stable_uids(
+    coordinator: ChatUser, staff: ChatUser
+) -> None:
+    await register(coordinator)
+    await plan_with_programme(staff, program_button=1)  # the two-day programme
+    await staff.presses("agenda_publish")
+    [first] = await coordinator.says("/kalender")
+    [again] = await coordinator.says("/kalender")
+    assert first.reply.document is not None and first.reply.document.filename.endswith(".ics")
+    calendars = [Calendar.from_ical(s.reply.document.data) for s in (first, again)]  # type: ignore[union-attr]
+    events = [list(c.walk("VEVENT")) for c in calendars]
+    assert len(events[0]) >= 8
+    assert [e["UID"] for e in events[0]] == [e["UID"] for e in events[1]]  # a re-sent file updates, not duplicates
+    start = events[0][0].decoded("DTSTART")
+    assert start == datetime.fromisoformat("2026-12-10T08:30:00+07:00") and str(start.tzinfo) == "Asia/Jakarta"
+    assert list(calendars[0].walk("VTIMEZONE")) and all(list(e.walk("VALARM")) for e in events[0])
+
+
+async def test_only_staff_plan(coordinator: ChatUser) -> None:
+    await register(coordinator)
+    await play(coordinator, [("/agenda", ["errors/staff_only"])])
+    sent = await coordinator.presses_action("plan:add:1")  # a forged button
+    assert [s.template for s in sent] == ["errors/staff_only"]

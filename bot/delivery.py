@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 from typing import Protocol
 
@@ -11,6 +12,13 @@ from storage.db import Database
 from storage.users import mark_blocked
 
 logger = logging.getLogger(__name__)
+
+
+class Outcome(enum.Enum):
+    SENT = "sent"
+    UNREACHABLE = "unreachable"  # the user blocked the bot
+    FAILED = "failed"  # refused for good, or still failing after the retries
+    NO_CHANNEL = "failed-no-channel"
 
 
 class RecipientBlocked(Exception):
@@ -46,22 +54,25 @@ class Delivery:
         sent = 0
         for reply in replies:
             recipient = reply.to or origin
-            channel = self._channels.get(recipient.channel)
-            if channel is None:
-                logger.warning(
-                    "no %s channel running: message %s to %s not sent",
-                    recipient.channel,
-                    reply.template,
-                    recipient.chat_id,
-                )
-                continue
-            try:
-                await channel.send(recipient, reply, origin_message_id=origin_message_id if reply.to is None else None)
-                sent += 1
-            except RecipientBlocked:
-                logger.info("%s chat %s blocked the bot; recorded", recipient.channel, recipient.chat_id)
-                async with self._database.transaction() as conn:
-                    await mark_blocked(conn, recipient.channel, recipient.chat_id, self._clock.now())
-            except DeliveryFailed:
-                logger.exception("could not deliver %s to %s:%s", reply.template, recipient.channel, recipient.chat_id)
+            outcome = await self.send_one(recipient, reply, origin_message_id if reply.to is None else None)
+            sent += outcome is Outcome.SENT
         return sent
+
+    async def send_one(self, recipient: Recipient, reply: Reply, origin_message_id: str | None = None) -> Outcome:
+        channel = self._channels.get(recipient.channel)
+        if channel is None:
+            logger.warning(
+                "no %s channel running: message %s to %s not sent", recipient.channel, reply.template, recipient.chat_id
+            )
+            return Outcome.NO_CHANNEL
+        try:
+            await channel.send(recipient, reply, origin_message_id=origin_message_id)
+        except RecipientBlocked:
+            logger.info("%s chat %s blocked the bot; recorded", recipient.channel, recipient.chat_id)
+            async with self._database.transaction() as conn:
+                await mark_blocked(conn, recipient.channel, recipient.chat_id, self._clock.now())
+            return Outcome.UNREACHABLE
+        except DeliveryFailed:
+            logger.exception("could not deliver %s to %s:%s", reply.template, recipient.channel, recipient.chat_id)
+            return Outcome.FAILED
+        return Outcome.SENT

@@ -27,10 +27,15 @@ from bot.knowledge import build_knowledge
 from bot.knowledge.views import HostDetails
 from bot.people import StaffDirectory
 from bot.registration import VisitRules
+from bot.reminders import OUTBOX_KIND as REMINDER_KIND
+from bot.reminders import ReminderRules
 from bot.render import Renderer, choose_locale
+from bot.scheduler import ReminderScheduler
+from bot.sender import OutboxSender, SendLimits
 from bot.venues import VenueCatalog
-from handlers.context import BotIdentity, Services
+from handlers.context import BotIdentity, Services, Signals
 from handlers.questions import KnowledgeAnswerer
+from handlers.reminders import reminder_composer
 from handlers.router import Router
 from storage.db import Database
 
@@ -39,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class Core:
-    """The channel-neutral application: database, services, router, delivery."""
+    """The channel-neutral application: database, services, router, delivery, and the reminder machinery."""
 
     settings: Settings
     database: Database
@@ -47,6 +52,8 @@ class Core:
     services: Services
     router: Router
     delivery: Delivery
+    sender: OutboxSender
+    scheduler: ReminderScheduler
 
     @classmethod
     async def build(cls, settings: Settings, *, clock: Clock | None = None, console_staff: Iterable[str] = ()) -> Core:
@@ -54,6 +61,7 @@ class Core:
         content = Content()
         database = await Database.open(settings.database_path)
         renderer = Renderer(settings.tz, {"host_name": settings.host_name, "host_contact": settings.host_contact})
+        signals = Signals()
         services = Services(
             content=content,
             staff=StaffDirectory(settings.host_staff_telegram_ids).with_console_staff(console_staff),
@@ -64,16 +72,33 @@ class Core:
             knowledge=build_knowledge(theme_ids=frozenset(t.id for t in content.themes)),
             host=HostDetails(settings.host_name, settings.host_contact),
             venues=VenueCatalog(),
+            reminder_rules=ReminderRules(
+                evening_at=settings.reminder_evening_at,
+                morning_at=settings.reminder_morning_at,
+                lead_minutes=settings.reminder_lead_minutes,
+            ),
+            signals=signals,
         )
         warm_up()
-        return cls(
-            settings,
-            database,
-            renderer,
-            services,
-            Router(database, services, KnowledgeAnswerer()),
-            Delivery(database, clock),
+        delivery = Delivery(database, clock)
+        limits = SendLimits(
+            settings.send_per_second, settings.send_chat_interval_seconds, settings.send_group_per_minute
         )
+        sender = OutboxSender(database, delivery, clock, limits)
+        sender.register(REMINDER_KIND, reminder_composer(services))
+        scheduler = ReminderScheduler(database, clock, settings.tz, sender)
+        signals.on_plan_changed(scheduler.plan_changed)
+        router = Router(database, services, KnowledgeAnswerer())
+        return cls(settings, database, renderer, services, router, delivery, sender, scheduler)
+
+    async def start_background(self) -> None:
+        """Start the sender and the reminder schedule (after the channels are registered with delivery)."""
+        await self.sender.start()
+        await self.scheduler.start()
+
+    async def stop_background(self) -> None:
+        await self.scheduler.stop()
+        await self.sender.stop()
 
     async def close(self) -> None:
         await self.database.close()
@@ -167,8 +192,10 @@ async def serve_telegram(settings: Settings) -> None:
     stop = _stop_event()
     try:
         await start_telegram(runtime)
+        await core.start_background()
         await stop.wait()
     finally:
+        await core.stop_background()
         await stop_telegram(runtime)
         await core.close()
 
@@ -188,6 +215,7 @@ async def serve_console(
     chosen_locale = locale or choose_locale(os.environ.get("LANG", "").split(".")[0].replace("_", "-"))
     channel = ConsoleChannel(core.renderer, out, current_chat_id=user, files_dir=settings.data_dir / "files")
     core.delivery.register(channel)
+    await core.start_background()
     try:
         await run_console(
             router=core.router,
@@ -202,6 +230,7 @@ async def serve_console(
             interactive=interactive,
         )
     finally:
+        await core.stop_background()
         await core.close()
 
 

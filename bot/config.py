@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -34,6 +35,12 @@ class Settings:
     min_notice_days: int = 3
     max_visit_days: int = 7
     log_level: str = "INFO"
+    reminder_evening_at: time = time(19, 0)
+    reminder_morning_at: time = time(6, 30)
+    reminder_lead_minutes: int = 60
+    send_per_second: int = 30
+    send_chat_interval_seconds: float = 1.0
+    send_group_per_minute: int = 20
 
     @property
     def database_path(self) -> Path:
@@ -67,6 +74,17 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         min_notice_days=_int("MIN_NOTICE_DAYS", text("MIN_NOTICE_DAYS"), default=3, low=0, high=365),
         max_visit_days=_int("MAX_VISIT_DAYS", text("MAX_VISIT_DAYS"), default=7, low=1, high=60),
         log_level=_log_level(text("LOG_LEVEL") or "INFO"),
+        reminder_evening_at=_clock("REMINDER_EVENING_AT", text("REMINDER_EVENING_AT") or "19:00"),
+        reminder_morning_at=_clock("REMINDER_MORNING_AT", text("REMINDER_MORNING_AT") or "06:30"),
+        reminder_lead_minutes=_int("REMINDER_LEAD_MINUTES", text("REMINDER_LEAD_MINUTES"), default=60, low=5, high=720),
+        send_per_second=_int("SEND_PER_SECOND", text("SEND_PER_SECOND"), default=30, low=1, high=1000),
+        send_chat_interval_seconds=_int(
+            "SEND_CHAT_INTERVAL_MS", text("SEND_CHAT_INTERVAL_MS"), default=1000, low=0, high=60_000
+        )
+        / 1000,
+        send_group_per_minute=_int(
+            "SEND_GROUP_PER_MINUTE", text("SEND_GROUP_PER_MINUTE"), default=20, low=1, high=1000
+        ),
     )
 
 
@@ -109,6 +127,14 @@ def _int(name: str, raw: str | None, *, default: int, low: int, high: int) -> in
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
     return value
+
+
+def _clock(name: str, raw: str) -> time:
+    try:
+        hours, minutes = raw.replace(".", ":").split(":")
+        return time(int(hours), int(minutes))
+    except ValueError:
+        raise ConfigError(f"{name} must be a time of day such as 19:00, got {raw!r}") from None
 
 
 def _timezone(raw: str) -> str:

@@ -15,6 +15,7 @@ from bot.plan_input import parse_minutes, parse_start, parse_text
 from handlers.context import Turn
 from handlers.flow import Advance, Answer, Finish, Flow, GoTo, Outcome, Step
 from handlers.plan import change_views, conflict_views, member_recipients, plan_view
+from handlers.reminders import resync_delegation
 from storage import audit
 from storage.agenda import (
     AgendaItem,
@@ -213,6 +214,7 @@ async def publish(turn: Turn, delegation_id: int) -> list[Reply]:
         subject_id=delegation.id,
         now=turn.services.clock.now(),
     )
+    await resync_delegation(turn, delegation.id)
     replies = [reply("agenda/published", count=len(items))]
     for recipient in await member_recipients(turn.conn, delegation):
         replies.append(
@@ -357,6 +359,8 @@ async def _saved(turn: Turn, delegation: Delegation, before: list[AgendaItem], a
     )
     replies = [reply("agenda/saved"), *await show_plan(turn, delegation.id)]
     changes = plan_changes(before, after)
+    if await plan_published(turn.conn, delegation.id):
+        await resync_delegation(turn, delegation.id)  # reminders move, appear or go with the items
     if changes and await plan_published(turn.conn, delegation.id):
         for recipient in await member_recipients(turn.conn, delegation):
             params = {"changes": change_views(turn, changes, recipient.locale), "institution": delegation.institution}

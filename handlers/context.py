@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -16,6 +17,7 @@ from bot.knowledge.views import HostDetails
 from bot.messages import Incoming
 from bot.people import StaffDirectory
 from bot.registration import VisitRules
+from bot.reminders import ReminderRules
 from bot.venues import VenueCatalog
 from storage.users import User
 
@@ -30,6 +32,20 @@ class BotIdentity:
         return deep_link(self.username, code) if self.username else None
 
 
+class Signals:
+    """Core events that parts outside the transaction act on (the reminder scheduler re-arms its job)."""
+
+    def __init__(self) -> None:
+        self._plan_listeners: list[Callable[[], None]] = []
+
+    def on_plan_changed(self, listener: Callable[[], None]) -> None:
+        self._plan_listeners.append(listener)
+
+    def plan_changed(self) -> None:
+        for listener in self._plan_listeners:
+            listener()
+
+
 @dataclass(frozen=True)
 class Services:
     """Built once by bot/app.py and shared by every turn."""
@@ -42,6 +58,8 @@ class Services:
     identity: BotIdentity
     knowledge: KnowledgeBase
     venues: VenueCatalog
+    reminder_rules: ReminderRules
+    signals: Signals
     host: HostDetails
 
 

@@ -12,6 +12,7 @@ from bot.registration import POSITION_LENGTH, parse_name
 from handlers.context import Turn
 from handlers.flow import Advance, Answer, Finish, Flow, GoTo, Outcome, Step
 from handlers.registration import delegation_view, own_name_button
+from handlers.reminders import resync_delegation
 from storage.delegations import Delegation
 
 FLOW = "join"
@@ -117,6 +118,7 @@ async def take_confirm(turn: Turn, draft: JoinDraft, answer: Answer) -> Outcome:
         unit=draft.unit,
         clock=turn.services.clock,
     )
+    await resync_delegation(turn, delegation.id)  # a published plan's reminders now include the new member
     return Finish([reply("join/joined", delegation=delegation_view(turn, delegation), name=draft.name)])
 
 

@@ -13,6 +13,7 @@ from bot.people import recipient_of, require_staff, staff_recipients
 from bot.render import LOCALES
 from handlers.context import Turn
 from handlers.registration import delegation_view
+from handlers.reminders import resync_delegation
 from storage.conversations import clear_conversation, load_conversation
 from storage.delegations import delegations_from, find_by_join_code
 from storage.users import get_user, set_language
@@ -97,6 +98,7 @@ async def ask_cancel_visit(turn: Turn, delegation_id: int) -> list[Reply]:
 
 async def cancel_visit_confirmed(turn: Turn, delegation_id: int) -> list[Reply]:
     result = await cancel_visit(turn.conn, turn.user, delegation_id, turn.services.clock)
+    await resync_delegation(turn, delegation_id)  # a cancelled visit has no reminders
     view = delegation_view(turn, result.delegation)
     replies = [reply("status/cancelled", delegation=view)]
     for recipient in await staff_recipients(turn.conn, turn.services.staff):

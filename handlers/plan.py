@@ -11,12 +11,13 @@ from zoneinfo import ZoneInfo
 from aiosqlite import Connection
 
 from bot.calendar_file import plan_calendar
+from bot.clock import local_today
 from bot.errors import DomainError
 from bot.itinerary import Conflict, PlanChange
 from bot.membership import visits_of
 from bot.messages import Document, Recipient, Reply, Venue, button, reply
 from bot.people import recipient_of
-from handlers.context import Turn
+from handlers.context import Services, Turn
 from storage.agenda import AgendaItem, NewAgendaItem, items_of, plan_published
 from storage.delegations import Delegation
 from storage.participants import participants_of
@@ -71,16 +72,26 @@ class ChangeView:
 
 
 def _venue_name(turn: Turn, venue_id: str, locale: str) -> str:
-    venue = turn.services.venues.venues.get(venue_id)
+    return _venue_label(turn.services, venue_id, locale)
+
+
+def _venue_label(services: Services, venue_id: str, locale: str) -> str:
+    venue = services.venues.venues.get(venue_id)
     return venue.name.in_(locale) if venue else venue_id
 
 
 def plan_view(
     turn: Turn, delegation: Delegation, items: Sequence[NewAgendaItem], *, locale: str | None = None
 ) -> PlanView:
-    locale = locale or turn.locale
-    tz = turn.services.tz
-    zone = turn.services.content.province(delegation.province_code).tz
+    return build_plan_view(turn.services, delegation, items, locale=locale or turn.locale)
+
+
+def build_plan_view(
+    services: Services, delegation: Delegation, items: Sequence[NewAgendaItem], *, locale: str
+) -> PlanView:
+    """The plan by day in WIB, with the visitors' own time beside it when they come from WITA or WIT."""
+    tz = services.tz
+    zone = services.content.province(delegation.province_code).tz
     local_tz = LOCAL_ZONES.get(zone)
     views = [
         ItemView(
@@ -88,7 +99,7 @@ def plan_view(
             ends_at=i.ends_at,
             local_start=i.starts_at.astimezone(local_tz) if local_tz else None,
             title=i.title,
-            venue=_venue_name(turn, i.venue_id, locale),
+            venue=_venue_label(services, i.venue_id, locale),
             host_officer=i.host_officer,
             notes=i.notes,
         )
@@ -97,7 +108,7 @@ def plan_view(
     days: dict[date, list[ItemView]] = {}
     for view in views:
         days.setdefault(view.starts_at.astimezone(tz).date(), []).append(view)
-    today = days.get(turn.today, [])
+    today = days.get(local_today(services.clock, tz), [])
     return PlanView(
         delegation.institution, zone if local_tz else None, [DayView(d, v) for d, v in sorted(days.items())], today
     )

@@ -16,7 +16,7 @@ from bot.errors import DomainError
 from bot.messages import Incoming, Recipient, Reply, reply
 from bot.people import identify, recipient_of
 from bot.render import choose_locale
-from handlers import agenda, menu, plan, questions
+from handlers import agenda, menu, plan, questions, reminders
 from handlers.context import Services, Turn
 from handlers.flow import Answer, Flow
 from handlers.join import JOINING, start_join
@@ -123,6 +123,10 @@ async def _calendar(turn: Turn, argument: str, conversation: Conversation | None
     return await plan.send_calendar(turn)
 
 
+async def _reminder_settings(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+    return await reminders.show_reminder_settings(turn)
+
+
 async def _menu(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
     return [await menu.show_menu(turn)]
 
@@ -156,6 +160,8 @@ COMMANDS: dict[str, Command] = {
     "schedule": _schedule,
     "kalender": _calendar,
     "calendar": _calendar,
+    "pengingat": _reminder_settings,
+    "reminders": _reminder_settings,
 }
 # The commands offered in the platform's command menu, in this order (descriptions are labels).
 MENU_COMMANDS = (
@@ -163,10 +169,14 @@ MENU_COMMANDS = (
     "daftar",
     "gabung",
     "status",
+    "jadwal",
+    "kalender",
+    "pengingat",
     "tanya",
     "inovasi",
     "wisata",
     "peserta",
+    "agenda",
     "pertanyaan",
     "bahasa",
     "bantuan",
@@ -234,6 +244,8 @@ class Router:
             return await self._press_question(turn, rest)
         if kind == "plan":
             return await self._press_plan(turn, rest)
+        if kind == "remind":
+            return await reminders.change_reminder_settings(turn, rest)
         if kind == "visit":
             verb, _, target = rest.partition(":")
             if verb == "cancel" and target.isdigit():

@@ -173,3 +173,14 @@ async def set_status(conn: aiosqlite.Connection, delegation_id: int, status: Del
         "UPDATE delegations SET status = ?, updated_at = ? WHERE id = ?",
         (status.value, dump_instant(now), delegation_id),
     )
+
+
+async def delegation_ids_of_member(conn: aiosqlite.Connection, user_id: int) -> list[int]:
+    """The visits a user coordinates or joined."""
+    rows = await fetch_all(
+        conn,
+        """SELECT id FROM delegations WHERE coordinator_id = ?
+           UNION SELECT delegation_id FROM participants WHERE user_id = ?""",
+        (user_id, user_id),
+    )
+    return [int(row[0]) for row in rows]

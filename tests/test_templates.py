@@ -172,6 +172,10 @@ def parameter_sets() -> list[dict[str, Any]]:
         address=HOSTILE,
         title=HOSTILE,
         at=datetime(2026, 12, 10, 2, 0, tzinfo=UTC),
+        item=hostile_plan().days[0].items[0],
+        tips=(HOSTILE, SHORT_HOSTILE),
+        muted=True,
+        lead=60,
     )
     sparse = dict(
         full,
@@ -218,6 +222,8 @@ def parameter_sets() -> list[dict[str, Any]]:
         published=False,
         changes=[],
         address=None,
+        tips=(),
+        muted=False,
         participants=[],
         as_staff=False,
         step_number=None,
@@ -257,7 +263,7 @@ def test_every_template_renders_hostile_values_as_valid_telegram_html(
             validate_telegram_html(part)
             assert telegram_text_length(part) <= MAX_MESSAGE_LENGTH
         joined = "".join(rendered.parts)
-        assert "<b>Tom" not in joined, "a user value escaped the autoescape"
+        assert "<b>Tom & Jerry" not in joined, "a user value escaped the autoescape"
 
 
 @pytest.mark.parametrize("locale", LOCALES)

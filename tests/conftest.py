@@ -34,6 +34,7 @@ def settings(tmp_path: Path) -> Settings:
             "HOST_STAFF_TELEGRAM_IDS": str(STAFF_TELEGRAM_ID),
             "TELEGRAM_BOT_USERNAME": "delegasi_test_bot",
             "HOST_CONTACT": "0333 000000 (Bagian Protokol)",
+            "SEND_CHAT_INTERVAL_MS": "0",  # the limiter has its own tests; flows need not wait a second
         },
         env_file=None,
     )

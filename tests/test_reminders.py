@@ -1,0 +1,225 @@
+"""Reminders in Banyuwangi time, moved by plan edits, surviving restarts: time travel with the fake clock.
+
+The visit of the shared fixtures: Thursday 10 – Friday 11 December 2026; the one-day programme starts
+at 08:30 WIB at the Lounge. Reminders: 19:00 the evening before, 06:30 that morning, 60 minutes before
+each item.
+"""
+
+from __future__ import annotations
+
+import os
+import time as time_module
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.app import Core
+from bot.clock import FakeClock
+from bot.scheduler import JOB_ID
+from bot.sender import RateLimiter, SendLimits
+from storage import outbox
+from tests.conftest import CoreFactory
+from tests.support import ChatUser, Press, Recorder, play
+from tests.test_agenda import plan_with_programme
+from tests.test_join_and_status import register
+
+WIB = ZoneInfo("Asia/Jakarta")
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=WIB)
+
+
+async def published_visit(recorder: Recorder) -> tuple[ChatUser, ChatUser, ChatUser]:
+    coordinator, staff = ChatUser(recorder, "Bu Rina"), ChatUser(recorder, "pak_staf")
+    code = await register(coordinator)
+    member = ChatUser(recorder, "Pak Dedi")
+    await play(
+        member,
+        [
+            (f"/gabung {code}", ["join/welcome", "join/ask_name"]),
+            ("Dedi", ["join/ask_position"]),
+            ("Camat", ["join/ask_unit"]),
+            (Press("skip"), ["join/confirm"]),
+            (Press("confirm"), ["join/joined"]),
+        ],
+    )
+    await plan_with_programme(staff)
+    await staff.presses("agenda_publish")
+    return coordinator, member, staff
+
+
+async def tick(core: Core, clock: FakeClock, when: datetime) -> None:
+    """Let time pass to `when` and do what the scheduler's job does when it fires."""
+    clock.set(when)
+    await core.scheduler.run_due()
+    await core.sender.drain()
+
+
+async def tick_through(core: Core, clock: FakeClock, start: datetime, end: datetime) -> None:
+    """Every five minutes from start to end, as the scheduler would wake at each due time."""
+    moment = start
+    while moment <= end:
+        await tick(core, clock, moment)
+        moment += timedelta(minutes=5)
+
+
+def reminders_to(recorder: Recorder, chat: str) -> list[str]:
+    kinds = {"reminder/evening", "reminder/morning", "reminder/item"}
+    return [s.template for s in recorder.to(chat) if s.template in kinds]
+
+
+@pytest.fixture
+def server_in_new_york() -> Iterator[None]:
+    """Whatever the server's zone, users see Banyuwangi time."""
+    previous = os.environ.get("TZ")
+    os.environ["TZ"] = "America/New_York"
+    time_module.tzset()
+    yield
+    if previous is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = previous
+    time_module.tzset()
+
+
+async def test_a_visits_reminders_fire_at_the_right_wib_times(
+    recorder: Recorder, clock: FakeClock, server_in_new_york: None
+) -> None:
+    core = recorder.core
+    await published_visit(recorder)
+    await tick(core, clock, at("2026-12-09T18:59"))
+    assert reminders_to(recorder, "Bu Rina") == []
+    await tick(core, clock, at("2026-12-09T19:00"))
+    assert reminders_to(recorder, "Bu Rina") == ["reminder/evening"]
+    assert reminders_to(recorder, "Pak Dedi") == ["reminder/evening"]
+    evening = recorder.to("Pak Dedi")[-1]
+    assert "08:30–10:00 WIB" in evening.text and "Kamis, 10 Desember 2026" in evening.text
+    await tick(core, clock, at("2026-12-10T06:30"))
+    assert reminders_to(recorder, "Pak Dedi")[-1] == "reminder/morning"
+    await tick(core, clock, at("2026-12-10T07:29"))
+    assert reminders_to(recorder, "Pak Dedi")[-1] == "reminder/morning"
+    await tick(core, clock, at("2026-12-10T07:30"))  # 60 minutes before 08:30
+    item = recorder.to("Pak Dedi")[-1]
+    assert item.template == "reminder/item" and "08:30–10:00 WIB" in item.text
+    await tick_through(core, clock, at("2026-12-10T07:35"), at("2026-12-10T16:00"))
+    sent = reminders_to(recorder, "Pak Dedi")
+    assert sent.count("reminder/item") == 5 and len(sent) == 7  # every item, once each, and nothing twice
+
+
+async def test_plan_edits_move_and_cancel_reminders(recorder: Recorder, clock: FakeClock) -> None:
+    core = recorder.core
+    _, _, staff = await published_visit(recorder)
+    await staff.says("/agenda")
+    await staff.presses("text")
+    await play(
+        staff,
+        [
+            (Press("agenda_edit"), ["agenda/edit_which"]),
+            (Press("agenda_field_when"), ["agenda/ask_when"]),
+            ("10/12 09:00", ["agenda/confirm"]),
+            (Press("agenda_save"), ["agenda/saved", "agenda/plan"]),
+            (Press("agenda_delete", 1), ["agenda/confirm_delete"]),
+            (Press("agenda_delete_yes"), ["agenda/saved", "agenda/plan"]),
+        ],
+    )
+    await tick(core, clock, at("2026-12-10T07:30"))  # the old time of the first item
+    assert "reminder/item" not in reminders_to(recorder, "Pak Dedi")
+    await tick(core, clock, at("2026-12-10T08:00"))  # its new time, 09:00, less 60 minutes
+    assert recorder.to("Pak Dedi")[-1].template == "reminder/item"
+    await tick_through(core, clock, at("2026-12-10T08:05"), at("2026-12-10T16:00"))
+    assert reminders_to(recorder, "Pak Dedi").count("reminder/item") == 4  # the deleted item sent nothing
+
+
+async def test_muting_stops_a_members_reminders_and_lead_time_is_theirs(recorder: Recorder, clock: FakeClock) -> None:
+    core = recorder.core
+    coordinator, member, _ = await published_visit(recorder)
+    await play(member, [("/pengingat", ["reminder/settings"]), (Press("reminders_mute"), ["reminder/settings"])])
+    await play(coordinator, [("/pengingat", ["reminder/settings"]), (Press("lead_minutes", 0), ["reminder/settings"])])
+    await tick(core, clock, at("2026-12-10T07:59"))
+    assert reminders_to(recorder, "Pak Dedi") == []
+    assert "reminder/item" not in reminders_to(recorder, "Bu Rina")
+    await tick(core, clock, at("2026-12-10T08:00"))  # 30 minutes before 08:30
+    assert recorder.to("Bu Rina")[-1].template == "reminder/item"
+
+
+async def test_a_restart_sends_what_was_missed_within_grace_once_and_drops_the_rest(
+    make_core: CoreFactory, clock: FakeClock
+) -> None:
+    first = Recorder(await make_core())
+    await published_visit(first)
+    await first.core.close()
+
+    clock.set(at("2026-12-09T21:30"))  # down from before 19:00: the evening summary is 2.5 h late
+    second = Recorder(await make_core())
+    await second.core.scheduler.start()
+    await second.core.sender.drain()
+    assert reminders_to(second, "Pak Dedi") == ["reminder/evening"]
+    await second.core.scheduler.run_due()
+    await second.core.sender.drain()
+    assert reminders_to(second, "Pak Dedi") == ["reminder/evening"]  # exactly once
+    await second.core.scheduler.stop()
+    await second.core.close()
+
+    clock.set(at("2026-12-10T09:15"))  # down again through the morning note and the first item
+    third = Recorder(await make_core())
+    await third.core.scheduler.start()
+    await third.core.sender.drain()
+    # the morning note (grace 2 h) and the 08:30 item are past use; the 10:15 item's reminder is due at 09:15
+    assert reminders_to(third, "Pak Dedi") == ["reminder/item"]
+    assert "10:15" in third.to("Pak Dedi")[-1].text
+    await third.core.scheduler.stop()
+
+
+async def test_a_process_killed_mid_dispatch_loses_nothing(make_core: CoreFactory, clock: FakeClock) -> None:
+    first = Recorder(await make_core())
+    await published_visit(first)
+    clock.set(at("2026-12-09T19:00"))
+    await first.core.scheduler.run_due()
+    async with first.core.database.transaction() as conn:
+        rows = await outbox.pending(conn)
+        assert len(rows) == 2
+        assert await outbox.claim(conn, rows[0].id, clock.now())  # in flight when the process dies
+    await first.core.close()
+
+    second = Recorder(await make_core())
+    await second.core.sender.start()  # releases what was in flight
+    await second.core.sender.stop()
+    await second.core.sender.drain()
+    assert reminders_to(second, "Bu Rina") == ["reminder/evening"]
+    assert reminders_to(second, "Pak Dedi") == ["reminder/evening"]
+    async with second.core.database.transaction() as conn:
+        assert await outbox.counts_by_status(conn) == {"sent": 2}
+
+
+async def test_the_schedule_is_rebuilt_from_the_database(make_core: CoreFactory, clock: FakeClock) -> None:
+    first = Recorder(await make_core())
+    await published_visit(first)
+    await first.core.close()
+    core = await make_core()
+    await core.scheduler.start()
+    job = core.scheduler.scheduler.get_job(JOB_ID)
+    assert job is not None and job.next_run_time == at("2026-12-09T19:00")
+    await core.scheduler.stop()
+
+
+def test_the_limiter_keeps_telegrams_limits() -> None:
+    now = [0.0]
+    limiter = RateLimiter(SendLimits(per_second=30, chat_interval=1.0, group_per_minute=20), lambda: now[0])
+    for chat in range(30):
+        assert limiter.wait_for(str(chat)) == 0
+        limiter.record(str(chat))
+    assert limiter.wait_for("99") == pytest.approx(1.0)  # the 31st message in a second waits
+    now[0] = 1.0
+    assert limiter.wait_for("99") == 0
+    assert limiter.wait_for("0") == 0  # a second after its last message, the same chat may get another
+    limiter.record("0")
+    now[0] = 1.5
+    assert limiter.wait_for("0") == pytest.approx(0.5)
+    for _ in range(20):
+        now[0] += 1.0
+        limiter.record("-100123")
+    assert limiter.wait_for("-100123") == pytest.approx(41.0)  # a group gets 20 a minute
+    assert timedelta(seconds=limiter.wait_for("5")) >= timedelta(0)

@@ -20,12 +20,13 @@ from storage.agenda import AgendaItem, NewAgendaItem, items_at_venue_between
 from storage.delegations import Delegation, get_delegation
 
 PlanItem = NewAgendaItem  # an AgendaItem is one too
-LUNCH_AT = time(12, 0)
+LUNCH_LATEST_START = time(12, 30)  # lunch comes before a visit that would run past this
 DAY_START = time(8, 30)
 DAY_END = time(15, 30)
 VISIT_MINUTES = 75
 LUNCH_MINUTES = 60
 MAX_DAY_TRIP_MINUTES = 60
+RECEPTION_ENTRIES = ("lounge-pelayanan-publik", "tempat-penerimaan")
 EARLIEST_OPENING = time(6, 0)
 
 
@@ -107,7 +108,10 @@ def suggest_plan(
     """A first plan from the delegation's topics: the venues that show them, nearest next, a lunch break,
     travel time between venues, and nothing after a venue closes. Staff adjust it afterwards."""
     topics = set(delegation.topics)
-    reception = next((v for v in catalog.venues.values() if "lounge" in v.id), None)
+    size = delegation.planned_size
+    # Received where delegations are received (the Lounge, or the Pendopo for a large group): the smallest that fits.
+    halls = [v for v in catalog.venues.values() if v.entry in RECEPTION_ENTRIES and v.capacity >= size]
+    reception = min(halls, key=lambda v: v.capacity, default=None)
     # Day visits only: nothing more than an hour from the reception, nothing that opens before dawn (Ijen's hike).
     wanted = [
         v
@@ -115,6 +119,7 @@ def suggest_plan(
         if topics & set(v.themes)
         and v is not reception
         and not v.is_virtual
+        and v.capacity >= size
         and (reception is None or catalog.travel_minutes(reception.id, v.id) <= MAX_DAY_TRIP_MINUTES)
         and all(opening >= EARLIEST_OPENING for opening, _ in v.hours.values())
     ]
@@ -135,7 +140,8 @@ def suggest_plan(
         here = items[-1].venue_id if items and items[-1].starts_at.astimezone(tz).date() == day else None
         lunched = False
         while wanted:
-            if not lunched and lunch is not None and cursor.astimezone(tz).time() >= LUNCH_AT:
+            next_visit_ends = (cursor + timedelta(minutes=VISIT_MINUTES)).astimezone(tz).time()
+            if not lunched and lunch is not None and next_visit_ends > LUNCH_LATEST_START:
                 travel = catalog.travel_minutes(here, lunch.id) if here else 0
                 start = cursor + timedelta(minutes=travel)
                 items.append(NewAgendaItem(start, LUNCH_MINUTES, lunch.id, catalog.titles["lunch"].id))

@@ -570,3 +570,27 @@ async def test_a_question_is_answered_with_a_map_and_an_unknown_one_reaches_staf
     [relayed] = await fake.wait_for_messages(COORDINATOR, 1)
     assert "daftar hotel mitra akan kami kirim <segera>." in (relayed.plain_text or "")
     assert fake.errors == []
+
+
+async def test_staff_plan_and_publish_over_telegram_and_the_coordinator_gets_a_calendar_file(
+    bot: RunningBot, fake: FakeBotApi, rina: TelegramUser
+) -> None:
+    await register_visit(rina)
+    await fake.wait_for_messages(STAFF_TELEGRAM_ID, 1)  # the new-registration notice
+    staff = TelegramUser(fake, STAFF_TELEGRAM_ID, "Sari")
+    [choose] = await staff.says("/agenda")
+    [empty_plan] = await staff.presses(choose, "Pemkab Cianjur")
+    [programs] = await staff.presses(empty_plan, "Terapkan program")
+    [preview] = await staff.presses(programs, "satu hari")
+    assert "Tidak ada bentrok" in (preview.plain_text or "")
+    _saved, plan = await staff.presses(preview, "Simpan", replies=2)
+    [published] = await staff.presses(plan, "Terbitkan")
+    assert "dikirim" in (published.plain_text or "")
+    [notice] = await fake.wait_for_messages(COORDINATOR, 1)
+    assert "Lounge Pelayanan Publik" in (notice.plain_text or "")
+    [document] = await rina.says("/kalender", replies=1)
+    assert document.method == "sendMessage"
+    [file] = await fake.wait_for_messages(COORDINATOR, 1)
+    assert file.method == "sendDocument" and file.document is not None
+    assert file.document.filename.endswith(".ics") and b"BEGIN:VCALENDAR" in file.document.data
+    assert fake.errors == []

@@ -8,7 +8,7 @@ from datetime import datetime
 from icalendar import Calendar
 
 from tests.support import ChatUser, Press, Recorder, play
-from tests.test_join_and_status import register
+from tests.test_join_and_status import join_as, register
 from tests.test_registration import UP_TO_SUMMARY
 
 WEST_JAVA_VISIT = UP_TO_SUMMARY  # 45 people, on site, Thursday 10 – Friday 11 December 2026
@@ -31,18 +31,8 @@ async def test_staff_apply_a_programme_and_publish_it_to_the_members(
     coordinator: ChatUser, staff: ChatUser, recorder: Recorder
 ) -> None:
     code = await register(coordinator)
-    member = ChatUser(recorder, "Pak Dedi")
-    await play(
-        member,
-        [
-            (f"/gabung {code}", ["join/welcome", "join/ask_name"]),
-            ("Dedi", ["join/ask_position"]),
-            ("Camat", ["join/ask_unit"]),
-            (Press("skip"), ["join/confirm"]),
-            (Press("confirm"), ["join/joined"]),
-            ("/jadwal", ["plan/none"]),
-        ],
-    )
+    member = await join_as(recorder, "Pak Dedi", code)
+    await play(member, [("/jadwal", ["plan/none"])])
     await plan_with_programme(staff)
     sent = await staff.presses("agenda_publish")
     assert [s.template for s in sent] == ["agenda/published"]

@@ -21,6 +21,22 @@ def delegation_id(recorder: Recorder, code: str) -> int:
     raise AssertionError(f"no delegation {code} was shown")
 
 
+async def join_as(recorder: Recorder, name: str, code: str) -> ChatUser:
+    """A participant joins with the code (name, position Camat, no unit) and is confirmed."""
+    member = ChatUser(recorder, name)
+    await play(
+        member,
+        [
+            (f"/gabung {code}", ["join/welcome", "join/ask_name"]),
+            (name.split()[-1], ["join/ask_position"]),
+            ("Camat", ["join/ask_unit"]),
+            ("-", ["join/confirm"]),
+            (Press("confirm"), ["join/joined"]),
+        ],
+    )
+    return member
+
+
 async def register(coordinator: ChatUser) -> str:
     """A confirmed registration (45 people, 10–11 Dec 2026); returns its join code."""
     await play(coordinator, UP_TO_SUMMARY)
@@ -110,17 +126,7 @@ async def test_a_cancelled_visit_cannot_be_joined_and_everyone_is_told(
 ) -> None:
     await staff.says("/start")
     code = await register(coordinator)
-    member = ChatUser(recorder, "Pak Dedi")
-    await play(
-        member,
-        [
-            (f"/gabung {code}", ["join/welcome", "join/ask_name"]),
-            ("Dedi", ["join/ask_position"]),
-            ("Camat", ["join/ask_unit"]),
-            ("-", ["join/confirm"]),
-            (Press("confirm"), ["join/joined"]),
-        ],
-    )
+    await join_as(recorder, "Pak Dedi", code)
     await play(
         coordinator,
         [

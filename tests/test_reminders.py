@@ -23,7 +23,7 @@ from storage import outbox
 from tests.conftest import CoreFactory
 from tests.support import ChatUser, Press, Recorder, play
 from tests.test_agenda import plan_with_programme
-from tests.test_join_and_status import register
+from tests.test_join_and_status import join_as, register
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -35,17 +35,7 @@ def at(text: str) -> datetime:
 async def published_visit(recorder: Recorder) -> tuple[ChatUser, ChatUser, ChatUser]:
     coordinator, staff = ChatUser(recorder, "Bu Rina"), ChatUser(recorder, "pak_staf")
     code = await register(coordinator)
-    member = ChatUser(recorder, "Pak Dedi")
-    await play(
-        member,
-        [
-            (f"/gabung {code}", ["join/welcome", "join/ask_name"]),
-            ("Dedi", ["join/ask_position"]),
-            ("Camat", ["join/ask_unit"]),
-            (Press("skip"), ["join/confirm"]),
-            (Press("confirm"), ["join/joined"]),
-        ],
-    )
+    member = await join_as(recorder, "Pak Dedi", code)
     await plan_with_programme(staff)
     await staff.presses("agenda_publish")
     return coordinator, member, staff

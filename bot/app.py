@@ -33,7 +33,7 @@ from bot.render import Renderer, choose_locale
 from bot.scheduler import ReminderScheduler
 from bot.sender import OutboxSender, SendLimits
 from bot.venues import VenueCatalog
-from handlers.context import BotIdentity, Services, Signals
+from handlers.context import BotIdentity, DailyLimits, Services, Signals
 from handlers.questions import KnowledgeAnswerer
 from handlers.reminders import reminder_composer
 from handlers.router import Router
@@ -64,7 +64,9 @@ class Core:
         signals = Signals()
         services = Services(
             content=content,
-            staff=StaffDirectory(settings.host_staff_telegram_ids).with_console_staff(console_staff),
+            staff=StaffDirectory(
+                settings.host_staff_telegram_ids, admin_telegram_ids=settings.host_admin_telegram_ids
+            ).with_console_staff(console_staff),
             rules=VisitRules(settings.min_notice_days, settings.max_visit_days),
             clock=clock,
             tz=settings.tz,
@@ -78,6 +80,7 @@ class Core:
                 lead_minutes=settings.reminder_lead_minutes,
             ),
             signals=signals,
+            limits=DailyLimits(settings.daily_delegation_limit, settings.daily_people_limit),
         )
         warm_up()
         delivery = Delivery(database, clock)

@@ -29,6 +29,10 @@ class Settings:
     telegram_bot_username: str | None = None
     data_dir: Path = Path("var")
     host_staff_telegram_ids: frozenset[int] = field(default_factory=frozenset)
+    host_admin_telegram_ids: frozenset[int] = field(default_factory=frozenset)
+    daily_delegation_limit: int = 4
+    daily_people_limit: int = 200
+    retention_days: int = 365
     host_name: str = "Pemkab Banyuwangi"
     host_contact: str | None = None
     timezone: str = "Asia/Jakarta"
@@ -68,6 +72,12 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         telegram_bot_username=(text("TELEGRAM_BOT_USERNAME") or "").lstrip("@") or None,
         data_dir=Path(text("DATA_DIR") or "var"),
         host_staff_telegram_ids=_id_list("HOST_STAFF_TELEGRAM_IDS", text("HOST_STAFF_TELEGRAM_IDS")),
+        host_admin_telegram_ids=_id_list("HOST_ADMIN_TELEGRAM_IDS", text("HOST_ADMIN_TELEGRAM_IDS")),
+        daily_delegation_limit=_int(
+            "DAILY_DELEGATION_LIMIT", text("DAILY_DELEGATION_LIMIT"), default=4, low=1, high=100
+        ),
+        daily_people_limit=_int("DAILY_PEOPLE_LIMIT", text("DAILY_PEOPLE_LIMIT"), default=200, low=1, high=10_000),
+        retention_days=_int("RETENTION_DAYS", text("RETENTION_DAYS"), default=365, low=1, high=3650),
         host_name=text("HOST_NAME") or "Pemkab Banyuwangi",
         host_contact=text("HOST_CONTACT"),
         timezone=_timezone(text("TIMEZONE") or "Asia/Jakarta"),

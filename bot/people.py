@@ -25,16 +25,20 @@ class StaffDirectory:
 
     telegram_ids: frozenset[int] = frozenset()
     console_names: frozenset[str] = field(default_factory=frozenset)
+    admin_telegram_ids: frozenset[int] = frozenset()
 
     def role_of(self, channel: str, external_id: str) -> Role:
-        if channel == TELEGRAM and external_id.lstrip("-").isdigit() and int(external_id) in self.telegram_ids:
+        numeric = channel == TELEGRAM and external_id.lstrip("-").isdigit()
+        if numeric and int(external_id) in self.admin_telegram_ids:
+            return Role.ADMIN
+        if numeric and int(external_id) in self.telegram_ids:
             return Role.STAFF
         if channel == "console" and external_id in self.console_names:
-            return Role.STAFF
+            return Role.ADMIN  # whoever runs the console --as-staff operates the whole desk
         return Role.MEMBER
 
     def with_console_staff(self, names: Iterable[str]) -> StaffDirectory:
-        return StaffDirectory(self.telegram_ids, self.console_names | frozenset(names))
+        return StaffDirectory(self.telegram_ids, self.console_names | frozenset(names), self.admin_telegram_ids)
 
 
 async def identify(conn: Connection, incoming: Incoming, staff: StaffDirectory, clock: Clock) -> User:
@@ -75,7 +79,7 @@ async def staff_recipients(conn: Connection, staff: StaffDirectory) -> list[Reci
         still_staff = user.channel != TELEGRAM or staff.role_of(user.channel, user.external_id) is not Role.MEMBER
         if still_staff and user.blocked_at is None:
             recipients[(user.channel, user.chat_id)] = recipient_of(user)
-    for telegram_id in sorted(staff.telegram_ids):
+    for telegram_id in sorted(staff.telegram_ids | staff.admin_telegram_ids):
         key = (TELEGRAM, str(telegram_id))
         if key not in recipients:
             known = await find_user(conn, TELEGRAM, str(telegram_id))
@@ -84,6 +88,13 @@ async def staff_recipients(conn: Connection, staff: StaffDirectory) -> list[Reci
             locale = known.language if known else "id"
             recipients[key] = Recipient(TELEGRAM, str(telegram_id), locale, known.id if known else None)
     return list(recipients.values())
+
+
+def require_admin(user: User, action: str) -> None:
+    """Exports, reports and personal data are for host admins only."""
+    if user.role is not Role.ADMIN:
+        logger.warning("refused %s to user %s (%s:%s)", action, user.id, user.channel, user.external_id)
+        raise PermissionDenied("errors/admin_only")
 
 
 def require_staff(user: User, action: str) -> None:

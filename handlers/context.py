@@ -32,6 +32,14 @@ class BotIdentity:
         return deep_link(self.username, code) if self.username else None
 
 
+@dataclass(frozen=True)
+class DailyLimits:
+    """Approving past these loads of one day asks staff to confirm (settings)."""
+
+    delegations: int
+    people: int
+
+
 class Signals:
     """Core events that parts outside the transaction act on (the reminder scheduler re-arms its job)."""
 
@@ -59,6 +67,7 @@ class Services:
     knowledge: KnowledgeBase
     venues: VenueCatalog
     reminder_rules: ReminderRules
+    limits: DailyLimits
     signals: Signals
     host: HostDetails
 

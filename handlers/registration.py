@@ -355,9 +355,22 @@ async def _submit(turn: Turn, draft: RegistrationDraft) -> list[Reply]:
         if recipient.user_id == turn.user.id:
             continue
         replies.append(
-            Reply("staff/new_registration", {"delegation": view, "coordinator": turn.user.display_name}, to=recipient)
+            Reply(
+                "staff/new_registration",
+                {"delegation": view, "coordinator": turn.user.display_name},
+                buttons=decision_buttons(delegation.id),
+                to=recipient,
+            )
         )
     return replies
+
+
+def decision_buttons(delegation_id: int) -> tuple[tuple[Button, ...], ...]:
+    """The buttons under a new registration's notice to staff (handled in handlers/approvals.py)."""
+    return (
+        (button("approve", f"appr:load:{delegation_id}"), button("reject", f"appr:reject:{delegation_id}")),
+        (button("propose_dates", f"appr:propose:{delegation_id}"),),
+    )
 
 
 # --- views for the templates ------------------------------------------------------------------

@@ -16,7 +16,7 @@ from bot.errors import DomainError
 from bot.messages import Incoming, Recipient, Reply, reply
 from bot.people import identify, recipient_of
 from bot.render import choose_locale
-from handlers import agenda, menu, plan, questions, reminders
+from handlers import agenda, approvals, desk, menu, plan, questions, reminders
 from handlers.context import Services, Turn
 from handlers.flow import Answer, Flow
 from handlers.join import JOINING, start_join
@@ -31,6 +31,8 @@ FLOWS: dict[str, Flow] = {  # type: ignore[type-arg]
     JOINING.name: JOINING,
     questions.STAFF_ANSWER.name: questions.STAFF_ANSWER,
     agenda.AGENDA.name: agenda.AGENDA,
+    approvals.REJECTING.name: approvals.REJECTING,
+    approvals.PROPOSING.name: approvals.PROPOSING,
 }  # type: ignore[type-arg]
 
 
@@ -127,6 +129,10 @@ async def _reminder_settings(turn: Turn, argument: str, conversation: Conversati
     return await reminders.show_reminder_settings(turn)
 
 
+async def _guest_calendar(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+    return await desk.show_guest_calendar(turn)
+
+
 async def _menu(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
     return [await menu.show_menu(turn)]
 
@@ -161,6 +167,8 @@ COMMANDS: dict[str, Command] = {
     "kalender": _calendar,
     "calendar": _calendar,
     "pengingat": _reminder_settings,
+    "kalender_tamu": _guest_calendar,
+    "guests": _guest_calendar,
     "reminders": _reminder_settings,
 }
 # The commands offered in the platform's command menu, in this order (descriptions are labels).
@@ -177,6 +185,7 @@ MENU_COMMANDS = (
     "wisata",
     "peserta",
     "agenda",
+    "kalender_tamu",
     "pertanyaan",
     "bahasa",
     "bantuan",
@@ -246,6 +255,8 @@ class Router:
             return await self._press_plan(turn, rest)
         if kind == "remind":
             return await reminders.change_reminder_settings(turn, rest)
+        if kind in ("appr", "prop", "tamu"):
+            return await self._press_desk(turn, kind, rest)
         if kind == "visit":
             verb, _, target = rest.partition(":")
             if verb == "cancel" and target.isdigit():
@@ -299,6 +310,25 @@ class Router:
             return await agenda.propose_program(turn, number, second)
         if verb == "field":
             return await agenda.start_edit_field(turn, number, second)
+        return [reply("errors/stale_button")]
+
+    async def _press_desk(self, turn: Turn, kind: str, rest: str) -> list[Reply]:
+        verb, _, target = rest.partition(":")
+        if kind == "tamu" and verb == "day":
+            return await desk.show_day(turn, target)
+        if not target.isdigit():
+            return [reply("errors/stale_button")]
+        number = int(target)
+        if kind == "prop" and verb in ("accept", "decline"):
+            return await approvals.answer_proposal(turn, number, accepted=verb == "accept")
+        staff_actions = {
+            "load": approvals.show_load,
+            "approve": approvals.approve,
+            "reject": approvals.start_reject,
+            "propose": approvals.start_propose,
+        }
+        if kind == "appr" and verb in staff_actions:
+            return await staff_actions[verb](turn, number)
         return [reply("errors/stale_button")]
 
     async def _ask_again(self, turn: Turn, conversation: Conversation | None) -> list[Reply]:

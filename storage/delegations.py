@@ -184,3 +184,65 @@ async def delegation_ids_of_member(conn: aiosqlite.Connection, user_id: int) -> 
         (user_id, user_id),
     )
     return [int(row[0]) for row in rows]
+
+
+async def delegations_between(
+    conn: aiosqlite.Connection, first_day: date, last_day: date, statuses: tuple[str, ...] = ("approved",)
+) -> list[Delegation]:
+    """Visits on any day of [first_day, last_day] with one of the statuses, soonest first."""
+    marks = ", ".join("?" for _ in statuses)
+    rows = await fetch_all(
+        conn,
+        f"""SELECT {_COLUMNS} FROM delegations WHERE arrival_date <= ? AND departure_date >= ?
+            AND status IN ({marks}) ORDER BY arrival_date, id""",
+        (dump_date(last_day), dump_date(first_day), *statuses),
+    )
+    return [_delegation(row) for row in rows]
+
+
+async def decide(
+    conn: aiosqlite.Connection, delegation_id: int, status: DelegationStatus, note: str | None, now: datetime
+) -> bool:
+    """Approve or reject a pending visit; False when it was not pending any more (decided meanwhile)."""
+    cursor = await conn.execute(
+        "UPDATE delegations SET status = ?, decision_note = ?, updated_at = ? WHERE id = ? AND status = 'pending'",
+        (status.value, note, dump_instant(now), delegation_id),
+    )
+    return cursor.rowcount == 1
+
+
+async def propose_dates(
+    conn: aiosqlite.Connection, delegation_id: int, arrival: date, departure: date, now: datetime
+) -> None:
+    await conn.execute(
+        """UPDATE delegations SET proposed_arrival = ?, proposed_departure = ?, updated_at = ?
+           WHERE id = ? AND status = 'pending'""",
+        (dump_date(arrival), dump_date(departure), dump_instant(now), delegation_id),
+    )
+
+
+async def proposed_dates(conn: aiosqlite.Connection, delegation_id: int) -> tuple[date, date] | None:
+    row = await fetch_one(
+        conn, "SELECT proposed_arrival, proposed_departure FROM delegations WHERE id = ?", (delegation_id,)
+    )
+    if row is None or row["proposed_arrival"] is None:
+        return None
+    return load_date(row["proposed_arrival"]), load_date(row["proposed_departure"])
+
+
+async def settle_proposal(conn: aiosqlite.Connection, delegation_id: int, *, accepted: bool, now: datetime) -> bool:
+    """Accepting moves the visit to the proposed dates and approves it; declining keeps it pending."""
+    if accepted:
+        cursor = await conn.execute(
+            """UPDATE delegations SET arrival_date = proposed_arrival, departure_date = proposed_departure,
+                   status = 'approved', proposed_arrival = NULL, proposed_departure = NULL, updated_at = ?
+               WHERE id = ? AND status = 'pending' AND proposed_arrival IS NOT NULL""",
+            (dump_instant(now), delegation_id),
+        )
+    else:
+        cursor = await conn.execute(
+            """UPDATE delegations SET proposed_arrival = NULL, proposed_departure = NULL, updated_at = ?
+               WHERE id = ? AND proposed_arrival IS NOT NULL""",
+            (dump_instant(now), delegation_id),
+        )
+    return cursor.rowcount == 1

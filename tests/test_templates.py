@@ -16,6 +16,8 @@ from bot.content import Province, Region, Theme
 from bot.knowledge.views import EntryView
 from bot.messages import Label, Reply
 from bot.render import LOCALES, TEMPLATES_DIR, Renderer, split_message
+from handlers.approvals import DayLoad
+from handlers.desk import CalendarDay, VisitOnDay
 from handlers.plan import ChangeView, ConflictView, DayView, ItemView, PlanView
 from handlers.questions import OpenQuestion
 from handlers.registration import DelegationView
@@ -176,6 +178,18 @@ def parameter_sets() -> list[dict[str, Any]]:
         tips=(HOSTILE, SHORT_HOSTILE),
         muted=True,
         lead=60,
+        outcome="approved",
+        loads=[DayLoad(date(2026, 12, 10), 3, 150, [HOSTILE], True)] * 2,
+        over=True,
+        limit_delegations=4,
+        limit_people=200,
+        reason=HOSTILE,
+        departure=date(2026, 12, 11),
+        accepted=True,
+        calendar_days=[CalendarDay(date(2026, 12, 10), [VisitOnDay(hostile_view(), [HOSTILE])] * 3)] * 3,
+        weeks=4,
+        visits=[VisitOnDay(hostile_view(), [HOSTILE])] * 2,
+        plans=[hostile_plan()],
     )
     sparse = dict(
         full,
@@ -224,6 +238,13 @@ def parameter_sets() -> list[dict[str, Any]]:
         address=None,
         tips=(),
         muted=False,
+        outcome="rejected",
+        loads=[],
+        over=False,
+        accepted=False,
+        calendar_days=[],
+        visits=[],
+        plans=[],
         participants=[],
         as_staff=False,
         step_number=None,

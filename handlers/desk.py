@@ -68,7 +68,7 @@ async def show_guest_calendar(turn: Turn) -> list[Reply]:
         reply(
             "desk/calendar",
             rows,
-            days=days,
+            calendar_days=days,
             weeks=WEEKS_AHEAD,
             limit_delegations=turn.services.limits.delegations,
             limit_people=turn.services.limits.people,

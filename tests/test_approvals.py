@@ -1,0 +1,114 @@
+"""Host staff decide on registrations: the load of the days first, then approve, reject or propose dates."""
+
+from __future__ import annotations
+
+from storage.delegations import DelegationStatus, delegations_of_coordinator
+from storage.users import find_user
+from tests.conftest import STAFF_TELEGRAM_ID
+from tests.support import ChatUser, Press, Recorder, play
+from tests.test_join_and_status import register
+
+
+async def status_of(recorder: Recorder, name: str) -> DelegationStatus:
+    conn = recorder.core.database.conn
+    user = await find_user(conn, "console", name)
+    assert user is not None
+    [delegation] = await delegations_of_coordinator(conn, user.id)
+    return delegation.status
+
+
+async def test_staff_see_the_load_then_approve_and_the_coordinator_is_told(
+    coordinator: ChatUser, staff: ChatUser, recorder: Recorder
+) -> None:
+    await staff.says("/start")
+    await register(coordinator)
+    notice = recorder.to("pak_staf")[-1]
+    assert notice.template == "staff/new_registration" and notice.labels[:2] == ["✅ Setujui", "❌ Tolak"]
+    staff.last_buttons = [(b.label.name, b.action) for row in notice.reply.buttons for b in row]
+    await play(
+        staff,
+        [
+            (Press("approve"), [("approval/load", "0 delegasi lain disetujui")]),
+            (Press("approve_confirm"), ["approval/done"]),
+        ],
+    )
+    told = recorder.to("Bu Rina")[-1]
+    assert told.template == "approval/approved" and await status_of(recorder, "Bu Rina") is DelegationStatus.APPROVED
+    sent = await staff.presses_action(notice.reply.buttons[0][0].action)  # pressed again later
+    assert [s.template for s in sent] == ["approval/already_decided"]
+
+
+async def test_approving_past_the_daily_limit_asks_to_confirm(
+    staff: ChatUser, recorder: Recorder, settings: object
+) -> None:
+    big = [ChatUser(recorder, f"Koordinator {n}") for n in range(5)]
+    for person in big:
+        await register(person)
+    for delegation_id in range(1, 5):
+        await staff.presses_action(f"appr:approve:{delegation_id}")
+    [load] = await staff.presses_action("appr:load:5")
+    assert load.template == "approval/load" and load.reply.params["over"]
+    assert "⚠️ Tetap setujui" in load.labels
+
+
+async def test_rejecting_asks_a_reason_that_the_coordinator_receives(
+    coordinator: ChatUser, staff: ChatUser, recorder: Recorder
+) -> None:
+    await register(coordinator)
+    await staff.presses_action("appr:reject:1")
+    await play(
+        staff,
+        [
+            ("?", ["approval/errors/reason", "approval/ask_reason"]),
+            ("Tanggal itu ada acara B-Fest.", ["approval/done"]),
+        ],
+    )
+    told = recorder.to("Bu Rina")[-1]
+    assert told.template == "approval/rejected" and "B-Fest" in told.text
+    assert await status_of(recorder, "Bu Rina") is DelegationStatus.REJECTED
+
+
+async def test_proposed_dates_are_accepted_by_the_coordinator(
+    coordinator: ChatUser, staff: ChatUser, recorder: Recorder
+) -> None:
+    await staff.says("/start")
+    await register(coordinator)
+    await staff.presses_action("appr:propose:1")
+    await play(staff, [("17/12/2026", ["approval/ask_departure"]), (Press("next_day"), ["approval/proposed"])])
+    proposal = recorder.to("Bu Rina")[-1]
+    assert proposal.template == "approval/proposal" and "Kamis, 17 Desember 2026" in proposal.text
+    coordinator.last_buttons = [(b.label.name, b.action) for row in proposal.reply.buttons for b in row]
+    await play(coordinator, [(Press("accept_dates"), [("approval/proposal_answered", "17 Desember 2026")])])
+    assert recorder.to("pak_staf")[-1].template == "staff/proposal_answered"
+    assert recorder.to(str(STAFF_TELEGRAM_ID))[-1].template == "staff/proposal_answered"
+    assert await status_of(recorder, "Bu Rina") is DelegationStatus.APPROVED
+
+
+async def test_declining_keeps_the_registration_pending(
+    coordinator: ChatUser, staff: ChatUser, recorder: Recorder
+) -> None:
+    await register(coordinator)
+    await staff.presses_action("appr:propose:1")
+    await play(staff, [("17/12/2026", ["approval/ask_departure"]), (Press("same_day"), ["approval/proposed"])])
+    await play(coordinator, [(None, ["errors/unsupported"])])
+    sent = await coordinator.presses_action("prop:decline:1")
+    assert next(s.template for s in sent) == "approval/proposal_answered"
+    assert await status_of(recorder, "Bu Rina") is DelegationStatus.PENDING
+    again = await coordinator.presses_action("prop:accept:1")
+    assert [s.template for s in again] == ["approval/proposal_gone"]
+
+
+async def test_the_guest_calendar_lists_visits_by_day(coordinator: ChatUser, staff: ChatUser) -> None:
+    await register(coordinator)
+    await play(staff, [("/kalender_tamu", [("desk/calendar", "Pemkab Cianjur")])])
+    [day] = await staff.presses("calendar_day")
+    assert day.template == "desk/day" and "Herman Suherman" in day.text
+
+
+async def test_only_staff_decide(coordinator: ChatUser, recorder: Recorder) -> None:
+    await register(coordinator)
+    for action in ("appr:load:1", "appr:approve:1", "appr:reject:1", "appr:propose:1"):
+        assert [s.template for s in await coordinator.presses_action(action)] == ["errors/staff_only"]
+    assert [s.template for s in await coordinator.says("/kalender_tamu")] == ["errors/staff_only"]
+    other = ChatUser(recorder, "Orang Lain")
+    assert [s.template for s in await other.presses_action("prop:accept:1")] == ["errors/not_your_delegation"]

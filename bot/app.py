@@ -33,6 +33,7 @@ from bot.render import Renderer, choose_locale
 from bot.scheduler import ReminderScheduler
 from bot.sender import OutboxSender, SendLimits
 from bot.venues import VenueCatalog
+from handlers import broadcast
 from handlers.context import BotIdentity, DailyLimits, Services, Signals
 from handlers.questions import KnowledgeAnswerer
 from handlers.reminders import reminder_composer
@@ -89,6 +90,9 @@ class Core:
         )
         sender = OutboxSender(database, delivery, clock, limits)
         sender.register(REMINDER_KIND, reminder_composer(services))
+        sender.register(broadcast.KIND, broadcast.broadcast_composer(services), broadcast.broadcast_settled(services))
+        sender.register(broadcast.REPORT_KIND, broadcast.report_composer(services))
+        signals.on_outbox_changed(sender.wake)
         scheduler = ReminderScheduler(database, clock, settings.tz, sender)
         signals.on_plan_changed(scheduler.plan_changed)
         router = Router(database, services, KnowledgeAnswerer())

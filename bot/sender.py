@@ -27,6 +27,7 @@ from storage.outbox import OutboxRow
 logger = logging.getLogger(__name__)
 
 Composer = Callable[[Connection, OutboxRow], Awaitable[Reply | None]]
+Settled = Callable[[Connection, OutboxRow], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -91,11 +92,15 @@ class OutboxSender:
         self._limiter = RateLimiter(limits, monotonic)
         self._sleep = sleep
         self._composers: dict[str, Composer] = {}
+        self._settled: dict[str, Settled] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
-    def register(self, kind: str, composer: Composer) -> None:
+    def register(self, kind: str, composer: Composer, settled: Settled | None = None) -> None:
+        """How rows of a kind become messages, and what to do after each is settled (e.g. report when done)."""
         self._composers[kind] = composer
+        if settled is not None:
+            self._settled[kind] = settled
 
     def wake(self) -> None:
         self._wake.set()
@@ -150,6 +155,7 @@ class OutboxSender:
             reply = await composer(conn, row) if composer else None
             if reply is None or reply.to is None:
                 await outbox.settle(conn, row.id, "dropped", self._clock.now(), "nothing to send any more")
+                await self._after(conn, row)
                 return 0
             wait = self._limiter.wait_for(reply.to.chat_id)
             if wait > 0:
@@ -162,4 +168,10 @@ class OutboxSender:
         status = {Outcome.SENT: "sent", Outcome.UNREACHABLE: "unreachable"}.get(outcome, "failed")
         async with self._database.transaction() as conn:
             await outbox.settle(conn, row.id, status, self._clock.now(), None if status == "sent" else outcome.value)
+            await self._after(conn, row)
         return int(outcome is Outcome.SENT)
+
+    async def _after(self, conn: Connection, row: OutboxRow) -> None:
+        settled = self._settled.get(row.kind)
+        if settled is not None:
+            await settled(conn, row)

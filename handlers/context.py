@@ -45,12 +45,21 @@ class Signals:
 
     def __init__(self) -> None:
         self._plan_listeners: list[Callable[[], None]] = []
+        self._outbox_listeners: list[Callable[[], None]] = []
 
     def on_plan_changed(self, listener: Callable[[], None]) -> None:
         self._plan_listeners.append(listener)
 
+    def on_outbox_changed(self, listener: Callable[[], None]) -> None:
+        self._outbox_listeners.append(listener)
+
     def plan_changed(self) -> None:
         for listener in self._plan_listeners:
+            listener()
+
+    def outbox_changed(self) -> None:
+        """New messages were queued: the sender should look (after the commit; waking it early is harmless)."""
+        for listener in self._outbox_listeners:
             listener()
 
 

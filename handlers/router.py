@@ -16,7 +16,7 @@ from bot.errors import DomainError
 from bot.messages import Incoming, Recipient, Reply, reply
 from bot.people import identify, recipient_of
 from bot.render import choose_locale
-from handlers import agenda, approvals, desk, menu, plan, questions, reminders
+from handlers import agenda, approvals, broadcast, desk, menu, plan, questions, reminders
 from handlers.context import Services, Turn
 from handlers.flow import Answer, Flow
 from handlers.join import JOINING, start_join
@@ -33,6 +33,7 @@ FLOWS: dict[str, Flow] = {  # type: ignore[type-arg]
     agenda.AGENDA.name: agenda.AGENDA,
     approvals.REJECTING.name: approvals.REJECTING,
     approvals.PROPOSING.name: approvals.PROPOSING,
+    broadcast.BROADCASTING.name: broadcast.BROADCASTING,
 }  # type: ignore[type-arg]
 
 
@@ -133,6 +134,14 @@ async def _guest_calendar(turn: Turn, argument: str, conversation: Conversation 
     return await desk.show_guest_calendar(turn)
 
 
+async def _broadcast(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+    return await broadcast.start_broadcast(turn)
+
+
+async def _broadcast_status(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+    return await broadcast.broadcast_status(turn)
+
+
 async def _menu(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
     return [await menu.show_menu(turn)]
 
@@ -168,6 +177,9 @@ COMMANDS: dict[str, Command] = {
     "calendar": _calendar,
     "pengingat": _reminder_settings,
     "kalender_tamu": _guest_calendar,
+    "siaran": _broadcast,
+    "broadcast": _broadcast,
+    "siaran_status": _broadcast_status,
     "guests": _guest_calendar,
     "reminders": _reminder_settings,
 }
@@ -186,6 +198,8 @@ MENU_COMMANDS = (
     "peserta",
     "agenda",
     "kalender_tamu",
+    "siaran",
+    "siaran_status",
     "pertanyaan",
     "bahasa",
     "bantuan",

@@ -65,3 +65,10 @@ async def counts_by_status(conn: aiosqlite.Connection, kind: str | None = None) 
     where, params = ("WHERE kind = ?", (kind,)) if kind else ("", ())
     rows = await fetch_all(conn, f"SELECT status, COUNT(*) AS n FROM outbox {where} GROUP BY status", params)
     return {r["status"]: r["n"] for r in rows}
+
+
+async def counts_for(conn: aiosqlite.Connection, kind: str, ref: int) -> dict[str, int]:
+    rows = await fetch_all(
+        conn, "SELECT status, COUNT(*) AS n FROM outbox WHERE kind = ? AND ref = ? GROUP BY status", (kind, ref)
+    )
+    return {r["status"]: r["n"] for r in rows}

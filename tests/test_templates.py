@@ -17,6 +17,7 @@ from bot.knowledge.views import EntryView
 from bot.messages import Label, Reply
 from bot.render import LOCALES, TEMPLATES_DIR, Renderer, split_message
 from handlers.approvals import DayLoad
+from handlers.broadcast import DeliveryCounts
 from handlers.desk import CalendarDay, VisitOnDay
 from handlers.plan import ChangeView, ConflictView, DayView, ItemView, PlanView
 from handlers.questions import OpenQuestion
@@ -190,6 +191,14 @@ def parameter_sets() -> list[dict[str, Any]]:
         weeks=4,
         visits=[VisitOnDay(hostile_view(), [HOSTILE])] * 2,
         plans=[hostile_plan()],
+        audience="delegation",
+        target=HOSTILE,
+        recipients=1000,
+        skipped=3,
+        number=7,
+        counts=DeliveryCounts(7, 1000, 990, 5, 5, 0),
+        broadcasts=[DeliveryCounts(7, 1000, 900, 5, 5, 90)] * 3,
+        text=HOSTILE,
     )
     sparse = dict(
         full,
@@ -245,6 +254,9 @@ def parameter_sets() -> list[dict[str, Any]]:
         calendar_days=[],
         visits=[],
         plans=[],
+        audience="everyone",
+        skipped=0,
+        broadcasts=[],
         participants=[],
         as_staff=False,
         step_number=None,

@@ -26,6 +26,18 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="one JSON object per question")
     ask.add_argument("--lang", choices=["id", "en"], help="answer language (default: guessed from the question)")
     ask.add_argument("question", nargs="*")
+    export = commands.add_parser("export", help="write the visits and participants of a period as .xlsx or CSVs")
+    export.add_argument(
+        "first", nargs="?", help="first day (1/12/2026) or a month (2026-12); default: this month and next"
+    )
+    export.add_argument("last", nargs="?", help="last day (default: the end of FIRST's month, or FIRST itself)")
+    export.add_argument("--format", dest="fmt", choices=["xlsx", "csv"], default="xlsx")
+    export.add_argument("--lang", choices=["id", "en"], default="id", help="language of sheet names and headers")
+    export.add_argument("-o", "--output", type=Path, default=Path("."), help="file to write, or a directory")
+    report = commands.add_parser("report", help="the month in numbers: a PNG chart and a text summary")
+    report.add_argument("month", nargs="?", default="", help='2026-12, 12/2026 or "Desember 2026" (default: now)')
+    report.add_argument("--lang", choices=["id", "en"], default="id")
+    report.add_argument("-o", "--output-dir", type=Path, default=Path("."), help="directory to write into")
     return parser
 
 
@@ -38,6 +50,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "backup":
         return _backup(settings, args.path)
+    if args.command == "export":
+        from bot.exports_cli import run_export
+
+        return run_export(settings, args.first, args.last, args.fmt, args.output, locale=args.lang)
+    if args.command == "report":
+        from bot.exports_cli import run_report
+
+        return run_report(settings, args.month, args.output_dir, locale=args.lang)
     if args.command == "ask":
         from bot.ask import run_ask
 

@@ -63,6 +63,7 @@ class Renderer:
         self.env.globals.update(globals_)
         self.env.filters["longdate"] = _longdate
         self.env.filters["shortdate"] = _shortdate
+        self.env.filters["monthyear"] = _monthyear
         self.env.filters["clock"] = self._clock
         self.env.filters["ownclock"] = _own_clock
 
@@ -104,6 +105,12 @@ def _longdate(context: Context, value: date) -> str:
 @pass_context
 def _shortdate(context: Context, value: date) -> str:
     return format_date(value, format="d MMM y", locale=context.get("locale", DEFAULT_LOCALE))
+
+
+@pass_context
+def _monthyear(context: Context, value: date) -> str:
+    """'Desember 2026': the month a report covers."""
+    return format_date(value, format="LLLL y", locale=context.get("locale", DEFAULT_LOCALE))
 
 
 _BLANK_LINES = re.compile(r"\n{3,}")

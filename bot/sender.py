@@ -37,6 +37,9 @@ class SendLimits:
     per_second: int = 30
     chat_interval: float = 1.0
     group_per_minute: int = 20
+    # Our clock starts before the request travels: a little slack so that jitter never lets the platform
+    # count one message too many in its own second (a 429 costs a whole retry_after).
+    margin: float = 0.02
 
 
 class RateLimiter:
@@ -51,11 +54,12 @@ class RateLimiter:
 
     def wait_for(self, chat_id: str) -> float:
         now = self._now()
-        while self._recent and now - self._recent[0] >= 1.0:
+        second = 1.0 + self._limits.margin
+        while self._recent and now - self._recent[0] >= second:
             self._recent.popleft()
         waits = [0.0]
         if len(self._recent) >= self._limits.per_second:
-            waits.append(1.0 - (now - self._recent[0]))
+            waits.append(second - (now - self._recent[0]))
         last = self._last_by_chat.get(chat_id)
         if last is not None:
             waits.append(self._limits.chat_interval - (now - last))

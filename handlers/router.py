@@ -16,7 +16,7 @@ from bot.errors import DomainError
 from bot.messages import Incoming, Recipient, Reply, reply
 from bot.people import identify, recipient_of
 from bot.render import choose_locale
-from handlers import agenda, approvals, broadcast, desk, menu, plan, questions, reminders
+from handlers import agenda, approvals, broadcast, desk, menu, plan, questions, reminders, reports
 from handlers.context import Services, Turn
 from handlers.flow import Answer, Flow
 from handlers.join import JOINING, start_join
@@ -142,6 +142,14 @@ async def _broadcast_status(turn: Turn, argument: str, conversation: Conversatio
     return await broadcast.broadcast_status(turn)
 
 
+async def _export(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+    return await reports.export_command(turn, argument)
+
+
+async def _report(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+    return await reports.report_command(turn, argument)
+
+
 async def _menu(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
     return [await menu.show_menu(turn)]
 
@@ -180,6 +188,10 @@ COMMANDS: dict[str, Command] = {
     "siaran": _broadcast,
     "broadcast": _broadcast,
     "siaran_status": _broadcast_status,
+    "ekspor": _export,
+    "export": _export,
+    "laporan": _report,
+    "report": _report,
     "guests": _guest_calendar,
     "reminders": _reminder_settings,
 }
@@ -200,6 +212,8 @@ MENU_COMMANDS = (
     "kalender_tamu",
     "siaran",
     "siaran_status",
+    "ekspor",
+    "laporan",
     "pertanyaan",
     "bahasa",
     "bantuan",

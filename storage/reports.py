@@ -125,7 +125,8 @@ async def delegations_overlapping(
     extra, statuses = _status_filter(include_inactive)
     rows = await fetch_all(
         conn,
-        f"{_DELEGATION_SELECT} WHERE d.arrival_date <= ? AND d.departure_date >= ?{extra} ORDER BY d.arrival_date, d.id",
+        f"""{_DELEGATION_SELECT} WHERE d.arrival_date <= ? AND d.departure_date >= ?{extra}
+            ORDER BY d.arrival_date, d.id""",
         (dump_date(last_day), dump_date(first_day), *statuses),
     )
     return [_delegation(row) for row in rows]

@@ -197,7 +197,7 @@ async def test_the_schedule_is_rebuilt_from_the_database(make_core: CoreFactory,
 
 def test_the_limiter_keeps_telegrams_limits() -> None:
     now = [0.0]
-    limiter = RateLimiter(SendLimits(per_second=30, chat_interval=1.0, group_per_minute=20), lambda: now[0])
+    limiter = RateLimiter(SendLimits(per_second=30, chat_interval=1.0, group_per_minute=20, margin=0.0), lambda: now[0])
     for chat in range(30):
         assert limiter.wait_for(str(chat)) == 0
         limiter.record(str(chat))

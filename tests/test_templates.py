@@ -13,9 +13,11 @@ import pytest
 from jinja2 import Environment, FileSystemLoader, meta
 
 from bot.content import Province, Region, Theme
+from bot.exports import ExportSummary
 from bot.knowledge.views import EntryView
 from bot.messages import Label, Reply
 from bot.render import LOCALES, TEMPLATES_DIR, Renderer, split_message
+from bot.report import ModeTally, MonthReport, RepeatVisitor, Tally
 from handlers.approvals import DayLoad
 from handlers.broadcast import DeliveryCounts
 from handlers.desk import CalendarDay, VisitOnDay
@@ -90,6 +92,33 @@ def hostile_plan() -> PlanView:
         HOSTILE,
     )
     return PlanView(HOSTILE, "WITA", [DayView(date(2026, 12, 10), [item] * 12)], [item] * 3)
+
+
+def hostile_month_report(*, empty: bool = False) -> MonthReport:
+    """Every province, region and theme with a hostile name; `empty` is a month without visits."""
+    province = Province("35", HOSTILE, HOSTILE, "WIB", ())
+    region = Region("r", HOSTILE, HOSTILE, (province,))
+    if empty:
+        return MonthReport(
+            2026, 12, 0, 0, 0, 2, 0, 0, 0, ModeTally(0, 0), ModeTally(0, 0), (), (Tally(region, 0),), (), ()
+        )
+    return MonthReport(
+        year=2026,
+        month=12,
+        visits=40,
+        approved=30,
+        pending=10,
+        not_held=3,
+        people=4500,
+        participants=900,
+        institutions=38,
+        onsite=ModeTally(35, 4300),
+        virtual=ModeTally(5, 200),
+        provinces=(Tally(province, 3),) * 38,
+        regions=(Tally(region, 7), Tally(region, 0)) * 3,
+        topics=(Tally(Theme("t", HOSTILE, HOSTILE), 5),) * 8,
+        repeat_visitors=(RepeatVisitor(HOSTILE, 2),) * 5,
+    )
 
 
 def parameter_sets() -> list[dict[str, Any]]:
@@ -199,6 +228,8 @@ def parameter_sets() -> list[dict[str, Any]]:
         counts=DeliveryCounts(7, 1000, 990, 5, 5, 0),
         broadcasts=[DeliveryCounts(7, 1000, 900, 5, 5, 90)] * 3,
         text=HOSTILE,
+        report=hostile_month_report(),
+        export=ExportSummary(date(2026, 12, 1), date(2027, 1, 31), 40, 3, 120, "xlsx"),
     )
     sparse = dict(
         full,
@@ -260,6 +291,8 @@ def parameter_sets() -> list[dict[str, Any]]:
         participants=[],
         as_staff=False,
         step_number=None,
+        report=hostile_month_report(empty=True),
+        export=ExportSummary(date(2026, 12, 1), date(2026, 12, 1), 0, 0, 0, "csv"),
     )
     return [
         dict(base, role=role)

@@ -1,0 +1,238 @@
+"""The month in numbers for the report to the regent, and the same numbers as a PNG chart.
+
+A visit belongs to the month it arrives in, so a visit over a month's end is counted once.
+Cancelled and rejected registrations did not become visits: they are counted apart and left out of
+every other figure. "Repeat visitors" are institutions that had a visit (not cancelled or rejected)
+arriving before the month; names are compared without case, dots and extra spaces, because the same
+office types its name a little differently each time.
+
+The chart is drawn with matplotlib's object API on the Agg canvas (no pyplot, no screen, no global
+figure state), so it works on a headless server. Drawing takes a CPU-bound fraction of a second;
+the chat handler runs it in a worker thread, and the lock keeps matplotlib's shared font cache to
+one drawing at a time.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import textwrap
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Generic, TypeVar
+
+from aiosqlite import Connection
+from babel.dates import format_date
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from bot.content import Content, Province, Region, Theme
+from bot.export_texts import ChartLabels, export_texts
+from bot.messages import Document
+from bot.periods import Month
+from storage.delegations import DelegationStatus, VisitMode
+from storage.reports import delegations_arriving, visits_before
+
+T = TypeVar("T")
+TOP_PROVINCES = 10
+_DRAWING = threading.Lock()
+_COLOURS = ("#1f6f8b", "#e07a1f", "#6a994e", "#9c4f96")
+
+
+@dataclass(frozen=True)
+class Tally(Generic[T]):
+    """How many visits one province, region or theme had."""
+
+    item: T
+    count: int
+
+
+@dataclass(frozen=True)
+class ModeTally:
+    visits: int
+    people: int
+
+
+@dataclass(frozen=True)
+class RepeatVisitor:
+    """An institution visiting this month that had visited before (how many times, before the month)."""
+
+    institution: str
+    earlier_visits: int
+
+
+@dataclass(frozen=True)
+class MonthReport:
+    """The figures of one month; every count is of visits arriving in it that were not cancelled or rejected."""
+
+    year: int
+    month: int
+    visits: int
+    approved: int
+    pending: int
+    not_held: int  # cancelled or rejected registrations, left out of everything else
+    people: int  # planned delegation sizes
+    participants: int  # people who joined their delegation in the bot
+    institutions: int  # distinct institutions
+    onsite: ModeTally
+    virtual: ModeTally
+    provinces: tuple[Tally[Province], ...]  # most visits first; only provinces with visits
+    regions: tuple[Tally[Region], ...]  # every region in content order, zeros included
+    topics: tuple[Tally[Theme], ...]  # most requested first; only themes requested
+    repeat_visitors: tuple[RepeatVisitor, ...]
+
+    @property
+    def first_day(self) -> date:
+        return Month(self.year, self.month).first_day
+
+    @property
+    def last_day(self) -> date:
+        return Month(self.year, self.month).last_day
+
+    @property
+    def first_time_institutions(self) -> int:
+        return self.institutions - len(self.repeat_visitors)
+
+
+_PUNCTUATION = re.compile(r"[.,]")
+
+
+def institution_key(name: str) -> str:
+    """'Pemkab. Cianjur ' and 'pemkab cianjur' are the same institution."""
+    return " ".join(_PUNCTUATION.sub(" ", name).casefold().split())
+
+
+def _ranked(counter: Counter[str], items: Sequence[T], key: str) -> tuple[Tally[T], ...]:
+    """Most visits first, ties in content order; ids no longer in content (an old theme) are left out."""
+    position = {getattr(item, key): index for index, item in enumerate(items)}
+    known = [(k, n) for k, n in counter.items() if k in position and n > 0]
+    return tuple(Tally(items[position[k]], n) for k, n in sorted(known, key=lambda kn: (-kn[1], position[kn[0]])))
+
+
+async def month_report(conn: Connection, content: Content, year: int, month: int) -> MonthReport:
+    """Count the month's visits by status, people, origin, topics, mode and earlier visits."""
+    period = Month(year, month)
+    arriving = await delegations_arriving(conn, period.first_day, period.last_day)
+    visits = [d for d in arriving if d.is_active]
+    province_counts: Counter[str] = Counter(d.province_code for d in visits)
+    region_of = {p.code: r.id for r in content.regions for p in r.provinces}
+    region_counts: Counter[str] = Counter(region_of[d.province_code] for d in visits if d.province_code in region_of)
+    topic_counts: Counter[str] = Counter(topic for d in visits for topic in set(d.topics))
+
+    earlier: Counter[str] = Counter()
+    for row in await visits_before(conn, period.first_day):
+        earlier[institution_key(row.institution)] += row.visits
+    names: dict[str, str] = {}
+    for d in visits:
+        names.setdefault(institution_key(d.institution), d.institution)
+    repeat = tuple(RepeatVisitor(name, earlier[key]) for key, name in names.items() if earlier[key])
+
+    def mode(which: VisitMode) -> ModeTally:
+        chosen = [d for d in visits if d.mode is which]
+        return ModeTally(len(chosen), sum(d.planned_size for d in chosen))
+
+    return MonthReport(
+        year=year,
+        month=month,
+        visits=len(visits),
+        approved=sum(1 for d in visits if d.status is DelegationStatus.APPROVED),
+        pending=sum(1 for d in visits if d.status is DelegationStatus.PENDING),
+        not_held=len(arriving) - len(visits),
+        people=sum(d.planned_size for d in visits),
+        participants=sum(d.participants for d in visits),
+        institutions=len(names),
+        onsite=mode(VisitMode.ONSITE),
+        virtual=mode(VisitMode.VIRTUAL),
+        provinces=_ranked(province_counts, content.provinces, "code"),
+        regions=tuple(Tally(r, region_counts[r.id]) for r in content.regions),
+        topics=_ranked(topic_counts, content.themes, "id"),
+        repeat_visitors=repeat,
+    )
+
+
+def month_name(year: int, month: int, locale: str) -> str:
+    """'Desember 2026' / 'December 2026', from Babel's locale data."""
+    return format_date(Month(year, month).first_day, "LLLL y", locale=locale)
+
+
+def _wrap(text: str, width: int = 26) -> str:
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def _bars(
+    axes: Axes, title: str, names: Sequence[str], counts: Sequence[int], labels: ChartLabels, colour: str
+) -> None:
+    """Horizontal bars, largest at the top, with the count at the end of each bar."""
+    axes.set_title(title, loc="left", fontsize=11, fontweight="bold")
+    if not any(counts):
+        axes.text(0.5, 0.5, labels.no_data, ha="center", va="center", transform=axes.transAxes, color="#777777")
+        axes.set_axis_off()
+        return
+    positions = list(range(len(names)))[::-1]
+    bars = axes.barh(positions, counts, color=colour)
+    axes.set_yticks(positions, [_wrap(n) for n in names], fontsize=9)
+    axes.bar_label(bars, padding=3, fontsize=9)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_xlabel(labels.visits_axis, fontsize=9)
+    axes.set_xlim(0, max(counts) * 1.15 + 0.5)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+
+
+def report_chart(report: MonthReport, locale: str, labels: ChartLabels) -> bytes:
+    """A 2×2 PNG: visits by region, top provinces, requested topics, on-site against virtual."""
+    with _DRAWING:
+        return _draw(report, locale, labels)
+
+
+def _draw(report: MonthReport, locale: str, labels: ChartLabels) -> bytes:
+    figure = Figure(figsize=(12, 8.5), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    title = labels.title.format(month=month_name(report.year, report.month, locale))
+    summary = labels.summary.format(visits=report.visits, people=report.people, repeat=len(report.repeat_visitors))
+    figure.suptitle(f"{title}\n{summary}", fontsize=14)
+    (regions, provinces), (topics, modes) = figure.subplots(2, 2)
+    _bars(
+        regions,
+        labels.regions,
+        [t.item.display(locale) for t in report.regions],
+        [t.count for t in report.regions],
+        labels,
+        _COLOURS[0],
+    )
+    top = report.provinces[:TOP_PROVINCES]
+    _bars(
+        provinces, labels.provinces, [t.item.display(locale) for t in top], [t.count for t in top], labels, _COLOURS[1]
+    )
+    _bars(
+        topics,
+        labels.topics,
+        [t.item.display(locale) for t in report.topics],
+        [t.count for t in report.topics],
+        labels,
+        _COLOURS[2],
+    )
+    _bars(
+        modes,
+        labels.modes,
+        [labels.onsite, labels.virtual],
+        [report.onsite.visits, report.virtual.visits],
+        labels,
+        _COLOURS[3],
+    )
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def report_document(report: MonthReport, content: Content, locale: str) -> Document:
+    """The chart as a PNG file named for the month ('laporan-2026-12.png')."""
+    texts = export_texts(locale, content.directory)
+    png = report_chart(report, locale, texts.chart)
+    stem = texts.report_file.format(month=f"{report.year:04d}-{report.month:02d}")
+    return Document(f"{stem}.png", png, "image/png")

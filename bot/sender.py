@@ -37,9 +37,9 @@ class SendLimits:
     per_second: int = 30
     chat_interval: float = 1.0
     group_per_minute: int = 20
-    # Our clock starts before the request travels: a little slack so that jitter never lets the platform
-    # count one message too many in its own second (a 429 costs a whole retry_after).
-    margin: float = 0.02
+    # Extra slack on the one-second window. Sends are counted when their answer arrives, which already
+    # keeps the platform's count within ours, so none is needed by default.
+    margin: float = 0.0
 
 
 class RateLimiter:
@@ -167,8 +167,10 @@ class OutboxSender:
                 return 0
             if not await outbox.claim(conn, row.id, self._clock.now()):
                 return 0
-        self._limiter.record(reply.to.chat_id)
         outcome = await self._delivery.send_one(reply.to, reply)
+        # Counted when the answer arrives: the platform received it before, so its own second can never
+        # hold more messages than ours does.
+        self._limiter.record(reply.to.chat_id)
         status = {Outcome.SENT: "sent", Outcome.UNREACHABLE: "unreachable"}.get(outcome, "failed")
         async with self._database.transaction() as conn:
             await outbox.settle(conn, row.id, status, self._clock.now(), None if status == "sent" else outcome.value)

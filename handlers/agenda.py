@@ -3,7 +3,7 @@ edit or remove items — with every conflict shown before anything is saved, the
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ from bot.messages import Button, Reply, button, reply
 from bot.people import require_staff
 from bot.plan_input import parse_minutes, parse_start, parse_text
 from handlers.context import Turn
-from handlers.flow import Advance, Answer, Finish, Flow, GoTo, Outcome, Step
+from handlers.flow import Advance, Answer, Finish, Flow, GoTo, JsonDraft, Outcome, Step
 from handlers.plan import change_views, conflict_views, member_recipients, plan_view
 from handlers.reminders import resync_delegation
 from storage import audit
@@ -35,7 +35,7 @@ FIELDS = ("when", "minutes", "venue", "title", "officer", "notes")
 
 
 @dataclass
-class AgendaDraft:
+class AgendaDraft(JsonDraft):
     """A change being prepared: a new item, an edit of one, or a whole proposed plan (programme, suggestion)."""
 
     delegation_id: int = 0
@@ -50,13 +50,6 @@ class AgendaDraft:
     officer_done: bool = False
     notes_done: bool = False
     proposed: list[dict[str, Any]] = field(default_factory=list)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> AgendaDraft:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
     def item(self) -> NewAgendaItem:
         assert self.starts_at and self.minutes and self.venue_id and self.title

@@ -4,7 +4,7 @@ their own language."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,7 +13,7 @@ from bot.messages import Reply, button, reply
 from bot.people import recipient_of, require_staff, staff_recipients
 from bot.registration import check_departure, parse_arrival, parse_departure
 from handlers.context import Turn
-from handlers.flow import Advance, Answer, Finish, Flow, Outcome, Step
+from handlers.flow import Advance, Answer, Finish, Flow, JsonDraft, Outcome, Step
 from handlers.registration import delegation_view
 from handlers.reminders import resync_delegation
 from storage import audit
@@ -134,18 +134,11 @@ async def _tell_coordinator(turn: Turn, delegation: Delegation, template: str, *
 
 
 @dataclass
-class DecisionDraft:
+class DecisionDraft(JsonDraft):
     delegation_id: int = 0
     reason: str | None = None
     arrival: str | None = None
     departure: str | None = None
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> DecisionDraft:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 async def start_reject(turn: Turn, delegation_id: int) -> list[Reply]:

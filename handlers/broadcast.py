@@ -4,9 +4,8 @@ through the outbox and the rate-limited sender; the author gets a delivery repor
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from aiosqlite import Connection
 
@@ -16,7 +15,7 @@ from bot.messages import Reply, button, reply
 from bot.people import recipient_of, require_staff
 from bot.sender import Composer, Settled
 from handlers.context import Services, Turn
-from handlers.flow import Advance, Answer, Finish, Flow, Outcome, Step
+from handlers.flow import Advance, Answer, Finish, Flow, JsonDraft, Outcome, Step
 from storage import audit, outbox
 from storage.broadcasts import audience_user_ids, get_broadcast, insert_broadcast, mark_reported, recent_broadcasts
 from storage.delegations import delegations_from, get_delegation
@@ -30,17 +29,10 @@ TEXT_LENGTH = (2, 3500)
 
 
 @dataclass
-class BroadcastDraft:
+class BroadcastDraft(JsonDraft):
     audience: str | None = None
     ref: str | None = None
     text: str | None = None
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> BroadcastDraft:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
     @property
     def needs_target(self) -> bool:

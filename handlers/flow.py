@@ -13,8 +13,8 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from dataclasses import asdict, dataclass, field
+from typing import Any, Generic, Protocol, Self, TypeVar, cast
 
 from bot.errors import DomainError, ValidationError
 from bot.messages import Reply
@@ -26,6 +26,19 @@ logger = logging.getLogger(__name__)
 
 class Draft(Protocol):
     def to_json(self) -> dict[str, Any]: ...
+
+
+class JsonDraft:
+    """Mixin for dataclass drafts saved as JSON in the conversation row; keys an older version saved and
+    this one no longer has are ignored, so an upgrade never breaks a conversation in progress."""
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        known = getattr(cls, "__dataclass_fields__", {})
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(cast(Any, self))
 
 
 D = TypeVar("D", bound=Draft)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 from bot.errors import ValidationError
 from bot.membership import find_joinable, join
 from bot.messages import Reply, button, reply
 from bot.registration import POSITION_LENGTH, parse_name
 from handlers.context import Turn
-from handlers.flow import Advance, Answer, Finish, Flow, GoTo, Outcome, Step
+from handlers.flow import Advance, Answer, Finish, Flow, GoTo, JsonDraft, Outcome, Step
 from handlers.registration import delegation_view, own_name_button
 from handlers.reminders import resync_delegation
 from storage.delegations import Delegation
@@ -20,19 +19,12 @@ UNIT_LENGTH = 120
 
 
 @dataclass
-class JoinDraft:
+class JoinDraft(JsonDraft):
     delegation_id: int | None = None
     name: str | None = None
     position: str | None = None
     unit: str | None = None
     unit_done: bool = False
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> JoinDraft:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _a(step: str, value: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -26,7 +26,7 @@ from bot.registration import (
     submit_registration,
 )
 from handlers.context import Turn
-from handlers.flow import Advance, Answer, Finish, Flow, GoTo, Outcome, Stay, Step
+from handlers.flow import Advance, Answer, Finish, Flow, GoTo, JsonDraft, Outcome, Stay, Step
 from storage.conversations import Conversation
 from storage.delegations import Delegation, NewDelegation, VisitMode
 
@@ -46,7 +46,7 @@ EDITABLE = (
 
 
 @dataclass
-class RegistrationDraft:
+class RegistrationDraft(JsonDraft):
     """The answers so far, saved as JSON in the conversation row after every message."""
 
     institution: str | None = None
@@ -62,14 +62,6 @@ class RegistrationDraft:
     topics_done: bool = False
     contact_name: str | None = None
     contact_phone: str | None = None
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> RegistrationDraft:
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
     @property
     def arrival_date(self) -> date | None:

@@ -18,6 +18,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/throughput.py
 	$(BIN)/python bench/faq.py
 	$(BIN)/python bench/reminders.py
+	$(BIN)/python bench/broadcast.py
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -88,7 +88,7 @@ class Core:
         limits = SendLimits(
             settings.send_per_second, settings.send_chat_interval_seconds, settings.send_group_per_minute
         )
-        sender = OutboxSender(database, delivery, clock, limits)
+        sender = OutboxSender(database, delivery, clock, limits, concurrency=settings.send_concurrency)
         sender.register(REMINDER_KIND, reminder_composer(services))
         sender.register(broadcast.KIND, broadcast.broadcast_composer(services), broadcast.broadcast_settled(services))
         sender.register(broadcast.REPORT_KIND, broadcast.report_composer(services))

@@ -45,6 +45,7 @@ class Settings:
     send_per_second: int = 30
     send_chat_interval_seconds: float = 1.0
     send_group_per_minute: int = 20
+    send_concurrency: int = 4
 
     @property
     def database_path(self) -> Path:
@@ -95,6 +96,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         send_group_per_minute=_int(
             "SEND_GROUP_PER_MINUTE", text("SEND_GROUP_PER_MINUTE"), default=20, low=1, high=1000
         ),
+        send_concurrency=_int("SEND_CONCURRENCY", text("SEND_CONCURRENCY"), default=4, low=1, high=64),
     )
 
 

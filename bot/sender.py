@@ -8,6 +8,7 @@ send time by the composer registered for the row's kind, so it shows the plan as
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import time
@@ -43,7 +44,11 @@ class SendLimits:
 
 
 class RateLimiter:
-    """Sliding windows over a monotonic clock: how long until a message to this chat may go."""
+    """Sliding windows over a monotonic clock: how long until a message to this chat may go.
+
+    A send is counted from the moment it starts (in flight) until a second after its answer arrived.
+    The platform received it somewhere in between, so its own window never holds more than ours.
+    """
 
     def __init__(self, limits: SendLimits, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._limits = limits
@@ -51,6 +56,7 @@ class RateLimiter:
         self._recent: deque[float] = deque()
         self._last_by_chat: dict[str, float] = {}
         self._group_recent: dict[str, deque[float]] = {}
+        self._in_flight: collections.Counter[str] = collections.Counter()
 
     def wait_for(self, chat_id: str) -> float:
         now = self._now()
@@ -58,8 +64,13 @@ class RateLimiter:
         while self._recent and now - self._recent[0] >= second:
             self._recent.popleft()
         waits = [0.0]
-        if len(self._recent) >= self._limits.per_second:
-            waits.append(second - (now - self._recent[0]))
+        flying = self._in_flight.total()
+        excess = len(self._recent) + flying - self._limits.per_second
+        if excess >= 0:
+            # Wait until enough answered sends leave the window; if only sends in flight fill it, poll shortly.
+            waits.append(second - (now - self._recent[excess]) if excess < len(self._recent) else 0.01)
+        if self._in_flight[chat_id]:
+            waits.append(self._limits.chat_interval or 0.01)
         last = self._last_by_chat.get(chat_id)
         if last is not None:
             waits.append(self._limits.chat_interval - (now - last))
@@ -67,11 +78,20 @@ class RateLimiter:
             window = self._group_recent.setdefault(chat_id, deque())
             while window and now - window[0] >= 60.0:
                 window.popleft()
-            if len(window) >= self._limits.group_per_minute:
-                waits.append(60.0 - (now - window[0]))
+            if len(window) + self._in_flight[chat_id] >= self._limits.group_per_minute:
+                waits.append(60.0 - (now - window[0]) if window else 0.01)
         return max(waits)
 
+    def begin(self, chat_id: str) -> None:
+        """A send to this chat has started: it counts against the limits until it is recorded."""
+        self._in_flight[chat_id] += 1
+
     def record(self, chat_id: str) -> None:
+        """A send's answer arrived (or, without begin, a send happened now)."""
+        if self._in_flight[chat_id] > 0:
+            self._in_flight[chat_id] -= 1
+        if not self._in_flight[chat_id]:
+            del self._in_flight[chat_id]
         now = self._now()
         self._recent.append(now)
         self._last_by_chat[chat_id] = now
@@ -79,7 +99,29 @@ class RateLimiter:
             self._group_recent.setdefault(chat_id, deque()).append(now)
 
 
+class _Deferred:
+    """Rows that must wait, in queue order; a chat with a row waiting here sends nothing newer before it."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[OutboxRow, str]] = []
+        self._chats: set[str] = set()
+
+    def add(self, row: OutboxRow, chat_id: str) -> None:
+        self.rows.append((row, chat_id))
+        self._chats.add(chat_id)
+
+    def holds(self, chat_id: str) -> bool:
+        return chat_id in self._chats
+
+
 class OutboxSender:
+    """Drains the outbox with up to `concurrency` sends on their way at once.
+
+    Sending one at a time would let a single message waiting out a 429's retry_after hold up everyone;
+    a few slots keep the others going while the limiter (which counts sends in flight) keeps the pace.
+    One chat still gets its messages one after another, in the order they were queued.
+    """
+
     def __init__(
         self,
         database: Database,
@@ -87,6 +129,7 @@ class OutboxSender:
         clock: Clock,
         limits: SendLimits = SendLimits(),
         *,
+        concurrency: int = 4,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -94,11 +137,13 @@ class OutboxSender:
         self._delivery = delivery
         self._clock = clock
         self._limiter = RateLimiter(limits, monotonic)
+        self._slots = asyncio.Semaphore(concurrency)
         self._sleep = sleep
         self._composers: dict[str, Composer] = {}
         self._settled: dict[str, Settled] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._sent = 0
 
     def register(self, kind: str, composer: Composer, settled: Settled | None = None) -> None:
         """How rows of a kind become messages, and what to do after each is settled (e.g. report when done)."""
@@ -133,49 +178,86 @@ class OutboxSender:
             except Exception:  # the sender must outlive any one bad row or database hiccup
                 logger.exception("outbox sender failed; retrying shortly")
                 await self._sleep(1.0)
+                async with self._database.transaction() as conn:
+                    await outbox.release_in_flight(conn)  # the sends cancelled with the failure go out again
                 self.wake()
 
     async def drain(self) -> int:
-        """Send everything pending, honouring the limits; returns how many were sent."""
-        sent = 0
-        while True:
-            async with self._database.transaction() as conn:
-                rows = await outbox.pending(conn)
-            if not rows:
-                return sent
-            deferred: list[tuple[OutboxRow, str]] = []
-            for row in rows:
-                sent += await self._send_row(row, deferred)
-            while deferred:
-                waiting, deferred = deferred, []
-                await self._sleep(max(0.01, min(self._limiter.wait_for(chat) for _, chat in waiting)))
-                for row, _ in waiting:
-                    sent += await self._send_row(row, deferred)
+        """Send everything pending, honouring the limits; returns how many were sent once all have settled.
 
-    async def _send_row(self, row: OutboxRow, deferred: list[tuple[OutboxRow, str]]) -> int:
-        """Compose, claim, send and settle one row; a row whose chat must wait is deferred instead."""
-        async with self._database.transaction() as conn:
-            composer = self._composers.get(row.kind)
-            reply = await composer(conn, row) if composer else None
-            if reply is None or reply.to is None:
-                await outbox.settle(conn, row.id, "dropped", self._clock.now(), "nothing to send any more")
+        Settling can queue more (a broadcast's report when its last message settles), so the outbox is
+        looked at again after every round of sends has finished.
+        """
+        self._sent = 0
+        while await self._send_round():
+            pass
+        return self._sent
+
+    async def _send_round(self) -> bool:
+        """Start a send for every pending row and wait for them all; False when nothing was pending."""
+        found = False
+        async with asyncio.TaskGroup() as sends:
+            while True:
+                async with self._database.transaction() as conn:
+                    rows = await outbox.pending(conn)
+                if not rows:
+                    break
+                found = True
+                deferred = _Deferred()
+                for row in rows:
+                    await self._start_row(row, deferred, sends)
+                while deferred.rows:
+                    waiting, deferred = deferred.rows, _Deferred()
+                    await self._sleep(max(0.01, min(self._limiter.wait_for(chat) for _, chat in waiting)))
+                    for row, _ in waiting:
+                        await self._start_row(row, deferred, sends)
+        return found
+
+    async def _start_row(self, row: OutboxRow, deferred: _Deferred, sends: asyncio.TaskGroup) -> None:
+        """Compose and claim one row, then send it in a slot of its own; a row whose chat must wait is deferred."""
+        await self._slots.acquire()  # before the transaction, so a full house never blocks a settling send
+        started = False
+        try:
+            async with self._database.transaction() as conn:
+                composer = self._composers.get(row.kind)
+                reply = await composer(conn, row) if composer else None
+                if reply is None or reply.to is None:
+                    await outbox.settle(conn, row.id, "dropped", self._clock.now(), "nothing to send any more")
+                    await self._after(conn, row)
+                    return
+                chat_id = reply.to.chat_id
+                if deferred.holds(chat_id) or self._limiter.wait_for(chat_id) > 0:
+                    deferred.add(row, chat_id)
+                    return
+                if not await outbox.claim(conn, row.id, self._clock.now()):
+                    return
+            self._limiter.begin(chat_id)
+            sends.create_task(self._send(row, reply), name=f"outbox-send-{row.id}")
+            started = True
+        finally:
+            if not started:
+                self._slots.release()
+
+    async def _send(self, row: OutboxRow, reply: Reply) -> None:
+        """Send one claimed row and settle it; the slot is freed whatever happens."""
+        assert reply.to is not None
+        try:
+            try:
+                outcome = await self._delivery.send_one(reply.to, reply)
+            except Exception:  # a bug in composing or rendering must not take the other sends down
+                logger.exception("sending outbox row %s failed unexpectedly", row.id)
+                outcome = Outcome.FAILED
+            finally:
+                self._limiter.record(reply.to.chat_id)
+            status = {Outcome.SENT: "sent", Outcome.UNREACHABLE: "unreachable"}.get(outcome, "failed")
+            async with self._database.transaction() as conn:
+                await outbox.settle(
+                    conn, row.id, status, self._clock.now(), None if status == "sent" else outcome.value
+                )
                 await self._after(conn, row)
-                return 0
-            wait = self._limiter.wait_for(reply.to.chat_id)
-            if wait > 0:
-                deferred.append((row, reply.to.chat_id))
-                return 0
-            if not await outbox.claim(conn, row.id, self._clock.now()):
-                return 0
-        outcome = await self._delivery.send_one(reply.to, reply)
-        # Counted when the answer arrives: the platform received it before, so its own second can never
-        # hold more messages than ours does.
-        self._limiter.record(reply.to.chat_id)
-        status = {Outcome.SENT: "sent", Outcome.UNREACHABLE: "unreachable"}.get(outcome, "failed")
-        async with self._database.transaction() as conn:
-            await outbox.settle(conn, row.id, status, self._clock.now(), None if status == "sent" else outcome.value)
-            await self._after(conn, row)
-        return int(outcome is Outcome.SENT)
+            self._sent += outcome is Outcome.SENT
+        finally:
+            self._slots.release()
 
     async def _after(self, conn: Connection, row: OutboxRow) -> None:
         settled = self._settled.get(row.kind)

@@ -1,0 +1,132 @@
+"""The outbox sender: concurrent sends within the limits, one chat kept in order, a stalled send holding no one up."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from aiosqlite import Connection
+
+from bot.app import Core
+from bot.delivery import Outcome
+from bot.messages import Recipient, Reply
+from bot.sender import OutboxSender, RateLimiter, SendLimits
+from storage import outbox
+from storage.outbox import OutboxRow
+from storage.users import Role, upsert_user
+
+PROBE = "probe"
+
+
+def test_sends_in_flight_count_against_the_limits() -> None:
+    now = [0.0]
+    limiter = RateLimiter(SendLimits(per_second=3, chat_interval=1.0), lambda: now[0])
+    for chat in ("a", "b", "c"):
+        assert limiter.wait_for(chat) == 0
+        limiter.begin(chat)
+    assert limiter.wait_for("d") > 0  # three on their way fill a second of three
+    assert limiter.wait_for("a") >= 1.0  # and a chat with one on its way waits its turn
+    now[0] = 0.25
+    limiter.record("a")  # its answer arrives: it counts for one second from now
+    assert limiter.wait_for("d") > 0
+    now[0] = 0.5
+    limiter.record("b")
+    limiter.record("c")
+    now[0] = 1.25
+    assert limiter.wait_for("d") == 0  # "a" left the window; "b" and "c" still fill two of three
+    assert limiter.wait_for("b") == pytest.approx(0.25)
+
+
+class ControlledDelivery:
+    """Stands in for Delivery: records the order of sends, and can hold one chat's send until released."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.finished: list[str] = []
+        self.held: dict[str, asyncio.Event] = {}
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    async def send_one(self, recipient: Recipient, reply: Reply, origin_message_id: str | None = None) -> Outcome:
+        self.started.append(f"{recipient.chat_id}:{reply.params['n']}")
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        gate = self.held.get(recipient.chat_id)
+        if gate is not None:
+            await gate.wait()
+        else:
+            await asyncio.sleep(0)
+        self.in_flight -= 1
+        self.finished.append(f"{recipient.chat_id}:{reply.params['n']}")
+        return Outcome.SENT
+
+
+async def probe_composer(conn: Connection, row: OutboxRow) -> Reply:
+    """The message says which row it is; chat = the row's user, so several rows can share a chat."""
+    return Reply("menu/help", {"n": row.ref}, to=Recipient("console", f"chat{row.user_id}", "id", row.user_id))
+
+
+async def queue(core: Core, sends: list[tuple[int, int]]) -> None:
+    """Queue (user, n) probes in this order, creating the users."""
+    now = core.services.clock.now()
+    async with core.database.transaction() as conn:
+        user_ids: dict[int, int] = {}
+        for user, n in sends:
+            if user not in user_ids:
+                created = await upsert_user(
+                    conn,
+                    channel="console",
+                    external_id=f"u{user}",
+                    chat_id=f"chat{user}",
+                    display_name=f"User {user}",
+                    default_language="id",
+                    role=Role.MEMBER,
+                    now=now,
+                )
+                user_ids[user] = created.id
+            await outbox.enqueue(conn, kind=PROBE, ref=n, user_id=user_ids[user], now=now)
+
+
+def make_sender(core: Core, delivery: ControlledDelivery, concurrency: int = 3) -> OutboxSender:
+    sender = OutboxSender(
+        core.database,
+        delivery,  # type: ignore[arg-type]
+        core.services.clock,
+        SendLimits(per_second=30, chat_interval=0.0),
+        concurrency=concurrency,
+    )
+    sender.register(PROBE, probe_composer)
+    return sender
+
+
+async def test_a_stalled_send_does_not_hold_up_the_others(core: Core) -> None:
+    await queue(core, [(1, 1)] + [(u, u) for u in range(2, 12)])
+    delivery = ControlledDelivery()
+    async with core.database.transaction() as conn:
+        first_chat = (await outbox.pending(conn))[0]
+    delivery.held[f"chat{first_chat.user_id}"] = gate = asyncio.Event()
+    sender = make_sender(core, delivery)
+    draining = asyncio.create_task(sender.drain())
+    for _ in range(500):  # the database runs in a thread: give it real moments, not just loop turns
+        if len(delivery.finished) == 10:
+            break
+        await asyncio.sleep(0.01)
+    assert len(delivery.finished) == 10  # everyone else got theirs while the first waited
+    assert not draining.done()
+    gate.set()
+    assert await draining == 11
+    assert delivery.most_in_flight <= 3
+    async with core.database.transaction() as conn:
+        assert await outbox.counts_by_status(conn, PROBE) == {"sent": 11}
+
+
+async def test_one_chat_gets_its_messages_in_the_order_they_were_queued(core: Core) -> None:
+    await queue(core, [(1, 1), (2, 2), (1, 3), (3, 4), (1, 5), (2, 6), (1, 7)])
+    delivery = ControlledDelivery()
+    assert await make_sender(core, delivery, concurrency=4).drain() == 7
+    by_chat: dict[str, list[int]] = {}
+    for entry in delivery.started:
+        chat, n = entry.split(":")
+        by_chat.setdefault(chat, []).append(int(n))
+    assert sorted(by_chat.values()) == [[1, 3, 5, 7], [2, 6], [4]]
+    assert all(numbers == sorted(numbers) for numbers in by_chat.values())

@@ -162,7 +162,7 @@ async def start_telegram(
             await asyncio.sleep(delay)
     runtime.core.services.identity.username = application.bot.username
     try:
-        await runtime.channel.register_commands()
+        await runtime.channel.register_commands(runtime.core.services.staff)
     except Exception:  # the command menu is a convenience; the bot works without it
         logger.exception("could not register the command menu")
     await application.start()

@@ -19,7 +19,11 @@ class ValidationError(DomainError):
 
 
 class PermissionDenied(DomainError):
-    """The user's role does not allow the action."""
+    """The user's role does not allow the action; `action` names it for the audit log."""
+
+    def __init__(self, template: str, *, action: str, **params: Any) -> None:
+        super().__init__(template, **params)
+        self.action = action
 
 
 class NotFound(DomainError):

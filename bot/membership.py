@@ -133,7 +133,7 @@ async def delegation_for_manager(conn: Connection, user: User, delegation_id: in
         raise NotFound("errors/delegation_not_found")
     if delegation.coordinator_id != user.id and not user.is_staff:
         logger.warning("refused %s of delegation %s to user %s", action, delegation_id, user.id)
-        raise PermissionDenied("errors/not_your_delegation")
+        raise PermissionDenied("errors/not_your_delegation", action=action)
     return delegation
 
 

@@ -94,11 +94,11 @@ def require_admin(user: User, action: str) -> None:
     """Exports, reports and personal data are for host admins only."""
     if user.role is not Role.ADMIN:
         logger.warning("refused %s to user %s (%s:%s)", action, user.id, user.channel, user.external_id)
-        raise PermissionDenied("errors/admin_only")
+        raise PermissionDenied("errors/admin_only", action=action)
 
 
 def require_staff(user: User, action: str) -> None:
     """Staff-only actions are refused here, in the core, whatever a menu showed."""
     if not user.is_staff:
         logger.warning("refused %s to user %s (%s:%s)", action, user.id, user.channel, user.external_id)
-        raise PermissionDenied("errors/staff_only")
+        raise PermissionDenied("errors/staff_only", action=action)

@@ -249,7 +249,7 @@ async def answer_proposal(turn: Turn, delegation_id: int, accepted: bool) -> lis
     if delegation is None:
         raise DomainError("errors/delegation_not_found")
     if delegation.coordinator_id != turn.user.id:
-        raise PermissionDenied("errors/not_your_delegation")
+        raise PermissionDenied("errors/not_your_delegation", action="answer a proposal of dates")
     proposal = await proposed_dates(turn.conn, delegation.id)
     if proposal is None or not await settle_proposal(
         turn.conn, delegation.id, accepted=accepted, now=turn.services.clock.now()

@@ -128,7 +128,7 @@ async def show_participants(turn: Turn, argument: str) -> list[Reply]:
             if turn.user.is_staff:
                 return [reply("participants/staff_usage")]
             logger.info("user %s asked for a roster but coordinates no delegation", turn.user.id)
-            raise PermissionDenied("participants/not_coordinator")
+            raise PermissionDenied("participants/not_coordinator", action="roster")
     replies = []
     for delegation_id in delegation_ids:
         result = await roster(turn.conn, turn.user, delegation_id)

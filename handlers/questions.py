@@ -4,7 +4,7 @@ and the staff queue (/pertanyaan) for what the bot could not answer, with answer
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +18,8 @@ from bot.messages import Button, Reply, Venue, button, reply
 from bot.people import recipient_of, require_staff, staff_recipients
 from handlers.context import Turn
 from handlers.flow import Answer as StepAnswer
-from handlers.flow import Finish, Flow, Outcome, Step
+from handlers.flow import Finish, Flow, JsonDraft, Outcome, Step
+from storage import audit
 from storage.questions import get_question, open_questions, queue_question, record_answer
 from storage.users import get_user
 
@@ -214,15 +215,8 @@ class OpenQuestion:
 
 
 @dataclass
-class StaffAnswerDraft:
+class StaffAnswerDraft(JsonDraft):
     question_id: int = 0
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> StaffAnswerDraft:
-        return cls(int(data.get("question_id", 0)))
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def ask_staff_answer(turn: Turn, draft: StaffAnswerDraft) -> Reply:
@@ -243,7 +237,14 @@ async def take_staff_answer(turn: Turn, draft: StaffAnswerDraft, answer: StepAns
     replies = [reply("qa/answer_sent", question=question.text)]
     if asker is not None and asker.blocked_at is None:
         replies.append(Reply("qa/staff_answer", {"question": question.text, "answer": text}, to=recipient_of(asker)))
-    logger.info("staff %s answered question %s", turn.user.id, question.id)
+    await audit.record(
+        turn.conn,
+        actor_id=turn.user.id,
+        action="question.answered",
+        subject_type="question",
+        subject_id=question.id,
+        now=turn.services.clock.now(),
+    )
     return Finish(replies)
 
 

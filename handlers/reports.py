@@ -1,4 +1,4 @@
-"""/ekspor and /laporan: the host's records as a spreadsheet and the month in numbers with a chart (staff only).
+"""/ekspor and /laporan: the host's records as a spreadsheet and the month in numbers with a chart (admins only).
 
 Building a workbook or drawing a chart is CPU work of a fraction of a second; it runs in a worker
 thread so the event loop keeps polling and sending for other chats meanwhile.
@@ -12,7 +12,7 @@ import logging
 from bot.errors import ValidationError
 from bot.exports import export_document, load_export
 from bot.messages import Reply, reply
-from bot.people import require_staff
+from bot.people import require_admin
 from bot.periods import parse_export_request, parse_month
 from bot.report import month_report, report_document
 from handlers.context import Turn
@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 async def export_command(turn: Turn, argument: str) -> list[Reply]:
     """Send the visits and participants of a period as .xlsx (or a zip of CSVs), and log who took the data."""
-    require_staff(turn.user, "export")
+    require_admin(turn.user, "export")
     request = parse_export_request(argument, turn.today)
     if request is None:
         raise ValidationError("reports/export_usage", typed=argument)
@@ -36,7 +36,7 @@ async def export_command(turn: Turn, argument: str) -> list[Reply]:
     await record(
         turn.conn,
         actor_id=turn.user.id,
-        action="export",
+        action="data.exported",
         subject_type="delegations",
         subject_id=None,
         now=services.clock.now(),
@@ -52,11 +52,20 @@ async def export_command(turn: Turn, argument: str) -> list[Reply]:
 
 async def report_command(turn: Turn, argument: str) -> list[Reply]:
     """Send the month's figures as a message, and the chart as a PNG for the report to the regent."""
-    require_staff(turn.user, "monthly report")
+    require_admin(turn.user, "monthly report")
     month = parse_month(argument, turn.today)
     if month is None:
         raise ValidationError("reports/month_usage", typed=argument)
     content = turn.services.content
     report = await month_report(turn.conn, content, month.year, month.month)
     document = await asyncio.to_thread(report_document, report, content, turn.locale)
+    await record(
+        turn.conn,
+        actor_id=turn.user.id,
+        action="report.made",
+        subject_type="delegations",
+        subject_id=None,
+        now=turn.services.clock.now(),
+        month=f"{month.year:04d}-{month.month:02d}",
+    )
     return [reply("reports/month", document=document, report=report)]

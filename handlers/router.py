@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.errors import DomainError
+from bot.errors import DomainError, PermissionDenied
 from bot.messages import Incoming, Recipient, Reply, reply
 from bot.people import identify, recipient_of
 from bot.render import choose_locale
@@ -21,8 +21,10 @@ from handlers.context import Services, Turn
 from handlers.flow import Answer, Flow
 from handlers.join import JOINING, start_join
 from handlers.registration import REGISTRATION, resume_registration, start_registration
+from storage import audit
 from storage.conversations import Conversation, load_conversation
 from storage.db import Database
+from storage.users import Role
 
 logger = logging.getLogger(__name__)
 
@@ -195,7 +197,8 @@ COMMANDS: dict[str, Command] = {
     "guests": _guest_calendar,
     "reminders": _reminder_settings,
 }
-# The commands offered in the platform's command menu, in this order (descriptions are labels).
+# The commands offered in the platform's command menu, in this order (descriptions are labels). Everyone sees
+# the public ones; host staff and admins get theirs added in their own chats (help lists them the same way).
 MENU_COMMANDS = (
     "start",
     "daftar",
@@ -208,17 +211,23 @@ MENU_COMMANDS = (
     "inovasi",
     "wisata",
     "peserta",
-    "agenda",
-    "kalender_tamu",
-    "siaran",
-    "siaran_status",
-    "ekspor",
-    "laporan",
-    "pertanyaan",
+    "hapusdata",
     "bahasa",
     "bantuan",
     "batal",
 )
+STAFF_MENU_COMMANDS = ("agenda", "kalender_tamu", "siaran", "siaran_status", "pertanyaan")
+ADMIN_MENU_COMMANDS = ("ekspor", "laporan")
+# Every command a member is refused, with its English alias (checked by the role tests).
+STAFF_COMMANDS = frozenset({*STAFF_MENU_COMMANDS, *ADMIN_MENU_COMMANDS, "guests", "broadcast", "questions"})
+ADMIN_COMMANDS = frozenset({*ADMIN_MENU_COMMANDS, "export", "report"})
+
+
+def menu_commands_for(role: Role) -> tuple[str, ...]:
+    """The command menu a user of this role is offered: staff commands go before the housekeeping ones."""
+    extra = {Role.MEMBER: (), Role.STAFF: STAFF_MENU_COMMANDS, Role.ADMIN: STAFF_MENU_COMMANDS + ADMIN_MENU_COMMANDS}
+    split = MENU_COMMANDS.index("hapusdata")
+    return MENU_COMMANDS[:split] + extra[role] + MENU_COMMANDS[split:]
 
 
 class Router:
@@ -234,6 +243,9 @@ class Router:
                 turn = Turn(conn, user, incoming, self.services)
                 try:
                     replies = await self._dispatch(turn)
+                except PermissionDenied as error:
+                    await self._record_refusal(turn, error)
+                    replies = [Reply(error.template, error.params)]
                 except DomainError as error:
                     replies = [Reply(error.template, error.params)]
                 return Handled(recipient_of(user), replies)
@@ -241,6 +253,22 @@ class Router:
             logger.exception("failed to handle %s", incoming)
             origin = Recipient(incoming.channel, incoming.chat_id, choose_locale(incoming.language_code))
             return Handled(origin, [reply("errors/internal")])
+
+    @staticmethod
+    async def _record_refusal(turn: Turn, error: PermissionDenied) -> None:
+        """A refused attempt stays in the audit log with who tried what, not only in the process log."""
+        incoming = turn.incoming
+        await audit.record(
+            turn.conn,
+            actor_id=turn.user.id,
+            action="access.refused",
+            subject_type="user",
+            subject_id=turn.user.id,
+            now=turn.services.clock.now(),
+            attempted=error.action,
+            role=turn.user.role.value,
+            typed=(incoming.text or incoming.action or "")[:200],
+        )
 
     async def _dispatch(self, turn: Turn) -> list[Reply]:
         incoming = turn.incoming

@@ -49,11 +49,20 @@ async def record(
 
 
 async def entries_for(conn: aiosqlite.Connection, subject_type: str, subject_id: int) -> list[AuditEntry]:
+    """The history of one thing (a delegation, a question …), oldest first."""
+    return await _entries(conn, "WHERE subject_type = ? AND subject_id = ?", (subject_type, subject_id))
+
+
+async def entries_by(conn: aiosqlite.Connection, actor_id: int) -> list[AuditEntry]:
+    """Everything one person did (or tried), oldest first."""
+    return await _entries(conn, "WHERE actor_id = ?", (actor_id,))
+
+
+async def _entries(conn: aiosqlite.Connection, where: str, params: tuple[Any, ...]) -> list[AuditEntry]:
     rows = await fetch_all(
         conn,
-        """SELECT id, at, actor_id, action, subject_type, subject_id, detail FROM audit_log
-           WHERE subject_type = ? AND subject_id = ? ORDER BY id""",
-        (subject_type, subject_id),
+        f"SELECT id, at, actor_id, action, subject_type, subject_id, detail FROM audit_log {where} ORDER BY id",
+        params,
     )
     return [
         AuditEntry(

@@ -310,14 +310,14 @@ async def test_staff_reading_english_get_english_files(core: Core, recorder: Rec
     assert "Delegation visits report — December 2026" in text_of(core, report, "en")
 
 
-async def test_only_staff_export_or_report_and_the_refusal_is_logged(
+async def test_only_admins_export_or_report_and_the_refusal_is_logged(
     core: Core, recorder: Recorder, caplog: pytest.LogCaptureFixture
 ) -> None:
     await four_visits(recorder)
     with caplog.at_level(logging.WARNING, logger="bot.people"):
         for handler in (export_command, report_command):
             [sent] = await run_command(core, "Bu Rina", handler, "2026-12")
-            assert sent.template == "errors/staff_only" and sent.document is None
+            assert sent.template == "errors/admin_only" and sent.document is None
     assert [r.getMessage().split(" to ")[0] for r in caplog.records] == ["refused export", "refused monthly report"]
 
 

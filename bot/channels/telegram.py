@@ -14,7 +14,15 @@ from datetime import timedelta
 from functools import partial
 from typing import Any, TypeVar
 
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import (
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Update,
+)
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, ContextTypes, TypeHandler
@@ -23,8 +31,10 @@ from telegram.request import BaseRequest
 from bot.delivery import Delivery, DeliveryFailed, RecipientBlocked
 from bot.messages import Incoming, Label, Recipient, Reply
 from bot.ordering import KeyedLocks
+from bot.people import StaffDirectory
 from bot.render import LOCALES, RenderedReply, Renderer
-from handlers.router import MENU_COMMANDS, Router
+from handlers.router import Router, menu_commands_for
+from storage.users import Role
 
 logger = logging.getLogger(__name__)
 
@@ -183,12 +193,23 @@ class TelegramChannel:
                 await self._sleep(delay)
         raise DeliveryFailed(f"gave up after {self._max_attempts} attempts")
 
-    async def register_commands(self) -> None:
-        """The command menu in Indonesian (default) and English, descriptions from the label templates."""
-        for locale in LOCALES:
-            commands = [BotCommand(name, self._renderer.label(Label(f"cmd_{name}"), locale)) for name in MENU_COMMANDS]
-            language = None if locale == "id" else locale
-            await self._call(partial(self._application.bot.set_my_commands, commands, language_code=language))
+    async def register_commands(self, staff: StaffDirectory) -> None:
+        """The command menu in Indonesian (default) and English, descriptions from the label templates.
+
+        Everyone gets the public commands; each configured staff member's own chat also lists the staff
+        (and, for admins, the admin) commands, so participants are never shown what they cannot use.
+        """
+        scopes: list[tuple[BotCommandScope | None, tuple[str, ...]]] = [(None, menu_commands_for(Role.MEMBER))]
+        for telegram_id in sorted(staff.telegram_ids | staff.admin_telegram_ids):
+            role = staff.role_of(CHANNEL, str(telegram_id))
+            scopes.append((BotCommandScopeChat(telegram_id), menu_commands_for(role)))
+        for scope, names in scopes:
+            for locale in LOCALES:
+                commands = [BotCommand(name, self._renderer.label(Label(f"cmd_{name}"), locale)) for name in names]
+                language = None if locale == "id" else locale
+                await self._call(
+                    partial(self._application.bot.set_my_commands, commands, scope=scope, language_code=language)
+                )
 
 
 def _keyboard(rendered: RenderedReply) -> InlineKeyboardMarkup | None:

@@ -26,6 +26,7 @@ from bot.delivery import Delivery
 from bot.knowledge import build_knowledge
 from bot.knowledge.views import HostDetails
 from bot.people import StaffDirectory
+from bot.personal_data import RetentionJob
 from bot.registration import VisitRules
 from bot.reminders import OUTBOX_KIND as REMINDER_KIND
 from bot.reminders import ReminderRules
@@ -55,6 +56,7 @@ class Core:
     delivery: Delivery
     sender: OutboxSender
     scheduler: ReminderScheduler
+    retention: RetentionJob
 
     @classmethod
     async def build(cls, settings: Settings, *, clock: Clock | None = None, console_staff: Iterable[str] = ()) -> Core:
@@ -82,6 +84,7 @@ class Core:
             ),
             signals=signals,
             limits=DailyLimits(settings.daily_delegation_limit, settings.daily_people_limit),
+            retention_days=settings.retention_days,
         )
         warm_up()
         delivery = Delivery(database, clock)
@@ -96,12 +99,18 @@ class Core:
         scheduler = ReminderScheduler(database, clock, settings.tz, sender)
         signals.on_plan_changed(scheduler.plan_changed)
         router = Router(database, services, KnowledgeAnswerer())
-        return cls(settings, database, renderer, services, router, delivery, sender, scheduler)
+        retention = RetentionJob(database, clock, settings.tz, settings.retention_days, settings.retention_run_at)
+        return cls(settings, database, renderer, services, router, delivery, sender, scheduler, retention)
 
     async def start_background(self) -> None:
-        """Start the sender and the reminder schedule (after the channels are registered with delivery)."""
+        """Start the sender, the reminder schedule and the daily jobs (after the channels are registered)."""
         await self.sender.start()
         await self.scheduler.start()
+        self.scheduler.add_daily("personal-data-retention", self.retention.at, self.retention.run)
+        try:
+            await self.retention.run()  # catch up on the days the bot was down
+        except Exception:  # a failed sweep is retried at its daily time; the bot must still start
+            logger.exception("removing expired personal data failed")
 
     async def stop_background(self) -> None:
         await self.scheduler.stop()

@@ -33,6 +33,7 @@ class Settings:
     daily_delegation_limit: int = 4
     daily_people_limit: int = 200
     retention_days: int = 365
+    retention_run_at: time = time(3, 0)
     host_name: str = "Pemkab Banyuwangi"
     host_contact: str | None = None
     timezone: str = "Asia/Jakarta"
@@ -79,6 +80,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         ),
         daily_people_limit=_int("DAILY_PEOPLE_LIMIT", text("DAILY_PEOPLE_LIMIT"), default=200, low=1, high=10_000),
         retention_days=_int("RETENTION_DAYS", text("RETENTION_DAYS"), default=365, low=1, high=3650),
+        retention_run_at=_clock("RETENTION_RUN_AT", text("RETENTION_RUN_AT") or "03:00"),
         host_name=text("HOST_NAME") or "Pemkab Banyuwangi",
         host_contact=text("HOST_CONTACT"),
         timezone=_timezone(text("TIMEZONE") or "Asia/Jakarta"),

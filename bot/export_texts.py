@@ -91,6 +91,7 @@ class ExportTexts:
     participant_headers: Mapping[str, str]
     statuses: Mapping[str, str]
     modes: Mapping[str, str]
+    removed: str  # shown in place of a personal field that was removed
     chart: ChartLabels
 
 
@@ -122,5 +123,6 @@ def export_texts(locale: str, directory: Path = CONTENT_DIR) -> ExportTexts:
         participant_headers=_section(texts, "participant_columns", PARTICIPANT_COLUMNS, locale),
         statuses=_section(texts, "statuses", tuple(s.value for s in DelegationStatus), locale),
         modes=_section(texts, "modes", tuple(m.value for m in VisitMode), locale),
+        removed=_section(texts, "values", ("removed",), locale)["removed"],
         chart=ChartLabels(**_section(texts, "chart", _CHART_KEYS, locale)),
     )

@@ -123,15 +123,21 @@ def _local(instant: datetime, tz: tzinfo) -> datetime:
     return instant.astimezone(tz).replace(tzinfo=None)
 
 
+def _or_removed(texts: ExportTexts) -> Callable[[str], str]:
+    """A required personal field is '' only once it was removed (storage.personal_data): say so in the cell."""
+    return lambda value: value or texts.removed
+
+
 def _delegation_cells(names: _Names, tz: tzinfo) -> dict[str, Callable[[int, DelegationRecord], CellValue]]:
     texts = names.texts
+    removed = _or_removed(texts)
     return {
         "number": lambda n, d: n,
         "join_code": lambda n, d: d.join_code,
         "institution": lambda n, d: d.institution,
         "province": lambda n, d: names.province(d.province_code),
         "region": lambda n, d: names.region(d.province_code),
-        "head_name": lambda n, d: d.head_name,
+        "head_name": lambda n, d: removed(d.head_name),
         "head_position": lambda n, d: d.head_position,
         "planned_size": lambda n, d: d.planned_size,
         "joined": lambda n, d: d.participants,
@@ -141,8 +147,8 @@ def _delegation_cells(names: _Names, tz: tzinfo) -> dict[str, Callable[[int, Del
         "days": lambda n, d: d.days,
         "topics": lambda n, d: names.topics(d.topics),
         "topics_note": lambda n, d: d.topics_note,
-        "contact_name": lambda n, d: d.contact_name,
-        "contact_phone": lambda n, d: format_phone(d.contact_phone),
+        "contact_name": lambda n, d: removed(d.contact_name),
+        "contact_phone": lambda n, d: removed(d.contact_phone and format_phone(d.contact_phone)),
         "status": lambda n, d: texts.statuses[d.status.value],
         "registered_at": lambda n, d: _local(d.created_at, tz),
     }
@@ -150,14 +156,15 @@ def _delegation_cells(names: _Names, tz: tzinfo) -> dict[str, Callable[[int, Del
 
 def _participant_cells(names: _Names, tz: tzinfo) -> dict[str, Callable[[int, ParticipantRecord], CellValue]]:
     texts = names.texts
+    removed = _or_removed(texts)
     return {
         "number": lambda n, p: n,
         "join_code": lambda n, p: p.join_code,
         "institution": lambda n, p: p.institution,
         "arrival": lambda n, p: p.arrival_date,
         "delegation_status": lambda n, p: texts.statuses[p.status.value],
-        "name": lambda n, p: p.name,
-        "position": lambda n, p: p.position,
+        "name": lambda n, p: removed(p.name),
+        "position": lambda n, p: removed(p.position),
         "unit": lambda n, p: p.unit,
         "joined_at": lambda n, p: _local(p.joined_at, tz),
     }

@@ -1,4 +1,5 @@
-"""APScheduler wiring: one job, armed at the next pending reminder's time, rebuilt from the database at start.
+"""APScheduler wiring: one job armed at the next pending reminder's time, rebuilt from the database at start,
+plus daily housekeeping jobs (the removal of expired personal data).
 
 Reminders are rows, so the schedule is derived: at start (and whenever a plan changes) the job is set to
 the earliest pending `due_at`. When it fires, everything due goes to the outbox (or is marked missed
@@ -10,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from collections.abc import Awaitable, Callable
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
 from bot.clock import Clock
@@ -31,6 +34,7 @@ class ReminderScheduler:
         self._database = database
         self._clock = clock
         self._sender = sender
+        self._tz = tz
         self.scheduler = AsyncIOScheduler(timezone=tz)
         self._tasks: set[asyncio.Task[object]] = set()
 
@@ -45,6 +49,17 @@ class ReminderScheduler:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+
+    def add_daily(self, job_id: str, at: time, job: Callable[[], Awaitable[object]]) -> None:
+        """Run `job` every day at `at` in the host's time zone; a run missed while down is run once at start."""
+        self.scheduler.add_job(
+            job,
+            CronTrigger(hour=at.hour, minute=at.minute, timezone=self._tz),
+            id=job_id,
+            replace_existing=True,
+            misfire_grace_time=None,
+            coalesce=True,
+        )
 
     def plan_changed(self) -> None:
         """Called after a plan, its members or their preferences changed: re-arm the job (after the commit)."""

@@ -79,6 +79,7 @@ class Services:
     limits: DailyLimits
     signals: Signals
     host: HostDetails
+    retention_days: int  # personal fields of a visit are removed this many days after it ended
 
 
 @dataclass(frozen=True)

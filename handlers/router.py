@@ -16,7 +16,7 @@ from bot.errors import DomainError, PermissionDenied
 from bot.messages import Incoming, Recipient, Reply, reply
 from bot.people import identify, recipient_of
 from bot.render import choose_locale
-from handlers import agenda, approvals, broadcast, desk, menu, plan, questions, reminders, reports
+from handlers import agenda, approvals, broadcast, desk, menu, plan, privacy, questions, reminders, reports
 from handlers.context import Services, Turn
 from handlers.flow import Answer, Flow
 from handlers.join import JOINING, start_join
@@ -152,6 +152,10 @@ async def _report(turn: Turn, argument: str, conversation: Conversation | None) 
     return await reports.report_command(turn, argument)
 
 
+async def _my_data(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+    return await privacy.show_my_data(turn)
+
+
 async def _menu(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
     return [await menu.show_menu(turn)]
 
@@ -196,6 +200,8 @@ COMMANDS: dict[str, Command] = {
     "report": _report,
     "guests": _guest_calendar,
     "reminders": _reminder_settings,
+    "hapusdata": _my_data,
+    "mydata": _my_data,
 }
 # The commands offered in the platform's command menu, in this order (descriptions are labels). Everyone sees
 # the public ones; host staff and admins get theirs added in their own chats (help lists them the same way).
@@ -219,8 +225,8 @@ MENU_COMMANDS = (
 STAFF_MENU_COMMANDS = ("agenda", "kalender_tamu", "siaran", "siaran_status", "pertanyaan")
 ADMIN_MENU_COMMANDS = ("ekspor", "laporan")
 # Every command a member is refused, with its English alias (checked by the role tests).
-STAFF_COMMANDS = frozenset({*STAFF_MENU_COMMANDS, *ADMIN_MENU_COMMANDS, "guests", "broadcast", "questions"})
 ADMIN_COMMANDS = frozenset({*ADMIN_MENU_COMMANDS, "export", "report"})
+STAFF_COMMANDS = frozenset({*STAFF_MENU_COMMANDS, *ADMIN_COMMANDS, "guests", "broadcast", "questions"})
 
 
 def menu_commands_for(role: Role) -> tuple[str, ...]:
@@ -309,6 +315,10 @@ class Router:
             return await self._press_question(turn, rest)
         if kind == "plan":
             return await self._press_plan(turn, rest)
+        if action == privacy.ERASE_ACTION:
+            return await privacy.erase_confirmed(turn)
+        if action == privacy.KEEP_ACTION:
+            return await privacy.keep(turn)
         if kind == "remind":
             return await reminders.change_reminder_settings(turn, rest)
         if kind in ("appr", "prop", "tamu"):

@@ -58,6 +58,11 @@ async def entries_by(conn: aiosqlite.Connection, actor_id: int) -> list[AuditEnt
     return await _entries(conn, "WHERE actor_id = ?", (actor_id,))
 
 
+async def entries_with_action(conn: aiosqlite.Connection, action: str) -> list[AuditEntry]:
+    """Every entry of one kind (e.g. all erasures), oldest first."""
+    return await _entries(conn, "WHERE action = ?", (action,))
+
+
 async def _entries(conn: aiosqlite.Connection, where: str, params: tuple[Any, ...]) -> list[AuditEntry]:
     rows = await fetch_all(
         conn,

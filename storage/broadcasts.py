@@ -106,7 +106,8 @@ async def audience_user_ids(
         params = ()
     rows = await fetch_all(
         conn,
-        f"SELECT u.id, u.blocked_at IS NOT NULL AS blocked FROM users u WHERE u.id IN ({sql}) ORDER BY u.id",
+        f"""SELECT u.id, u.blocked_at IS NOT NULL AS blocked FROM users u
+            WHERE u.id IN ({sql}) AND u.erased_at IS NULL ORDER BY u.id""",  # an erased user is nobody to reach
         params,
     )
     return [(int(r["id"]), bool(r["blocked"])) for r in rows]

@@ -24,7 +24,10 @@ from handlers.desk import CalendarDay, VisitOnDay
 from handlers.plan import ChangeView, ConflictView, DayView, ItemView, PlanView
 from handlers.questions import OpenQuestion
 from handlers.registration import DelegationView
+from storage.delegations import DelegationStatus
 from storage.participants import Participant
+from storage.personal_data import CoordinatedRecord, Erasure, Holdings, MembershipRecord
+from storage.users import Role, User
 from tests.telegram_html import MAX_MESSAGE_LENGTH, telegram_text_length, validate_telegram_html
 
 HOSTILE = "<b>Tom & Jerry</a> 😀 " + "x" * 4000
@@ -121,6 +124,33 @@ def hostile_month_report(*, empty: bool = False) -> MonthReport:
     )
 
 
+def hostile_holdings(*, removed: bool = False) -> Holdings:
+    """What /hapusdata lists; `removed` gives the rows as they look after an erasure or the retention job."""
+    text = "" if removed else HOSTILE
+    membership = MembershipRecord(
+        HOSTILE,
+        date(2026, 12, 10),
+        date(2026, 12, 11),
+        DelegationStatus.APPROVED,
+        text,
+        text,
+        None if removed else HOSTILE,
+        datetime(2026, 11, 25, tzinfo=UTC),
+    )
+    coordinated = CoordinatedRecord(
+        HOSTILE,
+        date(2026, 12, 10),
+        date(2026, 12, 10),
+        DelegationStatus.PENDING,
+        text,
+        text,
+        None if removed else HOSTILE,
+    )
+    if removed:
+        return Holdings((membership,), (coordinated,), 0, False, 0)
+    return Holdings((membership,) * 3, (coordinated,) * 2, 4, True, 2)
+
+
 def parameter_sets() -> list[dict[str, Any]]:
     """Everything any template may ask for, once with every optional part present and once sparse."""
     participant = Participant(1, 1, 1, HOSTILE, HOSTILE, HOSTILE, datetime(2026, 11, 25, tzinfo=UTC))
@@ -165,6 +195,7 @@ def parameter_sets() -> list[dict[str, Any]]:
         recipient=HOSTILE,
         user=HOSTILE,
         as_staff=True,
+        is_admin=True,
         region=Region("r", HOSTILE, HOSTILE, ()),
         entry=hostile_entry(),
         intent="cost",
@@ -230,6 +261,13 @@ def parameter_sets() -> list[dict[str, Any]]:
         text=HOSTILE,
         report=hostile_month_report(),
         export=ExportSummary(date(2026, 12, 1), date(2027, 1, 31), 40, 3, 120, "xlsx"),
+        account=User(1, "telegram", "1", "1", HOSTILE, "en", Role.MEMBER, None, datetime(2026, 11, 1, tzinfo=UTC)),
+        holdings=hostile_holdings(),
+        phones={HOSTILE: HOSTILE},
+        blocking=hostile_holdings().coordinated,
+        can_erase=False,
+        retention_days=365,
+        erasure=Erasure(2, 3, 1, 4),
     )
     sparse = dict(
         full,
@@ -290,9 +328,16 @@ def parameter_sets() -> list[dict[str, Any]]:
         broadcasts=[],
         participants=[],
         as_staff=False,
+        is_admin=False,
         step_number=None,
         report=hostile_month_report(empty=True),
         export=ExportSummary(date(2026, 12, 1), date(2026, 12, 1), 0, 0, 0, "csv"),
+        account=User(1, "console", "1", "1", "", "id", Role.MEMBER, None, datetime(2026, 11, 1, tzinfo=UTC)),
+        holdings=hostile_holdings(removed=True),
+        phones={},
+        blocking=(),
+        can_erase=True,
+        erasure=Erasure(0, 0, 0, 0),
     )
     return [
         dict(base, role=role)
@@ -354,18 +399,40 @@ def test_templates_use_only_values_the_code_passes() -> None:
             assert not unknown, f"{locale}/{template} reads {unknown}"
 
 
+# The folders of templates/<locale>; a string in the code that starts with one of them names a template.
+TEMPLATE_FOLDERS = (
+    "agenda",
+    "approval",
+    "broadcast",
+    "console",
+    "desk",
+    "errors",
+    "join",
+    "menu",
+    "participants",
+    "plan",
+    "privacy",
+    "qa",
+    "reg",
+    "reminder",
+    "reports",
+    "staff",
+    "status",
+)
+
+
 def test_every_template_the_code_names_exists() -> None:
-    names: set[str] = set()
+    folders = {p.name for p in (TEMPLATES_DIR / "id").iterdir() if p.is_dir()}
+    assert folders <= set(TEMPLATE_FOLDERS), f"add {folders - set(TEMPLATE_FOLDERS)} to TEMPLATE_FOLDERS"
+    named = re.compile(rf'"((?:{"|".join(TEMPLATE_FOLDERS)})/[a-z_/]+)"')
+    existing = set(message_templates("id"))
+    missing = set()
     for folder in ("bot", "handlers"):
         for path in (ROOT / folder).rglob("*.py"):
-            names |= set(
-                re.findall(
-                    r'"((?:reg|join|menu|status|staff|participants|errors|console|qa)/[a-z_/]+)"', path.read_text()
-                )
-            )
-    existing = set(message_templates("id"))
-    for name in names:
-        assert name in existing or any(t.startswith(name + "_") for t in existing), name
+            for name in named.findall(path.read_text()):
+                if name not in existing and not any(t.startswith(name + "_") for t in existing):
+                    missing.add(f"{path.relative_to(ROOT)}: {name}")
+    assert not missing, sorted(missing)
 
 
 def test_long_messages_are_split_at_line_breaks_keeping_tags_balanced() -> None:

@@ -1,0 +1,115 @@
+"""The right to see and delete one's data (/hapusdata), and the daily removal of old visits' personal fields.
+
+A coordinator of a visit still to come cannot erase their contact details: the host would lose the
+one person to call about forty visitors. They are told to cancel the visit first or to wait until it
+is over; everything else about them can go at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from aiosqlite import Connection
+
+from bot.clock import Clock, local_today
+from bot.errors import DomainError
+from storage import audit
+from storage.db import Database
+from storage.personal_data import (
+    CoordinatedRecord,
+    Erasure,
+    Holdings,
+    erase_user,
+    holdings_of,
+    scrub_visits,
+    upcoming_coordinated,
+    visits_to_scrub,
+)
+from storage.users import User
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MyData:
+    """What /hapusdata shows: the account, what hangs off it, and what stops an erasure now."""
+
+    user: User
+    holdings: Holdings
+    blocking: tuple[CoordinatedRecord, ...]
+
+    @property
+    def can_erase(self) -> bool:
+        return not self.blocking
+
+
+async def my_data(conn: Connection, user: User, today: date) -> MyData:
+    blocking = await upcoming_coordinated(conn, user.id, today)
+    return MyData(user, await holdings_of(conn, user.id), tuple(blocking))
+
+
+async def erase_my_data(conn: Connection, user: User, *, today: date, now: datetime) -> Erasure:
+    """Erase the user's personal data, or refuse (with the visits in the way) while they coordinate one to come."""
+    blocking = await upcoming_coordinated(conn, user.id, today)
+    if blocking:
+        raise DomainError("privacy/coordinator_busy", blocking=blocking)
+    erasure = await erase_user(conn, user.id, today=today, now=now)
+    await audit.record(
+        conn,
+        actor_id=user.id,
+        action="personal_data.erased",
+        subject_type="user",
+        subject_id=user.id,
+        now=now,
+        **asdict(erasure),
+    )
+    logger.info("user %s erased their personal data: %s", user.id, erasure)
+    return erasure
+
+
+async def remove_expired_batch(conn: Connection, *, ended_before: date, now: datetime, batch: int = 200) -> int:
+    """Scrub up to `batch` visits that ended before the cutoff; returns how many (0 when none are left)."""
+    ids = await visits_to_scrub(conn, ended_before, batch)
+    if ids:
+        await scrub_visits(conn, ids, now)
+        await audit.record(
+            conn,
+            actor_id=None,
+            action="personal_data.expired",
+            subject_type="delegations",
+            subject_id=None,
+            now=now,
+            delegation_ids=ids,
+            ended_before=ended_before.isoformat(),
+        )
+    return len(ids)
+
+
+class RetentionJob:
+    """The daily removal, in small transactions so chats are never held up for long."""
+
+    def __init__(self, database: Database, clock: Clock, tz: tzinfo, retention_days: int, at: time) -> None:
+        self._database = database
+        self._clock = clock
+        self._tz = tz
+        self.retention_days = retention_days
+        self.at = at
+
+    def cutoff(self) -> date:
+        """Visits whose last day is before this date are older than the retention period."""
+        return local_today(self._clock, self._tz) - timedelta(days=self.retention_days)
+
+    async def run(self) -> int:
+        ended_before = self.cutoff()
+        removed = 0
+        while True:
+            async with self._database.transaction() as conn:
+                done = await remove_expired_batch(conn, ended_before=ended_before, now=self._clock.now())
+            if not done:
+                break
+            removed += done
+        if removed:
+            logger.info("removed personal data of %d visits that ended before %s", removed, ended_before)
+        return removed

@@ -1,0 +1,43 @@
+"""/hapusdata: a user sees everything the bot holds about them and can delete it with one confirmation."""
+
+from __future__ import annotations
+
+from bot.messages import Reply, button, reply
+from bot.personal_data import erase_my_data, my_data
+from bot.registration import format_phone
+from handlers.context import Turn
+from handlers.menu import show_menu
+
+ERASE_ACTION = "priv:erase"
+KEEP_ACTION = "priv:keep"
+
+
+async def show_my_data(turn: Turn) -> list[Reply]:
+    data = await my_data(turn.conn, turn.user, turn.today)
+    rows = [[button("erase_my_data", ERASE_ACTION)]] if data.can_erase else []
+    rows.append([button("keep_my_data", KEEP_ACTION)])
+    phones = {c.contact_phone: format_phone(c.contact_phone) for c in data.holdings.coordinated if c.contact_phone}
+    return [
+        reply(
+            "privacy/holdings",
+            rows,
+            account=data.user,
+            holdings=data.holdings,
+            phones=phones,
+            blocking=data.blocking,
+            can_erase=data.can_erase,
+            retention_days=turn.services.retention_days,
+        )
+    ]
+
+
+async def erase_confirmed(turn: Turn) -> list[Reply]:
+    """The button was pressed: check again (a visit may have been registered since) and erase."""
+    erasure = await erase_my_data(turn.conn, turn.user, today=turn.today, now=turn.services.clock.now())
+    if erasure.memberships_left:
+        turn.services.signals.plan_changed()  # their reminders are gone: the schedule is re-armed
+    return [reply("privacy/erased", erasure=erasure)]
+
+
+async def keep(turn: Turn) -> list[Reply]:
+    return [await show_menu(turn, "privacy/kept")]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from bot.errors import DomainError, PermissionDenied
+from bot.errors import DomainError
 from bot.membership import Visits, can_be_cancelled, cancel_visit, roster, visits_of
 from bot.messages import Button, Reply, button, reply
 from bot.people import recipient_of, require_staff, staff_recipients
@@ -16,7 +16,7 @@ from handlers.registration import delegation_view
 from handlers.reminders import resync_delegation
 from storage.conversations import clear_conversation, load_conversation
 from storage.delegations import delegations_from, find_by_join_code
-from storage.users import get_user, set_language
+from storage.users import Role, get_user, set_language
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +55,10 @@ async def show_menu(turn: Turn, template: str = "menu/menu") -> Reply:
 
 
 async def show_help(turn: Turn) -> list[Reply]:
+    """The commands this user may use; admins count as "staff" in `role`, so their extra commands hang on a flag."""
     visits = await visits_of(turn.conn, turn.user)
-    return [reply("menu/help", menu_buttons(turn, visits), role=_role(turn, visits))]
+    is_admin = turn.user.role is Role.ADMIN
+    return [reply("menu/help", menu_buttons(turn, visits), role=_role(turn, visits), is_admin=is_admin)]
 
 
 async def show_status(turn: Turn) -> list[Reply]:
@@ -128,7 +130,7 @@ async def show_participants(turn: Turn, argument: str) -> list[Reply]:
             if turn.user.is_staff:
                 return [reply("participants/staff_usage")]
             logger.info("user %s asked for a roster but coordinates no delegation", turn.user.id)
-            raise PermissionDenied("participants/not_coordinator", action="roster")
+            raise DomainError("participants/not_coordinator")  # nothing to show, not a forbidden attempt
     replies = []
     for delegation_id in delegation_ids:
         result = await roster(turn.conn, turn.user, delegation_id)

@@ -2,6 +2,8 @@
 
 Core tests drive the real Router and Delivery with a temporary database and a FakeClock, and
 read what each user would see. Dialogs are tables of (what the user does, which templates answer).
+The stories many test files start from (a registered visit, a participant who joined, a planned
+programme) are at the end.
 """
 
 from __future__ import annotations
@@ -138,3 +140,59 @@ async def play(user: ChatUser, table: Sequence[tuple[str | Press | None, Expecte
             if isinstance(item, tuple):
                 assert item[1] in message.text, f"line {number}: {item[1]!r} not in {message.text!r}"
     return everything
+
+
+# --- stories several test files start from ----------------------------------------------------
+
+UP_TO_SUMMARY: list[tuple[str | Press | None, Expected]] = [
+    ("/daftar", ["reg/intro", "reg/ask_institution"]),
+    ("Pemkab Cianjur", ["reg/ask_province"]),
+    ("jabar", ["reg/ask_head"]),
+    ("Herman Suherman, Bupati", ["reg/ask_size"]),
+    ("45", ["reg/ask_mode"]),
+    (Press("mode_onsite"), ["reg/ask_arrival"]),
+    ("10/12/2026", ["reg/ask_departure"]),
+    (Press("next_day"), ["reg/ask_topics"]),
+    (Press("theme_toggle", 0), [("reg/ask_topics", "Pelayanan publik")]),
+    (Press("theme_toggle", 2), [("reg/ask_topics", "Pelayanan publik, Desa digital")]),
+    (Press("done"), ["reg/ask_contact_name"]),
+    (Press("use_my_name"), ["reg/ask_contact_phone"]),
+    ("0812 3456 7890", [("reg/summary", "+62 812-3456-7890")]),
+]
+
+
+async def register(coordinator: ChatUser) -> str:
+    """A confirmed registration (45 people, 10–11 Dec 2026); returns its join code."""
+    await play(coordinator, UP_TO_SUMMARY)
+    [submitted] = await coordinator.presses("confirm")
+    return str(submitted.reply.params["delegation"].join_code)
+
+
+async def join_as(recorder: Recorder, name: str, code: str) -> ChatUser:
+    """A participant joins with the code (name, position Camat, no unit) and is confirmed."""
+    member = ChatUser(recorder, name)
+    await play(
+        member,
+        [
+            (f"/gabung {code}", ["join/welcome", "join/ask_name"]),
+            (name.split()[-1], ["join/ask_position"]),
+            ("Camat", ["join/ask_unit"]),
+            ("-", ["join/confirm"]),
+            (Press("confirm"), ["join/joined"]),
+        ],
+    )
+    return member
+
+
+async def plan_with_programme(staff: ChatUser, program_button: int = 0) -> None:
+    """Staff apply a ready-made programme to the first coming visit and save it (not yet published)."""
+    await play(
+        staff,
+        [
+            ("/agenda", ["agenda/choose"]),
+            (Press("text"), ["agenda/plan"]),
+            (Press("agenda_program"), ["agenda/programs"]),
+            (Press("text", program_button), [("agenda/confirm", "Tidak ada bentrok")]),
+            (Press("agenda_save"), ["agenda/saved", "agenda/plan"]),
+        ],
+    )

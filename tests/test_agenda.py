@@ -7,24 +7,9 @@ from datetime import datetime
 
 from icalendar import Calendar
 
-from tests.support import ChatUser, Press, Recorder, play
-from tests.test_join_and_status import join_as, register
-from tests.test_registration import UP_TO_SUMMARY
+from tests.support import UP_TO_SUMMARY, ChatUser, Press, Recorder, join_as, plan_with_programme, play, register
 
 WEST_JAVA_VISIT = UP_TO_SUMMARY  # 45 people, on site, Thursday 10 – Friday 11 December 2026
-
-
-async def plan_with_programme(staff: ChatUser, program_button: int = 0) -> None:
-    await play(
-        staff,
-        [
-            ("/agenda", ["agenda/choose"]),
-            (Press("text"), ["agenda/plan"]),
-            (Press("agenda_program"), ["agenda/programs"]),
-            (Press("text", program_button), [("agenda/confirm", "Tidak ada bentrok")]),
-            (Press("agenda_save"), ["agenda/saved", "agenda/plan"]),
-        ],
-    )
 
 
 async def test_staff_apply_a_programme_and_publish_it_to_the_members(

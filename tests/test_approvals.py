@@ -5,8 +5,7 @@ from __future__ import annotations
 from storage.delegations import DelegationStatus, delegations_of_coordinator
 from storage.users import find_user
 from tests.conftest import STAFF_TELEGRAM_ID
-from tests.support import ChatUser, Press, Recorder, play
-from tests.test_join_and_status import register
+from tests.support import ChatUser, Press, Recorder, play, register
 
 
 async def status_of(recorder: Recorder, name: str) -> DelegationStatus:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from storage import outbox
 from tests.conftest import CoreFactory
-from tests.support import ChatUser, Press, Recorder, play
-from tests.test_join_and_status import join_as, register
+from tests.support import ChatUser, Press, Recorder, join_as, play, register
 
 
 async def two_visits(recorder: Recorder) -> tuple[ChatUser, ChatUser]:

@@ -9,8 +9,7 @@ from storage.audit import entries_for
 from storage.delegations import DelegationStatus, delegations_of_coordinator, get_delegation
 from storage.users import find_user
 from tests.conftest import STAFF_TELEGRAM_ID
-from tests.support import ChatUser, Press, Recorder, play
-from tests.test_registration import UP_TO_SUMMARY
+from tests.support import ChatUser, Press, Recorder, join_as, play, register
 
 
 def delegation_id(recorder: Recorder, code: str) -> int:
@@ -19,29 +18,6 @@ def delegation_id(recorder: Recorder, code: str) -> int:
         if getattr(delegation, "join_code", None) == code and delegation.id is not None:
             return int(delegation.id)
     raise AssertionError(f"no delegation {code} was shown")
-
-
-async def join_as(recorder: Recorder, name: str, code: str) -> ChatUser:
-    """A participant joins with the code (name, position Camat, no unit) and is confirmed."""
-    member = ChatUser(recorder, name)
-    await play(
-        member,
-        [
-            (f"/gabung {code}", ["join/welcome", "join/ask_name"]),
-            (name.split()[-1], ["join/ask_position"]),
-            ("Camat", ["join/ask_unit"]),
-            ("-", ["join/confirm"]),
-            (Press("confirm"), ["join/joined"]),
-        ],
-    )
-    return member
-
-
-async def register(coordinator: ChatUser) -> str:
-    """A confirmed registration (45 people, 10–11 Dec 2026); returns its join code."""
-    await play(coordinator, UP_TO_SUMMARY)
-    [submitted] = await coordinator.presses("confirm")
-    return str(submitted.reply.params["delegation"].join_code)
 
 
 async def test_a_participant_joins_with_the_code_and_the_coordinator_sees_the_count(

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import STAFF_TELEGRAM_ID
-from tests.support import ChatUser, Press, Recorder, play
-from tests.test_join_and_status import register
+from tests.support import ChatUser, Press, Recorder, play, register
 
 
 async def test_a_question_is_answered_with_the_part_that_fits_and_buttons(coordinator: ChatUser) -> None:

@@ -9,23 +9,7 @@ from storage.conversations import load_conversation
 from storage.delegations import DelegationStatus, VisitMode, delegations_of_coordinator
 from storage.users import find_user
 from tests.conftest import STAFF_TELEGRAM_ID, CoreFactory
-from tests.support import ChatUser, Press, Recorder, play
-
-UP_TO_SUMMARY = [
-    ("/daftar", ["reg/intro", "reg/ask_institution"]),
-    ("Pemkab Cianjur", ["reg/ask_province"]),
-    ("jabar", ["reg/ask_head"]),
-    ("Herman Suherman, Bupati", ["reg/ask_size"]),
-    ("45", ["reg/ask_mode"]),
-    (Press("mode_onsite"), ["reg/ask_arrival"]),
-    ("10/12/2026", ["reg/ask_departure"]),
-    (Press("next_day"), ["reg/ask_topics"]),
-    (Press("theme_toggle", 0), [("reg/ask_topics", "Pelayanan publik")]),
-    (Press("theme_toggle", 2), [("reg/ask_topics", "Pelayanan publik, Desa digital")]),
-    (Press("done"), ["reg/ask_contact_name"]),
-    (Press("use_my_name"), ["reg/ask_contact_phone"]),
-    ("0812 3456 7890", [("reg/summary", "+62 812-3456-7890")]),
-]
+from tests.support import UP_TO_SUMMARY, ChatUser, Press, Recorder, play
 
 
 async def test_a_full_registration_is_stored_pending_with_a_join_code_and_staff_are_told(

@@ -21,9 +21,7 @@ from bot.scheduler import JOB_ID
 from bot.sender import RateLimiter, SendLimits
 from storage import outbox
 from tests.conftest import CoreFactory
-from tests.support import ChatUser, Press, Recorder, play
-from tests.test_agenda import plan_with_programme
-from tests.test_join_and_status import join_as, register
+from tests.support import ChatUser, Press, Recorder, join_as, plan_with_programme, play, register
 
 WIB = ZoneInfo("Asia/Jakarta")
 

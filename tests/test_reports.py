@@ -38,9 +38,8 @@ from handlers.context import Turn
 from handlers.reports import export_command, report_command
 from storage.delegations import DelegationStatus, VisitMode
 from storage.reports import DelegationRecord, ParticipantRecord
-from tests.support import ChatUser, Press, Recorder, play
+from tests.support import ChatUser, Press, Recorder, join_as, play
 from tests.telegram_html import validate_telegram_html
-from tests.test_join_and_status import join_as
 
 FORMULA_NAME = '=HYPERLINK("http://evil.example","Pemkab Jayapura")'
 WIB = ZoneInfo("Asia/Jakarta")
@@ -149,7 +148,7 @@ async def four_visits(recorder: Recorder) -> dict[str, str]:
 
 
 async def run_command(core: Core, who: str, handler: Handler, argument: str) -> list[Reply]:
-    """What Router.handle does for one command, for handlers the router does not know yet."""
+    """What Router.handle does for one command, calling the handler directly to get its Reply objects."""
     incoming = Incoming("console", who, who, who, "id", text=f"/x {argument}")
     async with core.database.transaction() as conn:
         user = await identify(conn, incoming, core.services.staff, core.services.clock)

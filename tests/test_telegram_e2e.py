@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -19,7 +20,13 @@ import pytest
 
 from bot.app import Core, TelegramRuntime, build_telegram, start_telegram, stop_telegram
 from bot.config import Settings
-from handlers.router import MENU_COMMANDS
+from handlers.router import (
+    ADMIN_MENU_COMMANDS,
+    MENU_COMMANDS,
+    STAFF_COMMANDS,
+    STAFF_MENU_COMMANDS,
+    menu_commands_for,
+)
 from storage.conversations import load_conversation
 from storage.delegations import delegations_of_coordinator
 from storage.participants import insert_participant
@@ -414,15 +421,30 @@ async def test_a_user_who_blocked_the_bot_is_recorded_and_others_are_still_serve
 
 
 async def test_the_command_menu_is_registered_in_indonesian_and_english(bot: RunningBot, fake: FakeBotApi) -> None:
+    default = json.dumps({"type": "default"})
+    staff_chat = json.dumps({"type": "chat", "chat_id": STAFF_TELEGRAM_ID}, sort_keys=True)
     assert set(fake.commands) == {None, "en"}
-    indonesian = {c["command"]: c["description"] for c in fake.commands[None]}
-    english = {c["command"]: c["description"] for c in fake.commands["en"]}
+    assert set(fake.commands_by_scope) == {(scope, lang) for scope in (default, staff_chat) for lang in (None, "en")}
 
-    assert list(indonesian) == list(english) == list(MENU_COMMANDS)
+    def menu(scope: str, language: str | None) -> dict[str, str]:
+        return {c["command"]: c["description"] for c in fake.commands_by_scope[(scope, language)]}
+
+    indonesian, english = menu(default, None), menu(default, "en")
+    assert list(indonesian) == list(english) == list(menu_commands_for(Role.MEMBER)) == list(MENU_COMMANDS)
     assert {"start", "daftar", "gabung", "peserta", "batal"} <= set(indonesian)
+    assert not set(indonesian) & STAFF_COMMANDS  # nobody is offered what they would be refused
     assert indonesian["daftar"] == "Daftarkan kunjungan delegasi"
     assert english["daftar"] == "Register a delegation visit"
     assert all(indonesian[name] != english[name] for name in MENU_COMMANDS)
+
+    # The staff member's own chat adds the staff commands (not the admin ones: 777000 is staff, not admin).
+    staff_indonesian, staff_english = menu(staff_chat, None), menu(staff_chat, "en")
+    for staff, public in ((staff_indonesian, indonesian), (staff_english, english)):
+        assert list(staff) == list(menu_commands_for(Role.STAFF))
+        assert set(STAFF_MENU_COMMANDS) <= set(staff) and not set(ADMIN_MENU_COMMANDS) & set(staff)
+        assert {name: staff[name] for name in public} == public
+    assert staff_indonesian["siaran"] == "Kirim siaran (panitia)"
+    assert staff_english["siaran"] == "Send a broadcast (staff)"
     assert fake.errors == []
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import io
 import json
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
+from openpyxl import load_workbook
 
 from bot.app import Core, TelegramRuntime, build_telegram, start_telegram, stop_telegram
 from bot.config import Settings
@@ -38,6 +40,7 @@ from tests.telegram_html import MAX_MESSAGE_LENGTH, utf16_length
 TOKEN = "123456:TEST"
 BOT_USERNAME = "delegasi_test_bot"
 COORDINATOR = 1001
+ADMIN_TELEGRAM_ID = 888001  # HOST_ADMIN_TELEGRAM_IDS here: exports and reports
 PARTICIPANT = 2002
 
 # One recognisable phrase of each registration question (Indonesian), to tell the questions apart.
@@ -232,6 +235,7 @@ def settings(settings: Settings, fake: FakeBotApi) -> Settings:
         telegram_bot_token=fake.token,
         telegram_api_base_url=fake.base_url,
         telegram_bot_username=None,
+        host_admin_telegram_ids=frozenset({ADMIN_TELEGRAM_ID}),
     )
 
 
@@ -423,8 +427,10 @@ async def test_a_user_who_blocked_the_bot_is_recorded_and_others_are_still_serve
 async def test_the_command_menu_is_registered_in_indonesian_and_english(bot: RunningBot, fake: FakeBotApi) -> None:
     default = json.dumps({"type": "default"})
     staff_chat = json.dumps({"type": "chat", "chat_id": STAFF_TELEGRAM_ID}, sort_keys=True)
+    admin_chat = json.dumps({"type": "chat", "chat_id": ADMIN_TELEGRAM_ID}, sort_keys=True)
     assert set(fake.commands) == {None, "en"}
-    assert set(fake.commands_by_scope) == {(scope, lang) for scope in (default, staff_chat) for lang in (None, "en")}
+    scopes = (default, staff_chat, admin_chat)
+    assert set(fake.commands_by_scope) == {(scope, lang) for scope in scopes for lang in (None, "en")}
 
     def menu(scope: str, language: str | None) -> dict[str, str]:
         return {c["command"]: c["description"] for c in fake.commands_by_scope[(scope, language)]}
@@ -445,6 +451,35 @@ async def test_the_command_menu_is_registered_in_indonesian_and_english(bot: Run
         assert {name: staff[name] for name in public} == public
     assert staff_indonesian["siaran"] == "Kirim siaran (panitia)"
     assert staff_english["siaran"] == "Send a broadcast (staff)"
+    assert list(menu(admin_chat, None)) == list(menu(admin_chat, "en")) == list(menu_commands_for(Role.ADMIN))
+    assert set(ADMIN_MENU_COMMANDS) <= set(menu(admin_chat, None))
+    assert fake.errors == []
+
+
+async def test_an_admin_gets_the_export_and_the_report_as_files_and_staff_are_refused(
+    bot: RunningBot, fake: FakeBotApi, rina: TelegramUser
+) -> None:
+    await register_visit(rina)
+    await fake.wait_for_messages(STAFF_TELEGRAM_ID, 1)  # the new-registration notice
+    await fake.wait_for_messages(ADMIN_TELEGRAM_ID, 1)
+    admin = TelegramUser(fake, ADMIN_TELEGRAM_ID, "Bu Admin")
+    [summary] = await admin.says("/ekspor 2026-12", replies=1)
+    assert summary.method == "sendMessage" and "1" in (summary.plain_text or "")
+    [workbook_file] = await fake.wait_for_messages(ADMIN_TELEGRAM_ID, 1)
+    assert workbook_file.method == "sendDocument" and workbook_file.document is not None
+    assert workbook_file.document.filename == "delegasi-2026-12-01_2026-12-31.xlsx"
+    sheet = load_workbook(io.BytesIO(workbook_file.document.data))["Delegasi"]
+    assert sheet["C2"].value == "Pemkab Cianjur" and sheet.freeze_panes == "A2"
+
+    [month] = await admin.says("/laporan Desember 2026", replies=1)
+    assert "Desember 2026" in (month.plain_text or "")
+    [chart] = await fake.wait_for_messages(ADMIN_TELEGRAM_ID, 1)
+    assert chart.document is not None and chart.document.filename == "laporan-2026-12.png"
+    assert chart.document.data.startswith(b"\x89PNG")
+
+    staff = TelegramUser(fake, STAFF_TELEGRAM_ID, "Sari")
+    [refused] = await staff.says("/ekspor 2026-12", replies=1)
+    assert "admin" in (refused.plain_text or "")
     assert fake.errors == []
 
 

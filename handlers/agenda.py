@@ -16,7 +16,6 @@ from handlers.context import Turn
 from handlers.flow import Advance, Answer, Finish, Flow, GoTo, JsonDraft, Outcome, Step
 from handlers.plan import change_views, conflict_views, member_recipients, plan_view
 from handlers.reminders import resync_delegation
-from storage import audit
 from storage.agenda import (
     AgendaItem,
     NewAgendaItem,
@@ -199,13 +198,10 @@ async def publish(turn: Turn, delegation_id: int) -> list[Reply]:
     delegation = await _delegation(turn, delegation_id)
     items = await items_of(turn.conn, delegation.id)
     await set_plan_published(turn.conn, delegation.id, turn.services.clock.now())
-    await audit.record(
-        turn.conn,
-        actor_id=turn.user.id,
-        action="agenda.published",
-        subject_type="delegation",
-        subject_id=delegation.id,
-        now=turn.services.clock.now(),
+    await turn.audit(
+        "agenda.published",
+        "delegation",
+        delegation.id,
     )
     await resync_delegation(turn, delegation.id)
     replies = [reply("agenda/published", count=len(items))]
@@ -341,13 +337,10 @@ async def take_confirm(turn: Turn, draft: AgendaDraft, answer: Answer) -> Outcom
 
 async def _saved(turn: Turn, delegation: Delegation, before: list[AgendaItem], action: str) -> list[Reply]:
     after = await items_of(turn.conn, delegation.id)
-    await audit.record(
-        turn.conn,
-        actor_id=turn.user.id,
-        action=action,
-        subject_type="delegation",
-        subject_id=delegation.id,
-        now=turn.services.clock.now(),
+    await turn.audit(
+        action,
+        "delegation",
+        delegation.id,
         items=len(after),
     )
     replies = [reply("agenda/saved"), *await show_plan(turn, delegation.id)]

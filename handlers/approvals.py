@@ -16,7 +16,6 @@ from handlers.context import Turn
 from handlers.flow import Advance, Answer, Finish, Flow, JsonDraft, Outcome, Step
 from handlers.registration import delegation_view
 from handlers.reminders import resync_delegation
-from storage import audit
 from storage.agenda import items_of
 from storage.delegations import (
     Delegation,
@@ -105,13 +104,10 @@ async def approve(turn: Turn, delegation_id: int) -> list[Reply]:
     delegation = await _pending(turn, delegation_id)
     if not await decide(turn.conn, delegation.id, DelegationStatus.APPROVED, None, turn.services.clock.now()):
         raise DomainError("approval/already_decided", delegation=delegation_view(turn, delegation))
-    await audit.record(
-        turn.conn,
-        actor_id=turn.user.id,
-        action="delegation.approved",
-        subject_type="delegation",
-        subject_id=delegation.id,
-        now=turn.services.clock.now(),
+    await turn.audit(
+        "delegation.approved",
+        "delegation",
+        delegation.id,
     )
     await resync_delegation(turn, delegation.id)
     return [
@@ -156,13 +152,10 @@ async def take_reason(turn: Turn, draft: DecisionDraft, answer: Answer) -> Outco
         raise ValidationError("approval/errors/reason", low=REASON_LENGTH[0], high=REASON_LENGTH[1])
     delegation = await _pending(turn, draft.delegation_id)
     await decide(turn.conn, delegation.id, DelegationStatus.REJECTED, reason, turn.services.clock.now())
-    await audit.record(
-        turn.conn,
-        actor_id=turn.user.id,
-        action="delegation.rejected",
-        subject_type="delegation",
-        subject_id=delegation.id,
-        now=turn.services.clock.now(),
+    await turn.audit(
+        "delegation.rejected",
+        "delegation",
+        delegation.id,
         reason=reason,
     )
     await resync_delegation(turn, delegation.id)
@@ -211,13 +204,10 @@ async def take_new_departure(turn: Turn, draft: DecisionDraft, answer: Answer) -
         departure = parse_departure(answer.text or "", turn.today, arrival, rules)
     delegation = await _pending(turn, draft.delegation_id)
     await propose_dates(turn.conn, delegation.id, arrival, departure, turn.services.clock.now())
-    await audit.record(
-        turn.conn,
-        actor_id=turn.user.id,
-        action="delegation.dates_proposed",
-        subject_type="delegation",
-        subject_id=delegation.id,
-        now=turn.services.clock.now(),
+    await turn.audit(
+        "delegation.dates_proposed",
+        "delegation",
+        delegation.id,
         arrival=arrival,
         departure=departure,
     )
@@ -255,13 +245,10 @@ async def answer_proposal(turn: Turn, delegation_id: int, accepted: bool) -> lis
         turn.conn, delegation.id, accepted=accepted, now=turn.services.clock.now()
     ):
         return [reply("approval/proposal_gone")]
-    await audit.record(
-        turn.conn,
-        actor_id=turn.user.id,
-        action=f"delegation.proposal_{'accepted' if accepted else 'declined'}",
-        subject_type="delegation",
-        subject_id=delegation.id,
-        now=turn.services.clock.now(),
+    await turn.audit(
+        f"delegation.proposal_{'accepted' if accepted else 'declined'}",
+        "delegation",
+        delegation.id,
     )
     updated = await get_delegation(turn.conn, delegation.id) or delegation
     view = delegation_view(turn, updated)

@@ -16,7 +16,7 @@ from bot.people import recipient_of, require_staff
 from bot.sender import Composer, Settled
 from handlers.context import Services, Turn
 from handlers.flow import Advance, Answer, Finish, Flow, JsonDraft, Outcome, Step
-from storage import audit, outbox
+from storage import outbox
 from storage.broadcasts import audience_user_ids, get_broadcast, insert_broadcast, mark_reported, recent_broadcasts
 from storage.delegations import delegations_from, get_delegation
 from storage.outbox import OutboxRow
@@ -142,13 +142,10 @@ async def take_confirm(turn: Turn, draft: BroadcastDraft, answer: Answer) -> Out
         await outbox.enqueue(turn.conn, kind=KIND, ref=broadcast.id, user_id=user_id, now=now)
     if not reachable:
         await mark_reported(turn.conn, broadcast.id, now)
-    await audit.record(
-        turn.conn,
-        actor_id=turn.user.id,
-        action="broadcast.sent",
-        subject_type="broadcast",
-        subject_id=broadcast.id,
-        now=now,
+    await turn.audit(
+        "broadcast.sent",
+        "broadcast",
+        broadcast.id,
         audience=draft.audience,
         recipients=len(reachable),
     )

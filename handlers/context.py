@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiosqlite import Connection
@@ -19,6 +20,7 @@ from bot.people import StaffDirectory
 from bot.registration import VisitRules
 from bot.reminders import ReminderRules
 from bot.venues import VenueCatalog
+from storage import audit
 from storage.users import User
 
 
@@ -98,3 +100,15 @@ class Turn:
     @property
     def today(self) -> date:
         return local_today(self.services.clock, self.services.tz)
+
+    async def audit(self, action: str, subject_type: str, subject_id: int | None, **detail: Any) -> None:
+        """Write to the audit log that this user did `action` to the subject, now (in this turn's transaction)."""
+        await audit.record(
+            self.conn,
+            actor_id=self.user.id,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            now=self.services.clock.now(),
+            **detail,
+        )

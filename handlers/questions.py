@@ -19,7 +19,6 @@ from bot.people import recipient_of, require_staff, staff_recipients
 from handlers.context import Turn
 from handlers.flow import Answer as StepAnswer
 from handlers.flow import Finish, Flow, JsonDraft, Outcome, Step
-from storage import audit
 from storage.questions import get_question, open_questions, queue_question, record_answer
 from storage.users import get_user
 
@@ -237,13 +236,10 @@ async def take_staff_answer(turn: Turn, draft: StaffAnswerDraft, answer: StepAns
     replies = [reply("qa/answer_sent", question=question.text)]
     if asker is not None and asker.blocked_at is None:
         replies.append(Reply("qa/staff_answer", {"question": question.text, "answer": text}, to=recipient_of(asker)))
-    await audit.record(
-        turn.conn,
-        actor_id=turn.user.id,
-        action="question.answered",
-        subject_type="question",
-        subject_id=question.id,
-        now=turn.services.clock.now(),
+    await turn.audit(
+        "question.answered",
+        "question",
+        question.id,
     )
     return Finish(replies)
 

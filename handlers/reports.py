@@ -16,7 +16,6 @@ from bot.people import require_admin
 from bot.periods import parse_export_request, parse_month
 from bot.report import month_report, report_document
 from handlers.context import Turn
-from storage.audit import record
 
 logger = logging.getLogger(__name__)
 
@@ -33,13 +32,10 @@ async def export_command(turn: Turn, argument: str) -> list[Reply]:
         export_document, data, services.content, turn.locale, services.tz, request.format
     )
     # The file holds names and phone numbers: the audit log says who exported what, and when.
-    await record(
-        turn.conn,
-        actor_id=turn.user.id,
-        action="data.exported",
-        subject_type="delegations",
-        subject_id=None,
-        now=services.clock.now(),
+    await turn.audit(
+        "data.exported",
+        "delegations",
+        None,
         first_day=request.period.first_day.isoformat(),
         last_day=request.period.last_day.isoformat(),
         format=request.format.value,
@@ -59,13 +55,10 @@ async def report_command(turn: Turn, argument: str) -> list[Reply]:
     content = turn.services.content
     report = await month_report(turn.conn, content, month.year, month.month)
     document = await asyncio.to_thread(report_document, report, content, turn.locale)
-    await record(
-        turn.conn,
-        actor_id=turn.user.id,
-        action="report.made",
-        subject_type="delegations",
-        subject_id=None,
-        now=turn.services.clock.now(),
+    await turn.audit(
+        "report.made",
+        "delegations",
+        None,
         month=f"{month.year:04d}-{month.month:02d}",
     )
     return [reply("reports/month", document=document, report=report)]

@@ -21,7 +21,6 @@ from handlers.context import Services, Turn
 from handlers.flow import Answer, Flow
 from handlers.join import JOINING, start_join
 from handlers.registration import REGISTRATION, resume_registration, start_registration
-from storage import audit
 from storage.conversations import Conversation, load_conversation
 from storage.db import Database
 from storage.users import Role
@@ -264,13 +263,10 @@ class Router:
     async def _record_refusal(turn: Turn, error: PermissionDenied) -> None:
         """A refused attempt stays in the audit log with who tried what, not only in the process log."""
         incoming = turn.incoming
-        await audit.record(
-            turn.conn,
-            actor_id=turn.user.id,
-            action="access.refused",
-            subject_type="user",
-            subject_id=turn.user.id,
-            now=turn.services.clock.now(),
+        await turn.audit(
+            "access.refused",
+            "user",
+            turn.user.id,
             attempted=error.action,
             role=turn.user.role.value,
             typed=(incoming.text or incoming.action or "")[:200],

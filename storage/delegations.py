@@ -61,13 +61,14 @@ class JoinCodeTaken(Exception):
     """The generated join code already exists; the caller draws another."""
 
 
-_COLUMNS = (
+COLUMNS = (
     "id, join_code, coordinator_id, institution, province_code, head_name, head_position, planned_size, "
     "mode, arrival_date, departure_date, topics, topics_note, contact_name, contact_phone, status, created_at"
 )
 
 
-def _delegation(row: aiosqlite.Row) -> Delegation:
+def delegation_from_row(row: aiosqlite.Row) -> Delegation:
+    """A row selected with the COLUMNS (any alias prefix) as a Delegation; other queries reuse it."""
     return Delegation(
         id=row["id"],
         join_code=row["join_code"],
@@ -101,7 +102,7 @@ async def insert_delegation(
                 head_position, planned_size, mode, arrival_date, departure_date, topics, topics_note,
                 contact_name, contact_phone, status, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
-            RETURNING {_COLUMNS}
+            RETURNING {COLUMNS}
             """,
             (
                 join_code,
@@ -127,45 +128,45 @@ async def insert_delegation(
             raise JoinCodeTaken(join_code) from error
         raise
     assert row is not None
-    return _delegation(row)
+    return delegation_from_row(row)
 
 
 async def get_delegation(conn: aiosqlite.Connection, delegation_id: int) -> Delegation | None:
-    row = await fetch_one(conn, f"SELECT {_COLUMNS} FROM delegations WHERE id = ?", (delegation_id,))
-    return None if row is None else _delegation(row)
+    row = await fetch_one(conn, f"SELECT {COLUMNS} FROM delegations WHERE id = ?", (delegation_id,))
+    return None if row is None else delegation_from_row(row)
 
 
 async def find_by_join_code(conn: aiosqlite.Connection, join_code: str) -> Delegation | None:
-    row = await fetch_one(conn, f"SELECT {_COLUMNS} FROM delegations WHERE join_code = ?", (join_code,))
-    return None if row is None else _delegation(row)
+    row = await fetch_one(conn, f"SELECT {COLUMNS} FROM delegations WHERE join_code = ?", (join_code,))
+    return None if row is None else delegation_from_row(row)
 
 
 async def delegations_of_coordinator(conn: aiosqlite.Connection, user_id: int) -> list[Delegation]:
     rows = await fetch_all(
-        conn, f"SELECT {_COLUMNS} FROM delegations WHERE coordinator_id = ? ORDER BY arrival_date, id", (user_id,)
+        conn, f"SELECT {COLUMNS} FROM delegations WHERE coordinator_id = ? ORDER BY arrival_date, id", (user_id,)
     )
-    return [_delegation(row) for row in rows]
+    return [delegation_from_row(row) for row in rows]
 
 
 async def delegations_joined_by(conn: aiosqlite.Connection, user_id: int) -> list[Delegation]:
     rows = await fetch_all(
         conn,
-        f"""SELECT {", ".join("d." + c.strip() for c in _COLUMNS.split(","))}
+        f"""SELECT {", ".join("d." + c.strip() for c in COLUMNS.split(","))}
             FROM delegations d JOIN participants p ON p.delegation_id = d.id
             WHERE p.user_id = ? ORDER BY d.arrival_date, d.id""",
         (user_id,),
     )
-    return [_delegation(row) for row in rows]
+    return [delegation_from_row(row) for row in rows]
 
 
 async def delegations_from(conn: aiosqlite.Connection, first_day: date, limit: int = 50) -> list[Delegation]:
     """Visits whose departure is on or after `first_day`, soonest first (the staff overview)."""
     rows = await fetch_all(
         conn,
-        f"SELECT {_COLUMNS} FROM delegations WHERE departure_date >= ? ORDER BY arrival_date, id LIMIT ?",
+        f"SELECT {COLUMNS} FROM delegations WHERE departure_date >= ? ORDER BY arrival_date, id LIMIT ?",
         (dump_date(first_day), limit),
     )
-    return [_delegation(row) for row in rows]
+    return [delegation_from_row(row) for row in rows]
 
 
 async def set_status(conn: aiosqlite.Connection, delegation_id: int, status: DelegationStatus, now: datetime) -> None:
@@ -193,11 +194,11 @@ async def delegations_between(
     marks = ", ".join("?" for _ in statuses)
     rows = await fetch_all(
         conn,
-        f"""SELECT {_COLUMNS} FROM delegations WHERE arrival_date <= ? AND departure_date >= ?
+        f"""SELECT {COLUMNS} FROM delegations WHERE arrival_date <= ? AND departure_date >= ?
             AND status IN ({marks}) ORDER BY arrival_date, id""",
         (dump_date(last_day), dump_date(first_day), *statuses),
     )
-    return [_delegation(row) for row in rows]
+    return [delegation_from_row(row) for row in rows]
 
 
 async def decide(

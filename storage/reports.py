@@ -1,13 +1,12 @@
 """Read-only queries for exports and the monthly report.
 
-These rows are a reporting view, not the Delegation aggregate: they carry what a spreadsheet or a
-count needs (the number of participants, the delegation's code beside each participant) and read
-only the columns of the first migration, so later columns of `delegations` cannot break an export.
+These rows are a reporting view: a delegation with the number of participants who joined it, a
+participant with its delegation's code and dates beside it, so a spreadsheet or a count needs no
+lookups. Delegations are read with the aggregate's own columns and row mapping (storage.delegations).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -15,32 +14,16 @@ import aiosqlite
 
 from storage._codec import dump_date, load_date, load_instant
 from storage.db import fetch_all
-from storage.delegations import DelegationStatus, VisitMode
+from storage.delegations import COLUMNS, Delegation, DelegationStatus, delegation_from_row
 
 # A visit that was cancelled or rejected did not happen; reports count only these statuses.
 ACTIVE_STATUSES = (DelegationStatus.PENDING, DelegationStatus.APPROVED)
 
 
 @dataclass(frozen=True)
-class DelegationRecord:
+class DelegationRecord(Delegation):
     """One delegation as a row of an export, with how many participants joined it with the code."""
 
-    id: int
-    join_code: str
-    institution: str
-    province_code: str
-    head_name: str
-    head_position: str
-    planned_size: int
-    mode: VisitMode
-    arrival_date: date
-    departure_date: date
-    topics: tuple[str, ...]
-    topics_note: str | None
-    contact_name: str
-    contact_phone: str
-    status: DelegationStatus
-    created_at: datetime
     participants: int
 
     @property
@@ -76,35 +59,15 @@ class InstitutionVisits:
     visits: int
 
 
-_DELEGATION_SELECT = """
-    SELECT d.id, d.join_code, d.institution, d.province_code, d.head_name, d.head_position, d.planned_size,
-           d.mode, d.arrival_date, d.departure_date, d.topics, d.topics_note, d.contact_name, d.contact_phone,
-           d.status, d.created_at,
+_DELEGATION_SELECT = f"""
+    SELECT {", ".join("d." + column.strip() for column in COLUMNS.split(","))},
            (SELECT COUNT(*) FROM participants p WHERE p.delegation_id = d.id) AS participant_count
     FROM delegations d
 """
 
 
 def _delegation(row: aiosqlite.Row) -> DelegationRecord:
-    return DelegationRecord(
-        id=row["id"],
-        join_code=row["join_code"],
-        institution=row["institution"],
-        province_code=row["province_code"],
-        head_name=row["head_name"],
-        head_position=row["head_position"],
-        planned_size=row["planned_size"],
-        mode=VisitMode(row["mode"]),
-        arrival_date=load_date(row["arrival_date"]),
-        departure_date=load_date(row["departure_date"]),
-        topics=tuple(json.loads(row["topics"])),
-        topics_note=row["topics_note"],
-        contact_name=row["contact_name"],
-        contact_phone=row["contact_phone"],
-        status=DelegationStatus(row["status"]),
-        created_at=load_instant(row["created_at"]),
-        participants=row["participant_count"],
-    )
+    return DelegationRecord(**vars(delegation_from_row(row)), participants=row["participant_count"])
 
 
 def _status_filter(include_inactive: bool) -> tuple[str, tuple[str, ...]]:

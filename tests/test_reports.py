@@ -341,10 +341,25 @@ def test_typed_text_stays_text_in_both_formats() -> None:
     """A name shaped like a formula or holding control characters is written as plain text."""
     stamp = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
     delegation = DelegationRecord(
-        1, "ABCD2345", "=1+2\x07 Pemkab", "35", "@Kepala", "-Bupati", 10, VisitMode.ONSITE,
-        date(2026, 12, 1), date(2026, 12, 1), ("unknown-theme",), "+catatan", "Bu Rina", "+6281234567890",
-        DelegationStatus.PENDING, stamp, 1,
-    )  # fmt: skip
+        institution="=1+2\x07 Pemkab",
+        province_code="35",
+        head_name="@Kepala",
+        head_position="-Bupati",
+        planned_size=10,
+        mode=VisitMode.ONSITE,
+        arrival_date=date(2026, 12, 1),
+        departure_date=date(2026, 12, 1),
+        topics=("unknown-theme",),
+        topics_note="+catatan",
+        contact_name="Bu Rina",
+        contact_phone="+6281234567890",
+        id=1,
+        join_code="ABCD2345",
+        coordinator_id=1,
+        status=DelegationStatus.PENDING,
+        created_at=stamp,
+        participants=1,
+    )
     participant = ParticipantRecord(
         1, 1, "ABCD2345", "=1+2 Pemkab", date(2026, 12, 1), DelegationStatus.PENDING, "=cmd|' /C calc'!A0",
         "Camat", None, stamp,

@@ -274,7 +274,7 @@ async def start_delegasi(data_dir: Path, *, memoised: bool = False) -> Subject:
     # what bot.app.start_telegram does, without long polling: updates are put on the queue here
     await application.initialize()
     core.services.identity.username = application.bot.username
-    await runtime.channel.register_commands()
+    await runtime.channel.register_commands(core.services.staff)
     await application.start()
 
     async def close() -> None:

@@ -1,0 +1,36 @@
+"""The benchmarks still run: each script with a tiny load exits cleanly and prints its figures.
+
+The figures themselves are not checked here (they depend on the machine); the scripts are run by
+hand or with `make bench` for that. This catches a bench broken by a change in the code it drives.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SMALL_RUNS = {
+    "throughput.py": (["--chats", "3", "--think-ms", "5"], "delegasi handling latency"),
+    "faq.py": ([], "top-1"),
+    "reminders.py": (["--pending", "300", "--burst", "20", "--burst-seconds", "1"], "lateness p50"),
+    "broadcast.py": (["--recipients", "40", "--blocked", "1", "--injected-429", "1"], "lost 0, duplicates 0"),
+}
+
+
+@pytest.mark.parametrize("script", sorted(SMALL_RUNS))
+def test_a_bench_runs_with_a_small_load(script: str, tmp_path: Path) -> None:
+    arguments, expected = SMALL_RUNS[script]
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), *arguments],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert expected in done.stdout, done.stdout[-3000:]

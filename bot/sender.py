@@ -143,6 +143,7 @@ class OutboxSender:
         self._settled: dict[str, Settled] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._sent = 0
 
     def register(self, kind: str, composer: Composer, settled: Settled | None = None) -> None:
@@ -159,20 +160,36 @@ class OutboxSender:
             released = await outbox.release_in_flight(conn)
         if released:
             logger.warning("%d messages were in flight at the last stop; sending them again", released)
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name="outbox-sender")
         self.wake()
 
-    async def stop(self) -> None:
-        if self._task is not None:
+    async def stop(self, grace: float = 10.0) -> None:
+        """Take no more rows, give the sends on their way `grace` seconds to be answered and recorded, then cancel.
+
+        Letting them finish matters: a send cancelled mid-flight may have reached the user, and is sent
+        again after the restart.
+        """
+        if self._task is None:
+            return
+        self._stopping = True
+        self.wake()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), grace)
+        except TimeoutError:
+            logger.warning("outbox sends still on their way after %.0f s; they will be sent again at start", grace)
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            self._task = None
+        self._task = None
+        self._stopping = False  # drain() may still be called by hand (tests, the command line)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             await self._wake.wait()
             self._wake.clear()
+            if self._stopping:
+                return
             try:
                 await self.drain()
             except Exception:  # the sender must outlive any one bad row or database hiccup
@@ -189,7 +206,7 @@ class OutboxSender:
         looked at again after every round of sends has finished.
         """
         self._sent = 0
-        while await self._send_round():
+        while not self._stopping and await self._send_round():
             pass
         return self._sent
 
@@ -197,7 +214,7 @@ class OutboxSender:
         """Start a send for every pending row and wait for them all; False when nothing was pending."""
         found = False
         async with asyncio.TaskGroup() as sends:
-            while True:
+            while not self._stopping:
                 async with self._database.transaction() as conn:
                     rows = await outbox.pending(conn)
                 if not rows:
@@ -205,8 +222,10 @@ class OutboxSender:
                 found = True
                 deferred = _Deferred()
                 for row in rows:
+                    if self._stopping:
+                        break
                     await self._start_row(row, deferred, sends)
-                while deferred.rows:
+                while deferred.rows and not self._stopping:
                     waiting, deferred = deferred.rows, _Deferred()
                     await self._sleep(max(0.01, min(self._limiter.wait_for(chat) for _, chat in waiting)))
                     for row, _ in waiting:
@@ -218,6 +237,8 @@ class OutboxSender:
         await self._slots.acquire()  # before the transaction, so a full house never blocks a settling send
         started = False
         try:
+            if self._stopping:
+                return
             async with self._database.transaction() as conn:
                 composer = self._composers.get(row.kind)
                 reply = await composer(conn, row) if composer else None

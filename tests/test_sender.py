@@ -130,3 +130,25 @@ async def test_one_chat_gets_its_messages_in_the_order_they_were_queued(core: Co
         by_chat.setdefault(chat, []).append(int(n))
     assert sorted(by_chat.values()) == [[1, 3, 5, 7], [2, 6], [4]]
     assert all(numbers == sorted(numbers) for numbers in by_chat.values())
+
+
+async def test_stopping_lets_the_sends_on_their_way_finish_and_starts_no_more(core: Core) -> None:
+    await queue(core, [(u, u) for u in range(1, 8)])
+    delivery = ControlledDelivery()
+    async with core.database.transaction() as conn:
+        first = (await outbox.pending(conn))[0]
+    delivery.held[f"chat{first.user_id}"] = gate = asyncio.Event()
+    sender = make_sender(core, delivery, concurrency=1)  # the held send blocks the only slot
+    await sender.start()
+    for _ in range(500):
+        if delivery.started:
+            break
+        await asyncio.sleep(0.01)
+    stopping = asyncio.create_task(sender.stop(grace=5.0))
+    await asyncio.sleep(0.05)
+    assert not stopping.done()  # waiting for the send on its way …
+    gate.set()
+    await stopping
+    assert delivery.finished == delivery.started == [f"chat{first.user_id}:{first.ref}"]  # … and no more
+    async with core.database.transaction() as conn:
+        assert await outbox.counts_by_status(conn, PROBE) == {"sent": 1, "pending": 6}  # recorded, nothing in flight

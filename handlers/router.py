@@ -8,7 +8,6 @@ installed (a later issue) and otherwise gets a friendly answer with the menu.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -16,14 +15,14 @@ from bot.errors import DomainError, PermissionDenied
 from bot.messages import Incoming, Recipient, Reply, reply
 from bot.people import identify, recipient_of
 from bot.render import choose_locale
-from handlers import agenda, approvals, broadcast, desk, menu, plan, privacy, questions, reminders, reports
+from handlers import agenda, approvals, broadcast, desk, menu, plan, privacy, questions, reminders
+from handlers.commands import COMMANDS, parse_command
 from handlers.context import Services, Turn
 from handlers.flow import Answer, Flow
-from handlers.join import JOINING, start_join
-from handlers.registration import REGISTRATION, resume_registration, start_registration
+from handlers.join import JOINING
+from handlers.registration import REGISTRATION, resume_registration
 from storage.conversations import Conversation, load_conversation
 from storage.db import Database
-from storage.users import Role
 
 logger = logging.getLogger(__name__)
 
@@ -50,189 +49,6 @@ class Handled:
 
     origin: Recipient
     replies: list[Reply]
-
-
-Command = Callable[[Turn, str, Conversation | None], Awaitable[list[Reply]]]
-
-
-def parse_command(text: str) -> tuple[str, str] | None:
-    """'/gabung@delegasi_bot ABC' → ('gabung', 'ABC'); None when the text is not a command."""
-    stripped = text.strip()
-    if not stripped.startswith("/") or len(stripped) < 2:
-        return None
-    head, _, argument = stripped[1:].partition(" ")
-    name = head.split("@", 1)[0].lower()
-    return name, argument.strip()
-
-
-async def _start(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
-    if argument.lower().startswith("join-"):
-        return await start_join(turn, argument[5:])
-    return await menu.greet(turn)
-
-
-async def _register(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
-    return await start_registration(turn, conversation)
-
-
-async def _join(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
-    return await start_join(turn, argument or None)
-
-
-async def _cancel(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
-    return await menu.cancel_current_flow(turn)
-
-
-async def _help(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
-    return await menu.show_help(turn)
-
-
-async def _status(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
-    return await menu.show_status(turn)
-
-
-async def _language(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
-    return await menu.change_language(turn, argument.lower()) if argument else await menu.ask_language(turn)
-
-
-async def _participants(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
-    return await menu.show_participants(turn, argument)
-
-
-async def _ask(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
-    return await questions.answer_question(turn, argument)
-
-
-async def _innovations(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
-    return await questions.browse_innovations(turn)
-
-
-async def _destinations(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
-    return await questions.browse_destinations(turn)
-
-
-async def _open_questions(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
-    return await questions.list_open_questions(turn)
-
-
-async def _agenda(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
-    return await agenda.open_agenda(turn, argument)
-
-
-async def _schedule(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
-    return await plan.show_schedule(turn)
-
-
-async def _calendar(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
-    return await plan.send_calendar(turn)
-
-
-async def _reminder_settings(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
-    return await reminders.show_reminder_settings(turn)
-
-
-async def _guest_calendar(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
-    return await desk.show_guest_calendar(turn)
-
-
-async def _broadcast(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
-    return await broadcast.start_broadcast(turn)
-
-
-async def _broadcast_status(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
-    return await broadcast.broadcast_status(turn)
-
-
-async def _export(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
-    return await reports.export_command(turn, argument)
-
-
-async def _report(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
-    return await reports.report_command(turn, argument)
-
-
-async def _my_data(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
-    return await privacy.show_my_data(turn)
-
-
-async def _menu(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
-    return [await menu.show_menu(turn)]
-
-
-COMMANDS: dict[str, Command] = {
-    "start": _start,
-    "menu": _menu,
-    "daftar": _register,
-    "register": _register,
-    "gabung": _join,
-    "join": _join,
-    "batal": _cancel,
-    "cancel": _cancel,
-    "bantuan": _help,
-    "help": _help,
-    "status": _status,
-    "bahasa": _language,
-    "language": _language,
-    "peserta": _participants,
-    "participants": _participants,
-    "tanya": _ask,
-    "ask": _ask,
-    "inovasi": _innovations,
-    "innovations": _innovations,
-    "wisata": _destinations,
-    "destinations": _destinations,
-    "pertanyaan": _open_questions,
-    "questions": _open_questions,
-    "agenda": _agenda,
-    "jadwal": _schedule,
-    "schedule": _schedule,
-    "kalender": _calendar,
-    "calendar": _calendar,
-    "pengingat": _reminder_settings,
-    "kalender_tamu": _guest_calendar,
-    "siaran": _broadcast,
-    "broadcast": _broadcast,
-    "siaran_status": _broadcast_status,
-    "ekspor": _export,
-    "export": _export,
-    "laporan": _report,
-    "report": _report,
-    "guests": _guest_calendar,
-    "reminders": _reminder_settings,
-    "hapusdata": _my_data,
-    "mydata": _my_data,
-}
-# The commands offered in the platform's command menu, in this order (descriptions are labels). Everyone sees
-# the public ones; host staff and admins get theirs added in their own chats (help lists them the same way).
-MENU_COMMANDS = (
-    "start",
-    "daftar",
-    "gabung",
-    "status",
-    "jadwal",
-    "kalender",
-    "pengingat",
-    "tanya",
-    "inovasi",
-    "wisata",
-    "peserta",
-    "hapusdata",
-    "bahasa",
-    "bantuan",
-    "batal",
-)
-STAFF_MENU_COMMANDS = ("agenda", "kalender_tamu", "siaran", "siaran_status", "pertanyaan")
-ADMIN_MENU_COMMANDS = ("ekspor", "laporan")
-# Every command a member is refused, with its English alias (checked by the role tests).
-ADMIN_COMMANDS = frozenset({*ADMIN_MENU_COMMANDS, "export", "report"})
-STAFF_COMMANDS = frozenset({*STAFF_MENU_COMMANDS, *ADMIN_COMMANDS, "guests", "broadcast", "questions"})
-
-
-def menu_commands_for(role: Role) -> tuple[str, ...]:
-    """The command menu a user of this role is offered: staff commands go before the housekeeping ones."""
-    extra = {Role.MEMBER: (), Role.STAFF: STAFF_MENU_COMMANDS, Role.ADMIN: STAFF_MENU_COMMANDS + ADMIN_MENU_COMMANDS}
-    split = MENU_COMMANDS.index("hapusdata")
-    return MENU_COMMANDS[:split] + extra[role] + MENU_COMMANDS[split:]
 
 
 class Router:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from bot.clock import FakeClock
-from handlers.router import ADMIN_COMMANDS, ADMIN_MENU_COMMANDS, COMMANDS, STAFF_COMMANDS, STAFF_MENU_COMMANDS
+from handlers.commands import ADMIN_COMMANDS, ADMIN_MENU_COMMANDS, COMMANDS, STAFF_COMMANDS, STAFF_MENU_COMMANDS
 from storage.agenda import items_of, plan_published
 from storage.audit import AuditEntry, entries_by
 from storage.conversations import load_conversation

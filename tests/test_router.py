@@ -8,8 +8,9 @@ import pytest
 
 from bot.app import Core
 from bot.messages import Reply, reply
+from handlers.commands import parse_command
 from handlers.context import Turn
-from handlers.router import Router, parse_command
+from handlers.router import Router
 from tests.support import ChatUser, Recorder
 
 

@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 
 from bot.app import Core, TelegramRuntime, build_telegram, start_telegram, stop_telegram
 from bot.config import Settings
-from handlers.router import (
+from handlers.commands import (
     ADMIN_MENU_COMMANDS,
     MENU_COMMANDS,
     STAFF_COMMANDS,

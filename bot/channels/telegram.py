@@ -33,7 +33,8 @@ from bot.messages import Incoming, Label, Recipient, Reply
 from bot.ordering import KeyedLocks
 from bot.people import StaffDirectory
 from bot.render import LOCALES, RenderedReply, Renderer
-from handlers.router import Router, menu_commands_for
+from handlers.commands import menu_commands_for
+from handlers.router import Router
 from storage.users import Role
 
 logger = logging.getLogger(__name__)

@@ -1,0 +1,162 @@
+"""Every slash command: the name (Indonesian, with its English alias) and the flow function it starts.
+
+The router looks a command up here; the channels read the command menus, and the role tests read
+which commands are for staff and admins. Most commands only need the turn; the few that read what
+follows the command, or the conversation in progress, say so in their own small function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from bot.messages import Reply
+from handlers import agenda, broadcast, desk, menu, plan, privacy, questions, reminders, reports
+from handlers.context import Turn
+from handlers.join import start_join
+from handlers.registration import start_registration
+from storage.conversations import Conversation
+from storage.users import Role
+
+Command = Callable[[Turn, str, Conversation | None], Awaitable[list[Reply]]]
+
+
+def parse_command(text: str) -> tuple[str, str] | None:
+    """'/gabung@delegasi_bot ABC' → ('gabung', 'ABC'); None when the text is not a command."""
+    stripped = text.strip()
+    if not stripped.startswith("/") or len(stripped) < 2:
+        return None
+    head, _, argument = stripped[1:].partition(" ")
+    name = head.split("@", 1)[0].lower()
+    return name, argument.strip()
+
+
+def _turn_only(action: Callable[[Turn], Awaitable[list[Reply]]]) -> Command:
+    """A command that ignores anything typed after it ("/status please" is still /status)."""
+
+    async def command(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+        return await action(turn)
+
+    return command
+
+
+def _with_argument(action: Callable[[Turn, str], Awaitable[list[Reply]]]) -> Command:
+    """A command that reads what follows it (/tanya QUESTION, /ekspor PERIOD, /peserta CODE …)."""
+
+    async def command(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+        return await action(turn, argument)
+
+    return command
+
+
+async def _start(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+    if argument.lower().startswith("join-"):  # the deep link t.me/<bot>?start=join-CODE
+        return await start_join(turn, argument[5:])
+    return await menu.greet(turn)
+
+
+async def _register(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+    return await start_registration(turn, conversation)
+
+
+async def _join(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+    return await start_join(turn, argument or None)
+
+
+async def _language(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+    return await menu.change_language(turn, argument.lower()) if argument else await menu.ask_language(turn)
+
+
+async def _menu(turn: Turn) -> list[Reply]:
+    return [await menu.show_menu(turn)]
+
+
+_help = _turn_only(menu.show_help)
+_cancel = _turn_only(menu.cancel_current_flow)
+_participants = _with_argument(menu.show_participants)
+_ask = _with_argument(questions.answer_question)
+_innovations = _turn_only(questions.browse_innovations)
+_destinations = _turn_only(questions.browse_destinations)
+_open_questions = _turn_only(questions.list_open_questions)
+_schedule = _turn_only(plan.show_schedule)
+_calendar = _turn_only(plan.send_calendar)
+_reminder_settings = _turn_only(reminders.show_reminder_settings)
+_guest_calendar = _turn_only(desk.show_guest_calendar)
+_broadcast = _turn_only(broadcast.start_broadcast)
+_export = _with_argument(reports.export_command)
+_report = _with_argument(reports.report_command)
+_my_data = _turn_only(privacy.show_my_data)
+
+COMMANDS: dict[str, Command] = {
+    "start": _start,
+    "menu": _turn_only(_menu),
+    "daftar": _register,
+    "register": _register,
+    "gabung": _join,
+    "join": _join,
+    "batal": _cancel,
+    "cancel": _cancel,
+    "bantuan": _help,
+    "help": _help,
+    "status": _turn_only(menu.show_status),
+    "bahasa": _language,
+    "language": _language,
+    "peserta": _participants,
+    "participants": _participants,
+    "tanya": _ask,
+    "ask": _ask,
+    "inovasi": _innovations,
+    "innovations": _innovations,
+    "wisata": _destinations,
+    "destinations": _destinations,
+    "pertanyaan": _open_questions,
+    "questions": _open_questions,
+    "agenda": _with_argument(agenda.open_agenda),
+    "jadwal": _schedule,
+    "schedule": _schedule,
+    "kalender": _calendar,
+    "calendar": _calendar,
+    "pengingat": _reminder_settings,
+    "reminders": _reminder_settings,
+    "kalender_tamu": _guest_calendar,
+    "guests": _guest_calendar,
+    "siaran": _broadcast,
+    "broadcast": _broadcast,
+    "siaran_status": _turn_only(broadcast.broadcast_status),
+    "ekspor": _export,
+    "export": _export,
+    "laporan": _report,
+    "report": _report,
+    "hapusdata": _my_data,
+    "mydata": _my_data,
+}
+# The commands offered in the platform's command menu, in this order (descriptions are labels). Everyone sees
+# the public ones; host staff and admins get theirs added in their own chats (help lists them the same way).
+MENU_COMMANDS = (
+    "start",
+    "daftar",
+    "gabung",
+    "status",
+    "jadwal",
+    "kalender",
+    "pengingat",
+    "tanya",
+    "inovasi",
+    "wisata",
+    "peserta",
+    "hapusdata",
+    "bahasa",
+    "bantuan",
+    "batal",
+)
+STAFF_MENU_COMMANDS = ("agenda", "kalender_tamu", "siaran", "siaran_status", "pertanyaan")
+ADMIN_MENU_COMMANDS = ("ekspor", "laporan")
+# Every command a member is refused, with its English alias (checked by the role tests).
+ADMIN_COMMANDS = frozenset({*ADMIN_MENU_COMMANDS, "export", "report"})
+STAFF_COMMANDS = frozenset({*STAFF_MENU_COMMANDS, *ADMIN_COMMANDS, "guests", "broadcast", "questions"})
+
+
+def menu_commands_for(role: Role) -> tuple[str, ...]:
+    """The command menu a user of this role is offered: staff commands go before the housekeeping ones."""
+    extra = {Role.MEMBER: (), Role.STAFF: STAFF_MENU_COMMANDS, Role.ADMIN: STAFF_MENU_COMMANDS + ADMIN_MENU_COMMANDS}
+    split = MENU_COMMANDS.index("hapusdata")
+    return MENU_COMMANDS[:split] + extra[role] + MENU_COMMANDS[split:]

@@ -123,6 +123,7 @@ async def show_participants(turn: Turn, argument: str) -> list[Reply]:
         if delegation is None:
             raise DomainError("errors/delegation_not_found")
         delegation_ids = [delegation.id]
+        await turn.audit("roster.viewed", "delegation", delegation.id)  # staff reading others' personal data
     else:
         visits = await visits_of(turn.conn, turn.user)
         delegation_ids = [d.id for d in visits.coordinated]

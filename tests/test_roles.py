@@ -220,6 +220,9 @@ async def test_staff_actions_are_in_the_audit_log_with_who_and_when(
     logged("data.exported")
     await play(staff, [("/laporan", ["reports/month"])])
     logged("report.made")
+    code = str((await staff.says("/status"))[0].reply.params["delegations"][0].join_code)
+    await play(staff, [(f"/peserta {code}", ["participants/list"])])
+    logged("roster.viewed")
 
     history = await history_of(recorder, staff)
     assert [(e.action, e.at) for e in history] == expected

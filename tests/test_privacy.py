@@ -133,6 +133,8 @@ async def test_after_a_visit_a_participant_who_deletes_stays_only_as_a_count(
     assert await rows(core, "SELECT name, position, unit FROM participants") == [
         {"name": "", "position": "", "unit": None}
     ]
+    [roster] = await coordinator.says("/peserta")
+    assert "1 dari 45" in roster.text and "1. <i>(data pribadi dihapus)</i>" in roster.text
     async with core.database.transaction() as conn:
         data = await load_export(conn, DECEMBER)
         report = await month_report(conn, core.services.content, 2026, 12)

@@ -48,6 +48,7 @@ async def test_a_participant_sees_their_data_then_deletes_it_and_leaves_the_visi
     assert dedi is not None
 
     await play(member, [(Press("keep_my_data"), ["privacy/kept"])])
+    await play(member, [("/siaran", ["errors/staff_only"])])  # refused and audited with what was typed
     assert len(await rows(core, "SELECT id FROM participants")) == 1
 
     await member.says("/hapusdata")
@@ -78,6 +79,9 @@ async def test_a_participant_sees_their_data_then_deletes_it_and_leaves_the_visi
         "questions_deleted": 0,
     }
     assert "Dedi" not in str(entry.detail)
+    async with core.database.transaction() as conn:
+        [refusal] = await audit.entries_with_action(conn, "access.refused")
+    assert refusal.actor_id == dedi["id"] and "typed" not in refusal.detail and refusal.detail["attempted"]
 
     [roster] = await coordinator.says("/peserta")
     assert "0 dari 45" in roster.text

@@ -198,11 +198,7 @@ async def publish(turn: Turn, delegation_id: int) -> list[Reply]:
     delegation = await _delegation(turn, delegation_id)
     items = await items_of(turn.conn, delegation.id)
     await set_plan_published(turn.conn, delegation.id, turn.services.clock.now())
-    await turn.audit(
-        "agenda.published",
-        "delegation",
-        delegation.id,
-    )
+    await turn.audit("agenda.published", "delegation", delegation.id)
     await resync_delegation(turn, delegation.id)
     replies = [reply("agenda/published", count=len(items))]
     for recipient in await member_recipients(turn.conn, delegation):
@@ -337,12 +333,7 @@ async def take_confirm(turn: Turn, draft: AgendaDraft, answer: Answer) -> Outcom
 
 async def _saved(turn: Turn, delegation: Delegation, before: list[AgendaItem], action: str) -> list[Reply]:
     after = await items_of(turn.conn, delegation.id)
-    await turn.audit(
-        action,
-        "delegation",
-        delegation.id,
-        items=len(after),
-    )
+    await turn.audit(action, "delegation", delegation.id, items=len(after))
     replies = [reply("agenda/saved"), *await show_plan(turn, delegation.id)]
     changes = plan_changes(before, after)
     if await plan_published(turn.conn, delegation.id):

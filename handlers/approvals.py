@@ -104,11 +104,7 @@ async def approve(turn: Turn, delegation_id: int) -> list[Reply]:
     delegation = await _pending(turn, delegation_id)
     if not await decide(turn.conn, delegation.id, DelegationStatus.APPROVED, None, turn.services.clock.now()):
         raise DomainError("approval/already_decided", delegation=delegation_view(turn, delegation))
-    await turn.audit(
-        "delegation.approved",
-        "delegation",
-        delegation.id,
-    )
+    await turn.audit("delegation.approved", "delegation", delegation.id)
     await resync_delegation(turn, delegation.id)
     return [
         reply("approval/done", delegation=delegation_view(turn, delegation), outcome="approved"),
@@ -152,12 +148,7 @@ async def take_reason(turn: Turn, draft: DecisionDraft, answer: Answer) -> Outco
         raise ValidationError("approval/errors/reason", low=REASON_LENGTH[0], high=REASON_LENGTH[1])
     delegation = await _pending(turn, draft.delegation_id)
     await decide(turn.conn, delegation.id, DelegationStatus.REJECTED, reason, turn.services.clock.now())
-    await turn.audit(
-        "delegation.rejected",
-        "delegation",
-        delegation.id,
-        reason=reason,
-    )
+    await turn.audit("delegation.rejected", "delegation", delegation.id, reason=reason)
     await resync_delegation(turn, delegation.id)
     return Finish(
         [
@@ -204,13 +195,7 @@ async def take_new_departure(turn: Turn, draft: DecisionDraft, answer: Answer) -
         departure = parse_departure(answer.text or "", turn.today, arrival, rules)
     delegation = await _pending(turn, draft.delegation_id)
     await propose_dates(turn.conn, delegation.id, arrival, departure, turn.services.clock.now())
-    await turn.audit(
-        "delegation.dates_proposed",
-        "delegation",
-        delegation.id,
-        arrival=arrival,
-        departure=departure,
-    )
+    await turn.audit("delegation.dates_proposed", "delegation", delegation.id, arrival=arrival, departure=departure)
     buttons = (
         (
             button("accept_dates", f"prop:accept:{delegation.id}"),
@@ -245,11 +230,7 @@ async def answer_proposal(turn: Turn, delegation_id: int, accepted: bool) -> lis
         turn.conn, delegation.id, accepted=accepted, now=turn.services.clock.now()
     ):
         return [reply("approval/proposal_gone")]
-    await turn.audit(
-        f"delegation.proposal_{'accepted' if accepted else 'declined'}",
-        "delegation",
-        delegation.id,
-    )
+    await turn.audit(f"delegation.proposal_{'accepted' if accepted else 'declined'}", "delegation", delegation.id)
     updated = await get_delegation(turn.conn, delegation.id) or delegation
     view = delegation_view(turn, updated)
     replies = [reply("approval/proposal_answered", delegation=view, accepted=accepted)]

@@ -142,13 +142,7 @@ async def take_confirm(turn: Turn, draft: BroadcastDraft, answer: Answer) -> Out
         await outbox.enqueue(turn.conn, kind=KIND, ref=broadcast.id, user_id=user_id, now=now)
     if not reachable:
         await mark_reported(turn.conn, broadcast.id, now)
-    await turn.audit(
-        "broadcast.sent",
-        "broadcast",
-        broadcast.id,
-        audience=draft.audience,
-        recipients=len(reachable),
-    )
+    await turn.audit("broadcast.sent", "broadcast", broadcast.id, audience=draft.audience, recipients=len(reachable))
     turn.services.signals.outbox_changed()
     return Finish([reply("broadcast/queued", number=broadcast.id, recipients=len(reachable))])
 

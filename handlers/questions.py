@@ -236,11 +236,7 @@ async def take_staff_answer(turn: Turn, draft: StaffAnswerDraft, answer: StepAns
     replies = [reply("qa/answer_sent", question=question.text)]
     if asker is not None and asker.blocked_at is None:
         replies.append(Reply("qa/staff_answer", {"question": question.text, "answer": text}, to=recipient_of(asker)))
-    await turn.audit(
-        "question.answered",
-        "question",
-        question.id,
-    )
+    await turn.audit("question.answered", "question", question.id)
     return Finish(replies)
 
 

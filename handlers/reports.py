@@ -55,10 +55,5 @@ async def report_command(turn: Turn, argument: str) -> list[Reply]:
     content = turn.services.content
     report = await month_report(turn.conn, content, month.year, month.month)
     document = await asyncio.to_thread(report_document, report, content, turn.locale)
-    await turn.audit(
-        "report.made",
-        "delegations",
-        None,
-        month=f"{month.year:04d}-{month.month:02d}",
-    )
+    await turn.audit("report.made", "delegations", None, month=f"{month.year:04d}-{month.month:02d}")
     return [reply("reports/month", document=document, report=report)]

@@ -12,7 +12,7 @@ from bot.clock import Clock
 from bot.errors import PermissionDenied
 from bot.messages import Incoming, Recipient
 from bot.render import choose_locale
-from storage.users import Role, User, find_user, staff_users, upsert_user
+from storage.users import Role, User, find_user, get_user, staff_users, upsert_user
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,12 @@ async def identify(conn: Connection, incoming: Incoming, staff: StaffDirectory, 
 
 def recipient_of(user: User) -> Recipient:
     return Recipient(channel=user.channel, chat_id=user.chat_id, locale=user.language, user_id=user.id)
+
+
+async def reachable(conn: Connection, user_id: int) -> Recipient | None:
+    """Where to tell this user something; None when they are unknown or blocked the bot (or erased their data)."""
+    user = await get_user(conn, user_id)
+    return None if user is None or user.blocked_at is not None else recipient_of(user)
 
 
 async def staff_recipients(conn: Connection, staff: StaffDirectory) -> list[Recipient]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.errors import DomainError, PermissionDenied, ValidationError
 from bot.messages import Reply, button, reply
-from bot.people import recipient_of, require_staff, staff_recipients
+from bot.people import reachable, require_staff, staff_recipients
 from bot.registration import check_departure, parse_arrival, parse_departure
 from handlers.context import Turn
 from handlers.flow import Advance, Answer, Finish, Flow, JsonDraft, Outcome, Step
@@ -27,7 +27,6 @@ from storage.delegations import (
     proposed_dates,
     settle_proposal,
 )
-from storage.users import get_user
 
 REASON_LENGTH = (3, 500)
 
@@ -113,13 +112,13 @@ async def approve(turn: Turn, delegation_id: int) -> list[Reply]:
 
 
 async def _tell_coordinator(turn: Turn, delegation: Delegation, template: str, **params: Any) -> list[Reply]:
-    coordinator = await get_user(turn.conn, delegation.coordinator_id)
-    if coordinator is None or coordinator.blocked_at is not None:
+    coordinator = await reachable(turn.conn, delegation.coordinator_id)
+    if coordinator is None:
         return []
     updated = await get_delegation(turn.conn, delegation.id) or delegation
     view = delegation_view(turn, updated)
     buttons = params.pop("buttons", ())
-    return [Reply(template, {"delegation": view, **params}, buttons=buttons, to=recipient_of(coordinator))]
+    return [Reply(template, {"delegation": view, **params}, buttons=buttons, to=coordinator)]
 
 
 # --- rejecting with a reason ------------------------------------------------------------------

@@ -12,7 +12,7 @@ from aiosqlite import Connection
 from bot.dates import parse_date
 from bot.errors import ValidationError
 from bot.messages import Reply, button, reply
-from bot.people import recipient_of, require_staff
+from bot.people import reachable, recipient_of, require_staff
 from bot.sender import Composer, Settled
 from handlers.context import Services, Turn
 from handlers.flow import Advance, Answer, Finish, Flow, JsonDraft, Outcome, Step
@@ -190,10 +190,10 @@ async def delivery_counts(conn: Connection, broadcast_id: int) -> DeliveryCounts
 def broadcast_composer(services: Services) -> Composer:
     async def compose(conn: Connection, row: OutboxRow) -> Reply | None:
         broadcast = await get_broadcast(conn, row.ref)
-        user = await get_user(conn, row.user_id)
-        if broadcast is None or user is None or user.blocked_at is not None:
+        recipient = await reachable(conn, row.user_id)
+        if broadcast is None or recipient is None:
             return None
-        return Reply("broadcast/message", {"text": broadcast.text}, to=recipient_of(user))
+        return Reply("broadcast/message", {"text": broadcast.text}, to=recipient)
 
     return compose
 

@@ -9,14 +9,14 @@ from dataclasses import replace
 from bot.errors import DomainError
 from bot.membership import Visits, can_be_cancelled, cancel_visit, roster, visits_of
 from bot.messages import Button, Reply, button, reply
-from bot.people import recipient_of, require_staff, staff_recipients
+from bot.people import reachable, recipient_of, require_staff, staff_recipients
 from bot.render import LOCALES
 from handlers.context import Turn
 from handlers.registration import delegation_view
 from handlers.reminders import resync_delegation
 from storage.conversations import clear_conversation, load_conversation
 from storage.delegations import delegations_from, find_by_join_code
-from storage.users import Role, get_user, set_language
+from storage.users import Role, set_language
 
 logger = logging.getLogger(__name__)
 
@@ -109,9 +109,9 @@ async def cancel_visit_confirmed(turn: Turn, delegation_id: int) -> list[Reply]:
                 Reply("staff/visit_cancelled", {"delegation": view, "by": turn.user.display_name}, to=recipient)
             )
     for participant in result.participants:
-        member = await get_user(turn.conn, participant.user_id)
-        if member is not None and member.id != turn.user.id and member.blocked_at is None:
-            replies.append(Reply("status/cancelled_for_participant", {"delegation": view}, to=recipient_of(member)))
+        member = await reachable(turn.conn, participant.user_id) if participant.user_id != turn.user.id else None
+        if member is not None:
+            replies.append(Reply("status/cancelled_for_participant", {"delegation": view}, to=member))
     return replies
 
 

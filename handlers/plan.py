@@ -16,12 +16,11 @@ from bot.errors import DomainError
 from bot.itinerary import Conflict, PlanChange
 from bot.membership import visits_of
 from bot.messages import Document, Recipient, Reply, Venue, button, reply
-from bot.people import recipient_of
+from bot.people import reachable
 from handlers.context import Services, Turn
 from storage.agenda import AgendaItem, NewAgendaItem, items_of, plan_published
 from storage.delegations import Delegation
 from storage.participants import participants_of
-from storage.users import get_user
 
 LOCAL_ZONES = {"WITA": ZoneInfo("Asia/Makassar"), "WIT": ZoneInfo("Asia/Jayapura")}
 
@@ -147,9 +146,9 @@ async def member_recipients(conn: Connection, delegation: Delegation) -> list[Re
     user_ids = [delegation.coordinator_id, *(p.user_id for p in await participants_of(conn, delegation.id))]
     recipients: dict[int, Recipient] = {}
     for user_id in user_ids:
-        user = await get_user(conn, user_id)
-        if user is not None and user.blocked_at is None:
-            recipients[user.id] = recipient_of(user)
+        recipient = await reachable(conn, user_id)
+        if recipient is not None:
+            recipients[user_id] = recipient
     return list(recipients.values())
 
 

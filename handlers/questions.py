@@ -15,7 +15,7 @@ from bot.knowledge.text import words
 from bot.knowledge.views import entry_view, intent_part
 from bot.membership import visits_of
 from bot.messages import Button, Reply, Venue, button, reply
-from bot.people import recipient_of, require_staff, staff_recipients
+from bot.people import reachable, require_staff, staff_recipients
 from handlers.context import Turn
 from handlers.flow import Answer as StepAnswer
 from handlers.flow import Finish, Flow, JsonDraft, Outcome, Step
@@ -232,10 +232,10 @@ async def take_staff_answer(turn: Turn, draft: StaffAnswerDraft, answer: StepAns
         turn.conn, draft.question_id, answer=text, answered_by=turn.user.id, now=turn.services.clock.now()
     ):
         return Finish([reply("qa/already_answered", question_id=draft.question_id)])
-    asker = await get_user(turn.conn, question.user_id)
+    asker = await reachable(turn.conn, question.user_id)
     replies = [reply("qa/answer_sent", question=question.text)]
-    if asker is not None and asker.blocked_at is None:
-        replies.append(Reply("qa/staff_answer", {"question": question.text, "answer": text}, to=recipient_of(asker)))
+    if asker is not None:
+        replies.append(Reply("qa/staff_answer", {"question": question.text, "answer": text}, to=asker))
     await turn.audit("question.answered", "question", question.id)
     return Finish(replies)
 

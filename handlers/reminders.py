@@ -8,7 +8,7 @@ from dataclasses import replace
 from aiosqlite import Connection
 
 from bot.messages import Recipient, Reply, button, reply
-from bot.people import recipient_of
+from bot.people import reachable
 from bot.reminders import sync_reminders, visit_day_items
 from bot.sender import Composer
 from handlers.context import Services, Turn
@@ -17,7 +17,6 @@ from storage.agenda import items_of
 from storage.delegations import delegation_ids_of_member, get_delegation
 from storage.outbox import OutboxRow
 from storage.reminders import ReminderPrefs, get_prefs, get_reminder, save_prefs
-from storage.users import get_user
 
 LEAD_CHOICES = (30, 60, 120)
 
@@ -27,14 +26,14 @@ def reminder_composer(services: Services) -> Composer:
 
     async def compose(conn: Connection, row: OutboxRow) -> Reply | None:
         reminder = await get_reminder(conn, row.ref)
-        user = await get_user(conn, row.user_id)
-        if reminder is None or user is None or user.blocked_at is not None:
+        to = await reachable(conn, row.user_id)
+        if reminder is None or to is None:
             return None
         delegation = await get_delegation(conn, reminder.delegation_id)
         if delegation is None or not delegation.is_open_for_joining:
             return None
         items = await items_of(conn, delegation.id)
-        locale, to = user.language, recipient_of(user)
+        locale = to.locale
         if reminder.kind == "item":
             item = next((i for i in items if i.id == reminder.item_id), None)
             if item is None:

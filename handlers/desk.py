@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from bot.errors import DomainError
-from bot.messages import Reply, button, reply
+from bot.messages import Button, Reply, button, reply
 from bot.people import require_staff
 from handlers.context import Turn
 from handlers.plan import build_plan_view
 from handlers.registration import DelegationView, delegation_view
 from storage.agenda import items_of
-from storage.delegations import delegations_between, get_delegation
+from storage.delegations import DelegationStatus, delegations_between, get_delegation
 
 WEEKS_AHEAD = 4
 
@@ -94,4 +95,14 @@ async def show_day(turn: Turn, day_text: str) -> list[Reply]:
         delegation = await get_delegation(turn.conn, delegation_id)
         if delegation is not None:
             plans.append(build_plan_view(turn.services, delegation, items, locale=turn.locale))
-    return [reply("desk/day", day=day, visits=days[0].visits if days else [], plans=plans)]
+    visits = days[0].visits if days else []
+    return [reply("desk/day", pending_decisions(v.delegation for v in visits), day=day, visits=visits, plans=plans)]
+
+
+def pending_decisions(delegations: Iterable[DelegationView]) -> list[list[Button]]:
+    """A "decide" button per visit still awaiting approval, for staff who missed (or lost) the notice."""
+    return [
+        [button("decide_visit", f"appr:load:{d.id}", institution=d.institution)]
+        for d in delegations
+        if d.status == DelegationStatus.PENDING and d.id is not None
+    ]

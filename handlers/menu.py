@@ -12,6 +12,7 @@ from bot.messages import Button, Reply, button, reply
 from bot.people import reachable, recipient_of, require_staff, staff_recipients
 from bot.render import LOCALES
 from handlers.context import Turn
+from handlers.desk import pending_decisions
 from handlers.registration import delegation_view
 from handlers.reminders import resync_delegation
 from storage.conversations import clear_conversation, load_conversation
@@ -63,8 +64,8 @@ async def show_help(turn: Turn) -> list[Reply]:
 
 async def show_status(turn: Turn) -> list[Reply]:
     if turn.user.is_staff:
-        upcoming = await delegations_from(turn.conn, turn.today)
-        return [reply("status/staff_overview", delegations=[delegation_view(turn, d) for d in upcoming])]
+        upcoming = [delegation_view(turn, d) for d in await delegations_from(turn.conn, turn.today)]
+        return [reply("status/staff_overview", pending_decisions(upcoming), delegations=upcoming)]
     visits = await visits_of(turn.conn, turn.user)
     if visits.empty:
         return [reply("status/none", menu_buttons(turn, visits))]

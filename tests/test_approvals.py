@@ -102,6 +102,23 @@ async def test_the_guest_calendar_lists_visits_by_day(coordinator: ChatUser, sta
     await play(staff, [("/kalender_tamu", [("desk/calendar", "Pemkab Cianjur")])])
     [day] = await staff.presses("calendar_day")
     assert day.template == "desk/day" and "Herman Suherman" in day.text
+    assert "+62 812-3456-7890\nStatus:" in day.text  # the status on its own line
+    assert day.labels == ["⚖️ Putuskan: Pemkab Cianjur"]  # pending: decide from here too
+
+
+async def test_staff_who_missed_the_notice_decide_from_status_or_the_calendar(
+    coordinator: ChatUser, staff: ChatUser, recorder: Recorder
+) -> None:
+    await register(coordinator)
+    await play(staff, [("/status", [("status/staff_overview", "Pemkab Cianjur")])])
+    await play(staff, [(Press("decide_visit"), ["approval/load"])])
+    await play(staff, [(Press("approve_confirm"), ["approval/done"])])
+    assert await status_of(recorder, "Bu Rina") is DelegationStatus.APPROVED
+    [overview] = await staff.says("/status")
+    assert overview.labels == []  # nothing left to decide
+    await staff.says("/kalender_tamu")
+    [day] = await staff.presses("calendar_day")
+    assert day.labels == []
 
 
 async def test_only_staff_decide(coordinator: ChatUser, recorder: Recorder) -> None:

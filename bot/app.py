@@ -112,9 +112,10 @@ class Core:
         except Exception:  # a failed sweep is retried at its daily time; the bot must still start
             logger.exception("removing expired personal data failed")
 
-    async def stop_background(self) -> None:
+    async def stop_background(self, *, flush_outbox: bool = False) -> None:
+        """Stop the schedule and the sender; `flush_outbox` sends what is queued first (the console's goodbye)."""
         await self.scheduler.stop()
-        await self.sender.stop()
+        await self.sender.stop(flush=flush_outbox)
 
     async def close(self) -> None:
         await self.database.close()
@@ -246,7 +247,7 @@ async def serve_console(
             interactive=interactive,
         )
     finally:
-        await core.stop_background()
+        await core.stop_background(flush_outbox=True)  # a broadcast typed just before /keluar is still shown
         await core.close()
 
 

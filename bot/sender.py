@@ -144,6 +144,7 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._finishing = False
         self._sent = 0
 
     def register(self, kind: str, composer: Composer, settled: Settled | None = None) -> None:
@@ -164,15 +165,19 @@ class OutboxSender:
         self._task = asyncio.create_task(self._run(), name="outbox-sender")
         self.wake()
 
-    async def stop(self, grace: float = 10.0) -> None:
+    async def stop(self, grace: float = 10.0, *, flush: bool = False) -> None:
         """Take no more rows, give the sends on their way `grace` seconds to be answered and recorded, then cancel.
 
         Letting them finish matters: a send cancelled mid-flight may have reached the user, and is sent
-        again after the restart.
+        again after the restart. With `flush`, everything already queued is sent first (within the grace):
+        the console does this, so a message queued just before the session ends is still shown.
         """
         if self._task is None:
             return
-        self._stopping = True
+        if flush:
+            self._finishing = True
+        else:
+            self._stopping = True
         self.wake()
         try:
             await asyncio.wait_for(asyncio.shield(self._task), grace)
@@ -182,7 +187,7 @@ class OutboxSender:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self._task = None
-        self._stopping = False  # drain() may still be called by hand (tests, the command line)
+        self._stopping = self._finishing = False  # drain() may still be called by hand (tests, the command line)
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -198,6 +203,9 @@ class OutboxSender:
                 async with self._database.transaction() as conn:
                     await outbox.release_in_flight(conn)  # the sends cancelled with the failure go out again
                 self.wake()
+                continue
+            if self._finishing and not self._wake.is_set():
+                return  # flushed: everything queued before the stop has been sent
 
     async def drain(self) -> int:
         """Send everything pending, honouring the limits; returns how many were sent once all have settled.

@@ -108,7 +108,8 @@ async def _audience_label(turn: Turn, draft: BroadcastDraft) -> str | None:
 async def confirm_broadcast(turn: Turn, draft: BroadcastDraft) -> Reply:
     audience = await _audience(turn, draft)
     reachable = sum(not blocked for _, blocked in audience)
-    rows = [[button("send_broadcast", _a("confirm", "send")), button("cancel_flow", "flow:cancel")]]
+    rows = [[button("send_broadcast", _a("confirm", "send"))]] if reachable else []
+    rows.append([button("change_audience", _a("confirm", "audience")), button("cancel_flow", "flow:cancel")])
     return reply(
         "broadcast/preview",
         rows,
@@ -122,12 +123,17 @@ async def confirm_broadcast(turn: Turn, draft: BroadcastDraft) -> Reply:
 
 
 async def take_confirm(turn: Turn, draft: BroadcastDraft, answer: Answer) -> Outcome:
+    if answer.choice == "audience":  # the text is kept; the audience (and its delegation or date) is asked again
+        draft.audience = draft.ref = None
+        return Advance()
     if answer.choice != "send":
         raise ValidationError("errors/use_buttons")
     require_staff(turn.user, "broadcast")
     audience = await _audience(turn, draft)
     now = turn.services.clock.now()
     reachable = [user_id for user_id, blocked in audience if not blocked]
+    if not reachable:  # the audience emptied since the preview (someone blocked the bot, a visit was cancelled)
+        raise ValidationError("broadcast/errors/nobody")
     broadcast = await insert_broadcast(
         turn.conn,
         author_id=turn.user.id,
@@ -140,8 +146,6 @@ async def take_confirm(turn: Turn, draft: BroadcastDraft, answer: Answer) -> Out
     )
     for user_id in reachable:
         await outbox.enqueue(turn.conn, kind=KIND, ref=broadcast.id, user_id=user_id, now=now)
-    if not reachable:
-        await mark_reported(turn.conn, broadcast.id, now)
     await turn.audit("broadcast.sent", "broadcast", broadcast.id, audience=draft.audience, recipients=len(reachable))
     turn.services.signals.outbox_changed()
     return Finish([reply("broadcast/queued", number=broadcast.id, recipients=len(reachable))])

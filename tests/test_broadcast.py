@@ -84,3 +84,28 @@ async def test_a_kill_mid_broadcast_resumes_without_missing_or_repeating_anyone(
 async def test_only_staff_broadcast(coordinator: ChatUser) -> None:
     assert [s.template for s in await coordinator.says("/siaran")] == ["errors/staff_only"]
     assert [s.template for s in await coordinator.says("/siaran_status")] == ["errors/staff_only"]
+
+
+async def test_an_audience_nobody_is_in_cannot_be_sent_to_but_can_be_changed(
+    staff: ChatUser, recorder: Recorder
+) -> None:
+    await two_visits(recorder)  # registered, none approved: no "participants of approved upcoming visits"
+    await play(
+        staff,
+        [
+            ("/siaran", ["broadcast/ask_audience"]),
+            (Press("audience_participants"), ["broadcast/ask_text"]),
+            ("Informasi penting untuk semua.", [("broadcast/preview", "Tidak ada penerima")]),
+        ],
+    )
+    assert staff.last_buttons[0][0] == "change_audience"  # no Send button
+    [refused, *_] = await staff.presses_action("siaran:confirm:send")  # an old Send button
+    assert refused.template == "broadcast/errors/nobody"
+    await play(
+        staff,
+        [
+            (Press("change_audience"), ["broadcast/ask_audience"]),
+            (Press("audience_coordinators"), [("broadcast/preview", "Informasi penting untuk semua.")]),
+            (Press("send_broadcast"), [("broadcast/queued", "2 orang")]),
+        ],
+    )

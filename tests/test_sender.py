@@ -152,3 +152,14 @@ async def test_stopping_lets_the_sends_on_their_way_finish_and_starts_no_more(co
     assert delivery.finished == delivery.started == [f"chat{first.user_id}:{first.ref}"]  # … and no more
     async with core.database.transaction() as conn:
         assert await outbox.counts_by_status(conn, PROBE) == {"sent": 1, "pending": 6}  # recorded, nothing in flight
+
+
+async def test_a_flushing_stop_sends_everything_queued_first(core: Core) -> None:
+    delivery = ControlledDelivery()
+    sender = make_sender(core, delivery)
+    await sender.start()
+    await queue(core, [(u, u) for u in range(1, 6)])  # queued just before the stop, with no wake
+    await sender.stop(flush=True)
+    assert sorted(entry.split(":")[1] for entry in delivery.finished) == ["1", "2", "3", "4", "5"]
+    async with core.database.transaction() as conn:
+        assert await outbox.counts_by_status(conn, PROBE) == {"sent": 5}

@@ -21,6 +21,7 @@ from bot.report import TOP_PROVINCES, MonthReport, month_name
 
 _DRAWING = threading.Lock()  # matplotlib's font cache and text layout are not safe across threads
 _COLOURS = ("#1f6f8b", "#e07a1f", "#6a994e", "#9c4f96")
+MIN_ROWS = 5
 
 
 def _wrap(text: str, width: int = 26) -> str:
@@ -43,6 +44,8 @@ def _bars(
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlabel(labels.visits_axis, fontsize=9)
     axes.set_xlim(0, max(counts) * 1.15 + 0.5)
+    rows = max(len(names), MIN_ROWS)  # one or two bars keep a bar's thickness instead of filling the panel
+    axes.set_ylim(len(names) - 0.5 - rows, len(names) - 0.5)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
 

@@ -14,8 +14,8 @@ from bot.people import reachable, require_staff, staff_recipients
 from bot.registration import check_departure, parse_arrival, parse_departure
 from handlers.context import Turn
 from handlers.flow import Advance, Answer, Finish, Flow, JsonDraft, Outcome, Step
-from handlers.registration import delegation_view
 from handlers.reminders import resync_delegation
+from handlers.views import delegation_view
 from storage.agenda import items_of
 from storage.delegations import (
     Delegation,

@@ -11,7 +11,7 @@ from bot.messages import Button, Reply, button, reply
 from bot.people import require_staff
 from handlers.context import Turn
 from handlers.plan import build_plan_view
-from handlers.registration import DelegationView, delegation_view
+from handlers.views import DelegationView, delegation_view
 from storage.agenda import items_of
 from storage.delegations import DelegationStatus, delegations_between, get_delegation
 

@@ -10,8 +10,9 @@ from bot.messages import Reply, button, reply
 from bot.registration import POSITION_LENGTH, parse_name
 from handlers.context import Turn
 from handlers.flow import Advance, Answer, Finish, Flow, GoTo, JsonDraft, Outcome, Step
-from handlers.registration import delegation_view, own_name_button
+from handlers.registration import own_name_button
 from handlers.reminders import resync_delegation
+from handlers.views import delegation_view
 from storage.delegations import Delegation
 
 FLOW = "join"

@@ -13,8 +13,8 @@ from bot.people import reachable, recipient_of, require_staff, staff_recipients
 from bot.render import LOCALES
 from handlers.context import Turn
 from handlers.desk import pending_decisions
-from handlers.registration import delegation_view
 from handlers.reminders import resync_delegation
+from handlers.views import delegation_view
 from storage.conversations import clear_conversation, load_conversation
 from storage.delegations import delegations_from, find_by_join_code
 from storage.users import Role, set_language

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from bot.content import Province, Region, Theme
+from bot.content import Region
 from bot.errors import ValidationError
 from bot.messages import Button, Reply, button, reply
 from bot.people import staff_recipients
@@ -27,8 +27,9 @@ from bot.registration import (
 )
 from handlers.context import Turn
 from handlers.flow import Advance, Answer, Finish, Flow, GoTo, JsonDraft, Outcome, Stay, Step
+from handlers.views import DelegationView, delegation_view, themes_of
 from storage.conversations import Conversation
-from storage.delegations import Delegation, NewDelegation, VisitMode
+from storage.delegations import NewDelegation, VisitMode
 
 FLOW = "reg"
 EDITABLE = (
@@ -266,7 +267,7 @@ def ask_topics(turn: Turn, draft: RegistrationDraft, *, replace: bool = False) -
     base = reply(
         "reg/ask_topics",
         rows,
-        chosen=_themes(turn, draft.topics),
+        chosen=themes_of(turn, draft.topics),
         note=draft.topics_note,
         **_current(turn, draft, "topics"),
     )
@@ -365,28 +366,7 @@ def decision_buttons(delegation_id: int) -> tuple[tuple[Button, ...], ...]:
     )
 
 
-# --- views for the templates ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DelegationView:
-    """What templates show of a delegation or a draft: plain values, already looked up."""
-
-    institution: str | None
-    province: Province | None
-    head_name: str | None
-    head_position: str | None
-    planned_size: int | None
-    mode: str | None
-    arrival: date | None
-    departure: date | None
-    topics: list[Theme]
-    topics_note: str | None
-    contact_name: str | None
-    contact_phone: str | None
-    join_code: str | None = None
-    status: str | None = None
-    id: int | None = None
+# --- the summary ---------------------------------------------------------------------------
 
 
 def summary_view(turn: Turn, draft: RegistrationDraft) -> DelegationView:
@@ -400,30 +380,10 @@ def summary_view(turn: Turn, draft: RegistrationDraft) -> DelegationView:
         mode=draft.mode,
         arrival=draft.arrival_date,
         departure=draft.departure_date,
-        topics=_themes(turn, draft.topics),
+        topics=themes_of(turn, draft.topics),
         topics_note=draft.topics_note,
         contact_name=draft.contact_name,
         contact_phone=format_phone(draft.contact_phone) if draft.contact_phone else None,
-    )
-
-
-def delegation_view(turn: Turn, delegation: Delegation) -> DelegationView:
-    return DelegationView(
-        institution=delegation.institution,
-        province=turn.services.content.province(delegation.province_code),
-        head_name=delegation.head_name,
-        head_position=delegation.head_position,
-        planned_size=delegation.planned_size,
-        mode=delegation.mode.value,
-        arrival=delegation.arrival_date,
-        departure=delegation.departure_date,
-        topics=_themes(turn, list(delegation.topics)),
-        topics_note=delegation.topics_note,
-        contact_name=delegation.contact_name,
-        contact_phone=format_phone(delegation.contact_phone),
-        join_code=delegation.join_code,
-        status=delegation.status.value,
-        id=delegation.id,
     )
 
 
@@ -434,10 +394,6 @@ def own_name_button(turn: Turn, action: str) -> list[list[Button]]:
     except ValidationError:
         return []
     return [[button("use_my_name", action, name=turn.user.display_name)]]
-
-
-def _themes(turn: Turn, ids: list[str]) -> list[Theme]:
-    return [t for t in turn.services.content.themes if t.id in ids]
 
 
 def _typed(answer: Answer) -> str:

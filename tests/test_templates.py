@@ -23,7 +23,7 @@ from handlers.broadcast import DeliveryCounts
 from handlers.desk import CalendarDay, VisitOnDay
 from handlers.plan import ChangeView, ConflictView, DayView, ItemView, PlanView
 from handlers.questions import OpenQuestion
-from handlers.registration import DelegationView
+from handlers.views import DelegationView
 from storage.delegations import DelegationStatus
 from storage.participants import Participant
 from storage.personal_data import CoordinatedRecord, Erasure, Holdings, MembershipRecord

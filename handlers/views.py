@@ -1,0 +1,61 @@
+"""What templates show of a delegation: plain values, already looked up (province, themes, a readable phone).
+
+Every flow that mentions a visit (registration, status, approvals, the guest calendar, joining) shows it
+through this one view, so a template's `m.summary(d)` reads the same fields wherever it is used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from bot.content import Province, Theme
+from bot.registration import format_phone
+from handlers.context import Turn
+from storage.delegations import Delegation
+
+
+@dataclass(frozen=True)
+class DelegationView:
+    """What templates show of a delegation or a draft: plain values, already looked up."""
+
+    institution: str | None
+    province: Province | None
+    head_name: str | None
+    head_position: str | None
+    planned_size: int | None
+    mode: str | None
+    arrival: date | None
+    departure: date | None
+    topics: list[Theme]
+    topics_note: str | None
+    contact_name: str | None
+    contact_phone: str | None
+    join_code: str | None = None
+    status: str | None = None
+    id: int | None = None
+
+
+def delegation_view(turn: Turn, delegation: Delegation) -> DelegationView:
+    return DelegationView(
+        institution=delegation.institution,
+        province=turn.services.content.province(delegation.province_code),
+        head_name=delegation.head_name,
+        head_position=delegation.head_position,
+        planned_size=delegation.planned_size,
+        mode=delegation.mode.value,
+        arrival=delegation.arrival_date,
+        departure=delegation.departure_date,
+        topics=themes_of(turn, list(delegation.topics)),
+        topics_note=delegation.topics_note,
+        contact_name=delegation.contact_name,
+        contact_phone=format_phone(delegation.contact_phone),
+        join_code=delegation.join_code,
+        status=delegation.status.value,
+        id=delegation.id,
+    )
+
+
+def themes_of(turn: Turn, ids: list[str]) -> list[Theme]:
+    """The themes with these ids, in the content's order (the order the topic buttons have)."""
+    return [t for t in turn.services.content.themes if t.id in ids]

@@ -13,7 +13,7 @@ from bot.dates import parse_date
 from bot.errors import ValidationError
 from bot.messages import Reply, button, reply
 from bot.people import reachable, recipient_of, require_staff
-from bot.sender import Composer, Settled
+from bot.sender import Settled
 from handlers.context import Services, Turn
 from handlers.flow import Advance, Answer, Finish, Flow, JsonDraft, Outcome, Step
 from storage import outbox
@@ -191,15 +191,13 @@ async def delivery_counts(conn: Connection, broadcast_id: int) -> DeliveryCounts
     )
 
 
-def broadcast_composer(services: Services) -> Composer:
-    async def compose(conn: Connection, row: OutboxRow) -> Reply | None:
-        broadcast = await get_broadcast(conn, row.ref)
-        recipient = await reachable(conn, row.user_id)
-        if broadcast is None or recipient is None:
-            return None
-        return Reply("broadcast/message", {"text": broadcast.text}, to=recipient)
-
-    return compose
+async def compose_broadcast(conn: Connection, row: OutboxRow) -> Reply | None:
+    """The outbox composer for one recipient's copy of a broadcast."""
+    broadcast = await get_broadcast(conn, row.ref)
+    recipient = await reachable(conn, row.user_id)
+    if broadcast is None or recipient is None:
+        return None
+    return Reply("broadcast/message", {"text": broadcast.text}, to=recipient)
 
 
 def broadcast_settled(services: Services) -> Settled:
@@ -217,15 +215,13 @@ def broadcast_settled(services: Services) -> Settled:
     return settled
 
 
-def report_composer(services: Services) -> Composer:
-    async def compose(conn: Connection, row: OutboxRow) -> Reply | None:
-        author = await get_user(conn, row.user_id)
-        counts = await delivery_counts(conn, row.ref)
-        if author is None or counts is None:
-            return None
-        return Reply("broadcast/report", {"counts": counts}, to=recipient_of(author))
-
-    return compose
+async def compose_report(conn: Connection, row: OutboxRow) -> Reply | None:
+    """The outbox composer for the author's delivery report."""
+    author = await get_user(conn, row.user_id)
+    counts = await delivery_counts(conn, row.ref)
+    if author is None or counts is None:
+        return None
+    return Reply("broadcast/report", {"counts": counts}, to=recipient_of(author))
 
 
 async def broadcast_status(turn: Turn) -> list[Reply]:

@@ -49,6 +49,11 @@ def _item(row: aiosqlite.Row) -> AgendaItem:
     )
 
 
+def _editable(item: NewAgendaItem) -> tuple[object, ...]:
+    """The columns staff edit, in the order both INSERT and UPDATE list them."""
+    return (dump_instant(item.starts_at), item.minutes, item.venue_id, item.title, item.host_officer, item.notes)
+
+
 async def insert_item(
     conn: aiosqlite.Connection, delegation_id: int, item: NewAgendaItem, *, uid: str, now: datetime
 ) -> AgendaItem:
@@ -56,18 +61,7 @@ async def insert_item(
         conn,
         f"""INSERT INTO agenda_items (delegation_id, uid, starts_at, minutes, venue_id, title, host_officer, notes,
                 created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}""",
-        (
-            delegation_id,
-            uid,
-            dump_instant(item.starts_at),
-            item.minutes,
-            item.venue_id,
-            item.title,
-            item.host_officer,
-            item.notes,
-            dump_instant(now),
-            dump_instant(now),
-        ),
+        (delegation_id, uid, *_editable(item), dump_instant(now), dump_instant(now)),
     )
     assert row is not None
     return _item(row)
@@ -77,16 +71,7 @@ async def update_item(conn: aiosqlite.Connection, item_id: int, item: NewAgendaI
     await conn.execute(
         """UPDATE agenda_items SET starts_at = ?, minutes = ?, venue_id = ?, title = ?, host_officer = ?, notes = ?,
                updated_at = ? WHERE id = ?""",
-        (
-            dump_instant(item.starts_at),
-            item.minutes,
-            item.venue_id,
-            item.title,
-            item.host_officer,
-            item.notes,
-            dump_instant(now),
-            item_id,
-        ),
+        (*_editable(item), dump_instant(now), item_id),
     )
 
 

@@ -22,8 +22,6 @@ KINDS = {"innovation": "innovations", "destination": "destinations", "logistics"
 LANGUAGES = ("id", "en")
 AREAS = ("town", "north", "south", "highlands", "outside")
 # The parts of an entry that answer a particular kind of question, in the order a card shows them.
-PARTS = ("where", "hours", "getting_there", "cost")
-
 REQUIRED_IDS: dict[str, tuple[str, ...]] = {
     "innovation": (
         "mal-pelayanan-publik",

@@ -25,7 +25,6 @@ from rapidfuzz import fuzz, process
 from bot.knowledge.entries import Area, Entry
 from bot.knowledge.text import Lexicon, fold, is_indonesian_word, stem, words
 
-INTENTS = ("what", "where", "when", "directions", "cost")
 INTENT_PARTS = {
     "where": ("where", "getting_there"),
     "when": ("hours",),

@@ -25,8 +25,8 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
 from bot.app import Core, build_telegram
-from bot.clock import SystemClock
 from bot.config import load_settings
+from core.clock import SystemClock
 from storage import outbox
 from storage._codec import dump_instant
 from storage.broadcasts import insert_broadcast

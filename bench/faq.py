@@ -25,10 +25,10 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
-from bot.content import Content
-from bot.knowledge import build_knowledge
-from bot.knowledge.entries import Entry
-from bot.knowledge.search import KnowledgeBase
+from core.content import Content
+from core.knowledge import build_knowledge
+from core.knowledge.entries import Entry
+from core.knowledge.search import KnowledgeBase
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SET = ROOT / "tests" / "data" / "faq_dev.yaml"

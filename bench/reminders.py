@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 
 from bot.app import Core
 from bot.config import load_settings
-from bot.messages import Recipient, Reply
+from core.messages import Recipient, Reply
 from storage._codec import dump_instant
 
 USERS = 2000

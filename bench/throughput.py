@@ -55,9 +55,9 @@ from telegram.ext import (
 from telegram.request import BaseRequest, RequestData
 
 from bot.app import Core, build_telegram
-from bot.clock import FakeClock
 from bot.config import load_settings
-from bot.messages import Incoming
+from core.clock import FakeClock
+from core.messages import Incoming
 from handlers.router import Handled, Router
 
 TOKEN = "123456:BENCH"

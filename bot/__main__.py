@@ -51,15 +51,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "backup":
         return _backup(settings, args.path)
     if args.command == "export":
-        from bot.exports_cli import run_export
+        from bot.cli.records import run_export
 
         return run_export(settings, args.first, args.last, args.fmt, args.output, locale=args.lang)
     if args.command == "report":
-        from bot.exports_cli import run_report
+        from bot.cli.records import run_report
 
         return run_report(settings, args.month, args.output_dir, locale=args.lang)
     if args.command == "ask":
-        from bot.ask import run_ask
+        from bot.cli.ask import run_ask
 
         return run_ask(settings, args.question, as_json=args.json, language=args.lang)
     return _run(settings, args)

@@ -18,22 +18,23 @@ from telegram.request import BaseRequest
 
 from bot.channels.console import ConsoleChannel, run_console
 from bot.channels.telegram import Sleep, TelegramChannel, build_application
-from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.content import Content
-from bot.dates import warm_up
 from bot.delivery import Delivery
-from bot.knowledge import build_knowledge
-from bot.knowledge.views import HostDetails
-from bot.people import StaffDirectory
-from bot.personal_data import RetentionJob
-from bot.registration import VisitRules
-from bot.reminders import OUTBOX_KIND as REMINDER_KIND
-from bot.reminders import ReminderRules
-from bot.render import Renderer, choose_locale
+from bot.render import Renderer
 from bot.scheduler import ReminderScheduler
 from bot.sender import OutboxSender, SendLimits
-from bot.venues import VenueCatalog
+from core.clock import Clock, SystemClock
+from core.content import Content
+from core.dates import warm_up
+from core.knowledge import build_knowledge
+from core.knowledge.views import HostDetails
+from core.locale import choose_locale
+from core.people import StaffDirectory
+from core.personal_data import RetentionJob
+from core.registration import VisitRules
+from core.reminders import OUTBOX_KIND as REMINDER_KIND
+from core.reminders import ReminderRules
+from core.venues import VenueCatalog
 from handlers import broadcast
 from handlers.context import BotIdentity, DailyLimits, Services, Signals
 from handlers.questions import KnowledgeAnswerer

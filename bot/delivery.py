@@ -6,8 +6,8 @@ import enum
 import logging
 from typing import Protocol
 
-from bot.clock import Clock
-from bot.messages import Recipient, Reply
+from core.clock import Clock
+from core.messages import Recipient, Reply
 from storage.db import Database
 from storage.users import mark_blocked
 

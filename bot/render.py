@@ -18,19 +18,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from bot.messages import Label, Reply
+from core.locale import DEFAULT_LOCALE
+from core.messages import Label, Reply
 
-LOCALES = ("id", "en")
-DEFAULT_LOCALE = "id"
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 MESSAGE_LIMIT = 4096
-
-
-def choose_locale(language_code: str | None) -> str:
-    """English for clients set to English, Indonesian for everyone else."""
-    if language_code and language_code.lower().split("-")[0] == "en":
-        return "en"
-    return DEFAULT_LOCALE
 
 
 @dataclass(frozen=True)

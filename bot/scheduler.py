@@ -19,9 +19,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
-from bot.clock import Clock
-from bot.reminders import enqueue_due
 from bot.sender import OutboxSender
+from core.clock import Clock
+from core.reminders import enqueue_due
 from storage.db import Database
 from storage.reminders import next_due
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 from aiosqlite import Connection
 
-from bot.clock import Clock
 from bot.delivery import Delivery, Outcome
-from bot.messages import Reply
+from core.clock import Clock
+from core.messages import Reply
 from storage import outbox
 from storage.db import Database
 from storage.outbox import OutboxRow

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.errors import DomainError, ValidationError
-from bot.itinerary import apply_program, check_plan, new_uid, plan_changes, suggest_plan
-from bot.messages import Button, Reply, button, reply
-from bot.people import require_staff
-from bot.plan_input import parse_minutes, parse_start, parse_text
+from core.errors import DomainError, ValidationError
+from core.itinerary import apply_program, check_plan, new_uid, plan_changes, suggest_plan
+from core.messages import Button, Reply, button, reply
+from core.people import require_staff
+from core.plan_input import parse_minutes, parse_start, parse_text
 from handlers.context import Turn
 from handlers.flow import Advance, Answer, Finish, Flow, GoTo, JsonDraft, Outcome, Step
 from handlers.plan import change_views, conflict_views, member_recipients, plan_view

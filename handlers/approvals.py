@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from bot.errors import DomainError, PermissionDenied, ValidationError
-from bot.messages import Reply, button, reply
-from bot.people import reachable, require_staff, staff_recipients
-from bot.registration import check_departure, parse_arrival, parse_departure
+from core.errors import DomainError, PermissionDenied, ValidationError
+from core.messages import Reply, button, reply
+from core.people import reachable, require_staff, staff_recipients
+from core.registration import check_departure, parse_arrival, parse_departure
 from handlers.context import Turn
 from handlers.flow import Advance, Answer, Finish, Flow, JsonDraft, Outcome, Step
 from handlers.reminders import resync_delegation

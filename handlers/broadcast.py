@@ -9,11 +9,11 @@ from datetime import date
 
 from aiosqlite import Connection
 
-from bot.dates import parse_date
-from bot.errors import ValidationError
-from bot.messages import Reply, button, reply
-from bot.people import reachable, recipient_of, require_staff
 from bot.sender import Settled
+from core.dates import parse_date
+from core.errors import ValidationError
+from core.messages import Reply, button, reply
+from core.people import reachable, recipient_of, require_staff
 from handlers.context import Services, Turn
 from handlers.flow import Advance, Answer, Finish, Flow, JsonDraft, Outcome, Step
 from storage import outbox

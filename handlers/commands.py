@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot.messages import Reply
+from core.messages import Reply
 from handlers import agenda, broadcast, desk, menu, plan, privacy, questions, reminders, reports
 from handlers.context import Turn
 from handlers.join import start_join

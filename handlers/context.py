@@ -10,16 +10,16 @@ from zoneinfo import ZoneInfo
 
 from aiosqlite import Connection
 
-from bot.clock import Clock, local_today
-from bot.content import Content
-from bot.joincode import deep_link
-from bot.knowledge.search import KnowledgeBase
-from bot.knowledge.views import HostDetails
-from bot.messages import Incoming
-from bot.people import StaffDirectory
-from bot.registration import VisitRules
-from bot.reminders import ReminderRules
-from bot.venues import VenueCatalog
+from core.clock import Clock, local_today
+from core.content import Content
+from core.joincode import deep_link
+from core.knowledge.search import KnowledgeBase
+from core.knowledge.views import HostDetails
+from core.messages import Incoming
+from core.people import StaffDirectory
+from core.registration import VisitRules
+from core.reminders import ReminderRules
+from core.venues import VenueCatalog
 from storage import audit
 from storage.users import User
 

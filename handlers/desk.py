@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from bot.errors import DomainError
-from bot.messages import Button, Reply, button, reply
-from bot.people import require_staff
+from core.errors import DomainError
+from core.messages import Button, Reply, button, reply
+from core.people import require_staff
 from handlers.context import Turn
 from handlers.plan import build_plan_view
 from handlers.views import DelegationView, delegation_view

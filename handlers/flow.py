@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Generic, Protocol, Self, TypeVar, cast
 
-from bot.errors import DomainError, ValidationError
-from bot.messages import Reply
+from core.errors import DomainError, ValidationError
+from core.messages import Reply
 from handlers.context import Turn
 from storage.conversations import Conversation, clear_conversation, save_conversation
 

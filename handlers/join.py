@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.errors import ValidationError
-from bot.membership import find_joinable, join
-from bot.messages import Reply, button, reply
-from bot.registration import POSITION_LENGTH, parse_name
+from core.errors import ValidationError
+from core.membership import find_joinable, join
+from core.messages import Reply, button, reply
+from core.registration import POSITION_LENGTH, parse_name
 from handlers.context import Turn
 from handlers.flow import Advance, Answer, Finish, Flow, GoTo, JsonDraft, Outcome, Step
 from handlers.registration import own_name_button

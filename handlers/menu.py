@@ -6,11 +6,11 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from bot.errors import DomainError
-from bot.membership import Visits, can_be_cancelled, cancel_visit, roster, visits_of
-from bot.messages import Button, Reply, button, reply
-from bot.people import reachable, recipient_of, require_staff, staff_recipients
-from bot.render import LOCALES
+from core.errors import DomainError
+from core.locale import LOCALES
+from core.membership import Visits, can_be_cancelled, cancel_visit, roster, visits_of
+from core.messages import Button, Reply, button, reply
+from core.people import reachable, recipient_of, require_staff, staff_recipients
 from handlers.context import Turn
 from handlers.desk import pending_decisions
 from handlers.reminders import resync_delegation

@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 
 from aiosqlite import Connection
 
-from bot.calendar_file import plan_calendar
-from bot.clock import local_today
-from bot.errors import DomainError
-from bot.itinerary import Conflict, PlanChange
-from bot.membership import visits_of
-from bot.messages import Document, Recipient, Reply, Venue, button, reply
-from bot.people import reachable
+from core.calendar_file import plan_calendar
+from core.clock import local_today
+from core.errors import DomainError
+from core.itinerary import Conflict, PlanChange
+from core.membership import visits_of
+from core.messages import Document, Recipient, Reply, Venue, button, reply
+from core.people import reachable
 from handlers.context import Services, Turn
 from storage.agenda import AgendaItem, NewAgendaItem, items_of, plan_published
 from storage.delegations import Delegation

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.messages import Reply, button, reply
-from bot.personal_data import erase_my_data, my_data
-from bot.registration import format_phone
+from core.messages import Reply, button, reply
+from core.personal_data import erase_my_data, my_data
+from core.registration import format_phone
 from handlers.context import Turn
 from handlers.menu import show_menu
 

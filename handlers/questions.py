@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.errors import DomainError, ValidationError
-from bot.knowledge.entries import Entry
-from bot.knowledge.search import Answer
-from bot.knowledge.text import words
-from bot.knowledge.views import entry_view, intent_part
-from bot.membership import visits_of
-from bot.messages import Button, Reply, Venue, button, reply
-from bot.people import reachable, require_staff, staff_recipients
+from core.errors import DomainError, ValidationError
+from core.knowledge.entries import Entry
+from core.knowledge.search import Answer
+from core.knowledge.text import words
+from core.knowledge.views import entry_view, intent_part
+from core.membership import visits_of
+from core.messages import Button, Reply, Venue, button, reply
+from core.people import reachable, require_staff, staff_recipients
 from handlers.context import Turn
 from handlers.flow import Answer as StepAnswer
 from handlers.flow import Finish, Flow, JsonDraft, Outcome, Step

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from bot.content import Region
-from bot.errors import ValidationError
-from bot.messages import Button, Reply, button, reply
-from bot.people import staff_recipients
-from bot.registration import (
+from core.content import Region
+from core.errors import ValidationError
+from core.messages import Button, Reply, button, reply
+from core.people import staff_recipients
+from core.registration import (
     check_departure,
     format_phone,
     parse_arrival,

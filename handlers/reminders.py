@@ -7,10 +7,10 @@ from dataclasses import replace
 
 from aiosqlite import Connection
 
-from bot.messages import Recipient, Reply, button, reply
-from bot.people import reachable
-from bot.reminders import sync_reminders, visit_day_items
 from bot.sender import Composer
+from core.messages import Recipient, Reply, button, reply
+from core.people import reachable
+from core.reminders import sync_reminders, visit_day_items
 from handlers.context import Services, Turn
 from handlers.plan import build_plan_view
 from storage.agenda import items_of

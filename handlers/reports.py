@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.errors import ValidationError
-from bot.exports import export_document, load_export
-from bot.messages import Reply, reply
-from bot.people import require_admin
-from bot.periods import parse_export_request, parse_month
-from bot.report import month_report, report_document
+from core.errors import ValidationError
+from core.messages import Reply, reply
+from core.people import require_admin
+from core.records.exports import export_document, load_export
+from core.records.periods import parse_export_request, parse_month
+from core.records.report import month_report, report_document
 from handlers.context import Turn
 
 logger = logging.getLogger(__name__)

@@ -11,10 +11,10 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.errors import DomainError, PermissionDenied
-from bot.messages import Incoming, Recipient, Reply, reply
-from bot.people import identify, recipient_of
-from bot.render import choose_locale
+from core.errors import DomainError, PermissionDenied
+from core.locale import choose_locale
+from core.messages import Incoming, Recipient, Reply, reply
+from core.people import identify, recipient_of
 from handlers import agenda, approvals, broadcast, desk, menu, plan, privacy, questions, reminders
 from handlers.commands import COMMANDS, parse_command
 from handlers.context import Services, Turn

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.content import Province, Theme
-from bot.registration import format_phone
+from core.content import Province, Theme
+from core.registration import format_phone
 from handlers.context import Turn
 from storage.delegations import Delegation
 

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.app import Core
-from bot.clock import FakeClock
 from bot.config import Settings, load_settings
+from core.clock import FakeClock
 from tests.support import ChatUser, Recorder
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")  # PTB 22 warns on every RetryAfter without it

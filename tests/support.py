@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.app import Core
-from bot.messages import Incoming, Recipient, Reply
 from bot.render import RenderedReply
+from core.messages import Incoming, Recipient, Reply
 from tests.telegram_html import MAX_MESSAGE_LENGTH, telegram_text_length, validate_telegram_html
 
 

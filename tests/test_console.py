@@ -12,9 +12,9 @@ from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
 from bot.app import serve_console
-from bot.clock import FakeClock
 from bot.config import Settings
-from bot.joincode import ALPHABET
+from core.clock import FakeClock
+from core.joincode import ALPHABET
 
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRATION_SCRIPT = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.clock import FakeClock
+from core.clock import FakeClock
 from storage.audit import entries_for
 from storage.delegations import DelegationStatus, delegations_of_coordinator, get_delegation
 from storage.users import find_user

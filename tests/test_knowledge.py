@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.ask import run_ask
+from bot.cli.ask import run_ask
 from bot.config import load_settings
-from bot.content import Content
-from bot.knowledge import build_knowledge
-from bot.knowledge.entries import KNOWLEDGE_DIR, REQUIRED_IDS, check_knowledge
-from bot.knowledge.search import KnowledgeBase
+from core.content import Content
+from core.knowledge import build_knowledge
+from core.knowledge.entries import KNOWLEDGE_DIR, REQUIRED_IDS, check_knowledge
+from core.knowledge.search import KnowledgeBase
 
 THEMES = frozenset(t.id for t in Content().themes)
 

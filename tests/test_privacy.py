@@ -8,10 +8,10 @@ from datetime import date, datetime, time
 from openpyxl import load_workbook
 
 from bot.app import Core
-from bot.clock import FakeClock
-from bot.exports import export_document, load_export
-from bot.periods import DateRange, ExportFormat
-from bot.report import month_report
+from core.clock import FakeClock
+from core.records.exports import export_document, load_export
+from core.records.periods import DateRange, ExportFormat
+from core.records.report import month_report
 from storage import audit
 from storage.db import fetch_all, fetch_one
 from tests.conftest import WIB

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.joincode import ALPHABET
+from core.joincode import ALPHABET
 from storage.conversations import load_conversation
 from storage.delegations import DelegationStatus, VisitMode, delegations_of_coordinator
 from storage.users import find_user

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.app import Core
-from bot.clock import FakeClock
 from bot.scheduler import JOB_ID
 from bot.sender import RateLimiter, SendLimits
+from core.clock import FakeClock
 from storage import outbox
 from tests.conftest import CoreFactory
 from tests.support import ChatUser, Press, Recorder, join_as, plan_with_programme, play, register

@@ -24,16 +24,16 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.app import Core
-from bot.clock import FakeClock
+from bot.cli.records import run_export, run_report
 from bot.config import Settings
-from bot.content import Content
-from bot.errors import DomainError
-from bot.exports import ExportData, delegations_csv, delegations_workbook
-from bot.exports_cli import run_export, run_report
-from bot.messages import Incoming, Reply
-from bot.people import identify
-from bot.periods import DateRange
-from bot.report import ModeTally, RepeatVisitor, month_report
+from core.clock import FakeClock
+from core.content import Content
+from core.errors import DomainError
+from core.messages import Incoming, Reply
+from core.people import identify
+from core.records.exports import ExportData, delegations_csv, delegations_workbook
+from core.records.periods import DateRange
+from core.records.report import ModeTally, RepeatVisitor, month_report
 from handlers.context import Turn
 from handlers.reports import export_command, report_command
 from storage.delegations import DelegationStatus, VisitMode
@@ -313,7 +313,7 @@ async def test_only_admins_export_or_report_and_the_refusal_is_logged(
     core: Core, recorder: Recorder, caplog: pytest.LogCaptureFixture
 ) -> None:
     await four_visits(recorder)
-    with caplog.at_level(logging.WARNING, logger="bot.people"):
+    with caplog.at_level(logging.WARNING, logger="core.people"):
         for handler in (export_command, report_command):
             [sent] = await run_command(core, "Bu Rina", handler, "2026-12")
             assert sent.template == "errors/admin_only" and sent.document is None

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.clock import FakeClock
+from core.clock import FakeClock
 from handlers.commands import ADMIN_COMMANDS, ADMIN_MENU_COMMANDS, COMMANDS, STAFF_COMMANDS, STAFF_MENU_COMMANDS
 from storage.agenda import items_of, plan_published
 from storage.audit import AuditEntry, entries_by

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from bot.app import Core
-from bot.messages import Reply, reply
+from core.messages import Reply, reply
 from handlers.commands import parse_command
 from handlers.context import Turn
 from handlers.router import Router

@@ -9,8 +9,8 @@ from aiosqlite import Connection
 
 from bot.app import Core
 from bot.delivery import Outcome
-from bot.messages import Recipient, Reply
 from bot.sender import OutboxSender, RateLimiter, SendLimits
+from core.messages import Recipient, Reply
 from storage import outbox
 from storage.outbox import OutboxRow
 from storage.users import Role, upsert_user

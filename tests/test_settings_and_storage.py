@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, load_settings
-from bot.joincode import ALPHABET, LENGTH, new_join_code, normalize_join_code
 from bot.ordering import KeyedLocks
+from core.joincode import ALPHABET, LENGTH, new_join_code, normalize_join_code
 from storage.db import Database, available_migrations, backup_database
 
 

@@ -12,12 +12,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from jinja2 import Environment, FileSystemLoader, meta
 
-from bot.content import Province, Region, Theme
-from bot.exports import ExportSummary
-from bot.knowledge.views import EntryView
-from bot.messages import Label, Reply
-from bot.render import LOCALES, TEMPLATES_DIR, Renderer, split_message
-from bot.report import ModeTally, MonthReport, RepeatVisitor, Tally
+from bot.render import TEMPLATES_DIR, Renderer, split_message
+from core.content import Province, Region, Theme
+from core.knowledge.views import EntryView
+from core.locale import LOCALES
+from core.messages import Label, Reply
+from core.records.exports import ExportSummary
+from core.records.report import ModeTally, MonthReport, RepeatVisitor, Tally
 from handlers.approvals import DayLoad
 from handlers.broadcast import DeliveryCounts
 from handlers.desk import CalendarDay, VisitOnDay
@@ -427,7 +428,7 @@ def test_every_template_the_code_names_exists() -> None:
     named = re.compile(rf'"((?:{"|".join(TEMPLATE_FOLDERS)})/[a-z_/]+)"')
     existing = set(message_templates("id"))
     missing = set()
-    for folder in ("bot", "handlers"):
+    for folder in ("bot", "core", "handlers"):
         for path in (ROOT / folder).rglob("*.py"):
             for name in named.findall(path.read_text()):
                 if name not in existing and not any(t.startswith(name + "_") for t in existing):

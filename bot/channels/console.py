@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.delivery import Delivery
-from bot.messages import Incoming, Recipient, Reply
 from bot.render import Renderer
+from core.messages import Incoming, Recipient, Reply
 from handlers.router import Router
 
 CHANNEL = "console"

@@ -29,10 +29,11 @@ from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, C
 from telegram.request import BaseRequest
 
 from bot.delivery import Delivery, DeliveryFailed, RecipientBlocked
-from bot.messages import Incoming, Label, Recipient, Reply
 from bot.ordering import KeyedLocks
-from bot.people import StaffDirectory
-from bot.render import LOCALES, RenderedReply, Renderer
+from bot.render import RenderedReply, Renderer
+from core.locale import LOCALES
+from core.messages import Incoming, Label, Recipient, Reply
+from core.people import StaffDirectory
 from handlers.commands import menu_commands_for
 from handlers.router import Router
 from storage.users import Role

@@ -13,8 +13,8 @@ from datetime import date, datetime, time, timedelta, tzinfo
 
 from aiosqlite import Connection
 
-from bot.clock import Clock, local_today
-from bot.errors import DomainError
+from core.clock import Clock, local_today
+from core.errors import DomainError
 from storage import audit
 from storage.db import Database
 from storage.personal_data import (

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from bot.knowledge.entries import Area, Entry
-from bot.knowledge.text import Lexicon, fold, is_indonesian_word, stem, words
+from core.knowledge.entries import Area, Entry
+from core.knowledge.text import Lexicon, fold, is_indonesian_word, stem, words
 
 INTENT_PARTS = {
     "where": ("where", "getting_there"),

@@ -24,10 +24,10 @@ from typing import Generic, TypeVar
 from aiosqlite import Connection
 from babel.dates import format_date
 
-from bot.content import Content, Province, Region, Theme
-from bot.export_texts import export_texts
-from bot.messages import Document
-from bot.periods import Month
+from core.content import Content, Province, Region, Theme
+from core.messages import Document
+from core.records.export_texts import export_texts
+from core.records.periods import Month
 from storage.delegations import DelegationStatus, VisitMode
 from storage.reports import delegations_arriving, visits_before
 
@@ -153,7 +153,7 @@ def month_name(year: int, month: int, locale: str) -> str:
 
 def report_document(report: MonthReport, content: Content, locale: str) -> Document:
     """The chart as a PNG file named for the month ('laporan-2026-12.png')."""
-    from bot.report_chart import report_chart  # matplotlib costs ~40 MB and 0.3 s: loaded on the first report
+    from core.records.chart import report_chart  # matplotlib costs ~40 MB and 0.3 s: loaded on the first report
 
     texts = export_texts(locale, content.directory)
     png = report_chart(report, locale, texts.chart)

@@ -27,11 +27,11 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.content import Content
-from bot.export_texts import DELEGATION_COLUMNS, PARTICIPANT_COLUMNS, ExportTexts, export_texts
-from bot.messages import Document
-from bot.periods import DateRange, ExportFormat
-from bot.registration import format_phone
+from core.content import Content
+from core.messages import Document
+from core.records.export_texts import DELEGATION_COLUMNS, PARTICIPANT_COLUMNS, ExportTexts, export_texts
+from core.records.periods import DateRange, ExportFormat
+from core.registration import format_phone
 from storage.reports import DelegationRecord, ParticipantRecord, delegations_overlapping, participants_overlapping
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

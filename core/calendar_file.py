@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event
 
-from bot.venues import VenueCatalog
+from core.venues import VenueCatalog
 from storage.agenda import AgendaItem
 
 PRODUCT_ID = "-//delegasi//delegation desk//ID"

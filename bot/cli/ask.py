@@ -8,10 +8,10 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from bot.config import Settings
-from bot.content import Content
-from bot.knowledge import build_knowledge
-from bot.knowledge.search import KnowledgeBase
-from bot.knowledge.views import HostDetails, plain_answer
+from core.content import Content
+from core.knowledge import build_knowledge
+from core.knowledge.search import KnowledgeBase
+from core.knowledge.views import HostDetails, plain_answer
 
 
 def answer_record(

@@ -14,13 +14,13 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from bot.clock import Clock, SystemClock, local_today
 from bot.config import Settings
-from bot.content import Content
-from bot.exports import ExportData, export_document, load_export
-from bot.periods import DateRange, ExportFormat, Month, parse_export_request, parse_month
 from bot.render import Renderer
-from bot.report import MonthReport, month_report, report_document
+from core.clock import Clock, SystemClock, local_today
+from core.content import Content
+from core.records.exports import ExportData, export_document, load_export
+from core.records.periods import DateRange, ExportFormat, Month, parse_export_request, parse_month
+from core.records.report import MonthReport, month_report, report_document
 from storage.db import Database
 
 _TAG = re.compile(r"<[^>]+>")

@@ -18,7 +18,7 @@ import snowballstemmer
 import yaml
 from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
 
-from bot.knowledge.entries import KNOWLEDGE_DIR, LANGUAGES
+from core.knowledge.entries import KNOWLEDGE_DIR, LANGUAGES
 
 _WORD = re.compile(r"[a-z0-9]+")
 _SASTRAWI = StemmerFactory().create_stemmer()

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from bot.content import CONTENT_DIR
+from core.content import CONTENT_DIR
 from storage.delegations import DelegationStatus, VisitMode
 
 DELEGATION_COLUMNS = (

@@ -6,8 +6,8 @@ import re
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from bot.dates import parse_date
-from bot.errors import ValidationError
+from core.dates import parse_date
+from core.errors import ValidationError
 
 _CLOCK = re.compile(r"(?<!\d)([01]?\d|2[0-3])[:.]([0-5]\d)(?!\d)")
 MINUTES_RANGE = (5, 720)

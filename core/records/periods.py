@@ -15,7 +15,7 @@ from functools import cache
 
 from babel.dates import get_month_names
 
-from bot.dates import parse_date
+from core.dates import parse_date
 
 MAX_EXPORT_DAYS = 366  # a year of visits is one sheet a person can still read; longer asks for two exports
 _MONTH_LOCALES = ("id", "en")

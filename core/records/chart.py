@@ -16,8 +16,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from bot.export_texts import ChartLabels
-from bot.report import TOP_PROVINCES, MonthReport, month_name
+from core.records.export_texts import ChartLabels
+from core.records.report import TOP_PROVINCES, MonthReport, month_name
 
 _DRAWING = threading.Lock()  # matplotlib's font cache and text layout are not safe across threads
 _COLOURS = ("#1f6f8b", "#e07a1f", "#6a994e", "#9c4f96")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.knowledge.entries import Entry, Text
-from bot.knowledge.search import INTENT_PARTS
+from core.knowledge.entries import Entry, Text
+from core.knowledge.search import INTENT_PARTS
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from aiosqlite import Connection
 
-from bot.venues import Program, VenueCatalog
+from core.venues import Program, VenueCatalog
 from storage.agenda import AgendaItem, NewAgendaItem, items_at_venue_between
 from storage.delegations import Delegation, get_delegation
 

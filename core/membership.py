@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 
 from aiosqlite import Connection
 
-from bot.clock import Clock
-from bot.errors import DomainError, NotFound, PermissionDenied, ValidationError
-from bot.joincode import normalize_join_code
+from core.clock import Clock
+from core.errors import DomainError, NotFound, PermissionDenied, ValidationError
+from core.joincode import normalize_join_code
 from storage import audit
 from storage.delegations import (
     Delegation,

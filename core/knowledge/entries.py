@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from bot.content import Bilingual
+from core.content import Bilingual
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent.parent / "content" / "knowledge"
 KINDS = {"innovation": "innovations", "destination": "destinations", "logistics": "logistics"}

@@ -14,11 +14,11 @@ from datetime import date, timedelta
 import phonenumbers
 from aiosqlite import Connection
 
-from bot.clock import Clock
-from bot.content import Content, Province
-from bot.dates import parse_date
-from bot.errors import ValidationError
-from bot.joincode import new_join_code
+from core.clock import Clock
+from core.content import Content, Province
+from core.dates import parse_date
+from core.errors import ValidationError
+from core.joincode import new_join_code
 from storage import audit
 from storage.delegations import Delegation, JoinCodeTaken, NewDelegation, VisitMode, insert_delegation
 

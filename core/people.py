@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 
 from aiosqlite import Connection
 
-from bot.clock import Clock
-from bot.errors import PermissionDenied
-from bot.messages import Incoming, Recipient
-from bot.render import choose_locale
+from core.clock import Clock
+from core.errors import PermissionDenied
+from core.locale import choose_locale
+from core.messages import Incoming, Recipient
 from storage.users import Role, User, find_user, get_user, staff_users, upsert_user
 
 logger = logging.getLogger(__name__)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from bot.knowledge.entries import KNOWLEDGE_DIR, load_areas, load_knowledge
-from bot.knowledge.search import KnowledgeBase
-from bot.knowledge.text import Lexicon
+from core.knowledge.entries import KNOWLEDGE_DIR, load_areas, load_knowledge
+from core.knowledge.search import KnowledgeBase
+from core.knowledge.text import Lexicon
 
 
 @lru_cache(maxsize=4)

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from bot.content import CONTENT_DIR
+from core.content import CONTENT_DIR
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 

@@ -29,7 +29,8 @@ from bot.config import load_settings
 from core.clock import SystemClock
 from storage import outbox
 from storage._codec import dump_instant
-from storage.broadcasts import insert_broadcast
+from storage.broadcasts import Audience, insert_broadcast
+from storage.outbox import OutboxKind
 from tests.fake_bot_api import FakeBotApi
 
 TOKEN = "123456:BENCH"
@@ -77,7 +78,7 @@ async def run(recipients: int, blocked: int, injected: int) -> int:
                 broadcast = await insert_broadcast(
                     conn,
                     author_id=1,
-                    audience="everyone",
+                    audience=Audience.EVERYONE,
                     audience_ref=None,
                     text="Bus berangkat pukul 07.30 dari hotel.",
                     recipients=recipients,
@@ -86,13 +87,17 @@ async def run(recipients: int, blocked: int, injected: int) -> int:
                 )
                 for user_id in range(1, recipients + 1):
                     await outbox.enqueue(
-                        conn, kind="broadcast", ref=broadcast.id, user_id=user_id, now=core.services.clock.now()
+                        conn,
+                        kind=OutboxKind.BROADCAST,
+                        ref=broadcast.id,
+                        user_id=user_id,
+                        now=core.services.clock.now(),
                     )
             started = time.perf_counter()
             sent = await core.sender.drain()
             elapsed = time.perf_counter() - started
             async with core.database.transaction() as conn:
-                statuses = await outbox.counts_for(conn, "broadcast", broadcast.id)
+                statuses = await outbox.counts_for(conn, OutboxKind.BROADCAST, broadcast.id)
             await runtime.application.shutdown()
             await core.close()
     finally:
@@ -111,7 +116,7 @@ async def run(recipients: int, blocked: int, injected: int) -> int:
         f"sent {sent} in {elapsed:.2f} s; floor {floor:.2f} s ({len(expected)} / 30 per s); "
         f"ratio {elapsed / floor:.3f} (target <= {TARGET_RATIO})"
     )
-    print(f"outbox: {dict(statuses)}; 429s from the rate limit: {fake.rate_limited}")
+    print(f"outbox: { {str(k): v for k, v in statuses.items()} }; 429s from the rate limit: {fake.rate_limited}")
     print(
         f"lost {lost}, duplicates {duplicates} (targets 0, 0): "
         f"{'PASS' if elapsed <= TARGET_RATIO * floor and lost == 0 and duplicates == 0 else 'FAIL'}"

@@ -1,4 +1,4 @@
-"""`python -m bot …`: run the bot (console or Telegram), or back up the database."""
+"""`python -m bot …`: run the bot (console or Telegram), or one of the command-line tools in bot/cli/."""
 
 from __future__ import annotations
 
@@ -49,7 +49,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
     if args.command == "backup":
-        return _backup(settings, args.path)
+        from bot.cli.backup import run_backup
+
+        return run_backup(settings, args.path)
     if args.command == "export":
         from bot.cli.records import run_export
 
@@ -63,18 +65,6 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_ask(settings, args.question, as_json=args.json, language=args.lang)
     return _run(settings, args)
-
-
-def _backup(settings: Settings, target: Path) -> int:
-    from storage.db import backup_database
-
-    try:
-        backup_database(settings.database_path, target)
-    except FileNotFoundError as error:
-        print(f"backup failed: {error}", file=sys.stderr)
-        return 1
-    print(f"backed up {settings.database_path} to {target}")
-    return 0
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import TextIO
 
 from telegram.error import InvalidToken, TelegramError
@@ -23,24 +24,27 @@ from bot.delivery import Delivery
 from bot.render import Renderer
 from bot.scheduler import ReminderScheduler
 from bot.sender import OutboxSender, SendLimits
+from core.broadcasts import report_when_done
 from core.clock import Clock, SystemClock
 from core.content import Content
 from core.dates import warm_up
+from core.desk import DailyLimits
+from core.joincode import BotIdentity
 from core.knowledge import build_knowledge
 from core.knowledge.views import HostDetails
 from core.locale import choose_locale
+from core.model import Database, OutboxKind
 from core.people import StaffDirectory
 from core.personal_data import RetentionJob
 from core.registration import VisitRules
-from core.reminders import OUTBOX_KIND as REMINDER_KIND
 from core.reminders import ReminderRules
+from core.services import Services
+from core.signals import Signals
 from core.venues import VenueCatalog
 from handlers import broadcast
-from handlers.context import BotIdentity, DailyLimits, Services, Signals
 from handlers.questions import KnowledgeAnswerer
 from handlers.reminders import reminder_composer
 from handlers.router import Router
-from storage.db import Database
 
 logger = logging.getLogger(__name__)
 
@@ -93,9 +97,9 @@ class Core:
             settings.send_per_second, settings.send_chat_interval_seconds, settings.send_group_per_minute
         )
         sender = OutboxSender(database, delivery, clock, limits, concurrency=settings.send_concurrency)
-        sender.register(REMINDER_KIND, reminder_composer(services))
-        sender.register(broadcast.KIND, broadcast.compose_broadcast, broadcast.broadcast_settled(services))
-        sender.register(broadcast.REPORT_KIND, broadcast.compose_report)
+        sender.register(OutboxKind.REMINDER, reminder_composer(services))
+        sender.register(OutboxKind.BROADCAST, broadcast.compose_broadcast, partial(report_when_done, services=services))
+        sender.register(OutboxKind.BROADCAST_REPORT, broadcast.compose_report)
         signals.on_outbox_changed(sender.wake)
         scheduler = ReminderScheduler(database, clock, settings.tz, sender)
         signals.on_plan_changed(scheduler.plan_changed)

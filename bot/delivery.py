@@ -8,8 +8,8 @@ from typing import Protocol
 
 from core.clock import Clock
 from core.messages import Recipient, Reply
-from storage.db import Database
-from storage.users import mark_blocked
+from core.model import Database
+from core.people import mark_blocked
 
 logger = logging.getLogger(__name__)
 

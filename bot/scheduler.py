@@ -21,9 +21,8 @@ from apscheduler.triggers.date import DateTrigger
 
 from bot.sender import OutboxSender
 from core.clock import Clock
-from core.reminders import enqueue_due
-from storage.db import Database
-from storage.reminders import next_due
+from core.model import Database
+from core.reminders import enqueue_due, next_due_at
 
 logger = logging.getLogger(__name__)
 JOB_ID = "reminders-due"
@@ -81,7 +80,7 @@ class ReminderScheduler:
 
     async def next_run(self) -> datetime | None:
         async with self._database.transaction() as conn:
-            return await next_due(conn)
+            return await next_due_at(conn)
 
     async def reschedule(self) -> datetime | None:
         due = await self.next_run()

@@ -20,15 +20,15 @@ from aiosqlite import Connection
 
 from bot.delivery import Delivery, Outcome
 from core.clock import Clock
-from core.messages import Reply
+from core.messages import Composer, Reply, Settled
 from storage import outbox
 from storage.db import Database
-from storage.outbox import OutboxRow
+from storage.outbox import OutboxKind, OutboxRow, OutboxStatus
 
 logger = logging.getLogger(__name__)
 
-Composer = Callable[[Connection, OutboxRow], Awaitable[Reply | None]]
-Settled = Callable[[Connection, OutboxRow], Awaitable[None]]
+SETTLED_AS = {Outcome.SENT: OutboxStatus.SENT, Outcome.UNREACHABLE: OutboxStatus.UNREACHABLE}
+"""How a send's outcome is recorded; anything else failed."""
 
 
 @dataclass(frozen=True)
@@ -139,15 +139,15 @@ class OutboxSender:
         self._limiter = RateLimiter(limits, monotonic)
         self._slots = asyncio.Semaphore(concurrency)
         self._sleep = sleep
-        self._composers: dict[str, Composer] = {}
-        self._settled: dict[str, Settled] = {}
+        self._composers: dict[OutboxKind, Composer] = {}
+        self._settled: dict[OutboxKind, Settled] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._finishing = False
         self._sent = 0
 
-    def register(self, kind: str, composer: Composer, settled: Settled | None = None) -> None:
+    def register(self, kind: OutboxKind, composer: Composer, settled: Settled | None = None) -> None:
         """How rows of a kind become messages, and what to do after each is settled (e.g. report when done)."""
         self._composers[kind] = composer
         if settled is not None:
@@ -251,7 +251,9 @@ class OutboxSender:
                 composer = self._composers.get(row.kind)
                 reply = await composer(conn, row) if composer else None
                 if reply is None or reply.to is None:
-                    await outbox.settle(conn, row.id, "dropped", self._clock.now(), "nothing to send any more")
+                    await outbox.settle(
+                        conn, row.id, OutboxStatus.DROPPED, self._clock.now(), "nothing to send any more"
+                    )
                     await self._after(conn, row)
                     return
                 chat_id = reply.to.chat_id
@@ -278,11 +280,10 @@ class OutboxSender:
                 outcome = Outcome.FAILED
             finally:
                 self._limiter.record(reply.to.chat_id)
-            status = {Outcome.SENT: "sent", Outcome.UNREACHABLE: "unreachable"}.get(outcome, "failed")
+            status = SETTLED_AS.get(outcome, OutboxStatus.FAILED)
             async with self._database.transaction() as conn:
-                await outbox.settle(
-                    conn, row.id, status, self._clock.now(), None if status == "sent" else outcome.value
-                )
+                error = None if status is OutboxStatus.SENT else outcome.value
+                await outbox.settle(conn, row.id, status, self._clock.now(), error)
                 await self._after(conn, row)
             self._sent += outcome is Outcome.SENT
         finally:

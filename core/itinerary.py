@@ -84,7 +84,7 @@ async def check_plan(
             people = delegation.planned_size
             for other_delegation_id in {o.delegation_id for o in others}:
                 other = await get_delegation(conn, other_delegation_id)
-                if other is not None and other.is_open_for_joining:
+                if other is not None and other.is_active:
                     people += other.planned_size
             if people > venue.capacity:
                 conflicts.append(Conflict("capacity", item, needed=people, available=venue.capacity))

@@ -32,3 +32,13 @@ def normalize_join_code(typed: str) -> str | None:
 
 def deep_link(bot_username: str, code: str) -> str:
     return f"https://t.me/{bot_username}?start=join-{code}"
+
+
+class BotIdentity:
+    """The bot's public username, known from settings or learned from the platform at start."""
+
+    def __init__(self, username: str | None = None) -> None:
+        self.username = username
+
+    def join_link(self, code: str) -> str | None:
+        return deep_link(self.username, code) if self.username else None

@@ -1,4 +1,4 @@
-"""Delegations as their members see them: joining with a code, the roster, the visits of a user, cancelling.
+"""Delegations as their members see them: joining with a code, the roster, the visits of a user.
 
 Who may do what is decided here, not in the menus: a coordinator manages their own delegation,
 staff may see every delegation, everyone else is refused.
@@ -12,27 +12,16 @@ from datetime import datetime, timedelta
 
 from aiosqlite import Connection
 
-from core.clock import Clock
-from core.errors import DomainError, NotFound, PermissionDenied, ValidationError
+from core.errors import DomainError, ValidationError
 from core.joincode import normalize_join_code
-from storage import audit
-from storage.delegations import (
-    Delegation,
-    DelegationStatus,
-    delegations_joined_by,
-    delegations_of_coordinator,
-    find_by_join_code,
-    get_delegation,
-    set_status,
-)
+from core.messages import Recipient
+from core.people import reachable
+from core.reminders import follow_visit
+from core.session import Session
+from core.visits import for_manager, get
+from storage.delegations import Delegation, delegations_joined_by, delegations_of_coordinator, find_by_join_code
 from storage.join_attempts import failures_since, record_attempt
-from storage.participants import (
-    AlreadyJoined,
-    Participant,
-    find_participant,
-    insert_participant,
-    participants_of,
-)
+from storage.participants import AlreadyJoined, Participant, find_participant, insert_participant, participants_of
 from storage.users import User
 
 logger = logging.getLogger(__name__)
@@ -42,10 +31,10 @@ LOCK_WINDOW = timedelta(hours=1)
 LOCK_DURATION = timedelta(hours=1)
 
 
-async def locked_until(conn: Connection, user: User, clock: Clock) -> datetime | None:
+async def locked_until(session: Session) -> datetime | None:
     """When a user who typed five wrong codes within an hour may try again (None: not locked)."""
-    now = clock.now()
-    failures = await failures_since(conn, user.id, now - LOCK_WINDOW - LOCK_DURATION)
+    now = session.now
+    failures = await failures_since(session.conn, session.user.id, now - LOCK_WINDOW - LOCK_DURATION)
     until: datetime | None = None
     for first, fifth in zip(failures, failures[LOCK_AFTER_FAILURES - 1 :], strict=False):
         if fifth - first <= LOCK_WINDOW:
@@ -53,58 +42,49 @@ async def locked_until(conn: Connection, user: User, clock: Clock) -> datetime |
     return until if until is not None and until > now else None
 
 
-async def find_joinable(conn: Connection, user: User, typed: str, clock: Clock) -> Delegation:
+async def find_joinable(session: Session, typed: str) -> Delegation:
     """The delegation a typed code opens, after checking the lock; every wrong code counts."""
-    until = await locked_until(conn, user, clock)
+    conn, user = session.conn, session.user
+    until = await locked_until(session)
     if until is not None:
         raise DomainError("join/errors/locked", until=until)
     code = normalize_join_code(typed)
     delegation = await find_by_join_code(conn, code) if code else None
-    await record_attempt(conn, user.id, code or typed.strip(), delegation is not None, clock.now())
+    await record_attempt(conn, user.id, code or typed.strip(), delegation is not None, session.now)
     if delegation is None:
-        until = await locked_until(conn, user, clock)
+        until = await locked_until(session)
         if until is not None:
             logger.warning("join locked for user %s after %d wrong codes", user.id, LOCK_AFTER_FAILURES)
             raise DomainError("join/errors/locked", until=until)
-        failures = await failures_since(conn, user.id, clock.now() - LOCK_WINDOW)
+        failures = await failures_since(conn, user.id, session.now - LOCK_WINDOW)
         raise ValidationError("join/errors/unknown_code", typed=typed, left=LOCK_AFTER_FAILURES - len(failures))
-    if not delegation.is_open_for_joining:
+    if not delegation.is_active:
         raise DomainError("join/errors/closed", delegation=delegation)
     if await find_participant(conn, delegation.id, user.id) is not None:
         raise DomainError("join/already", delegation=delegation)
     return delegation
 
 
-async def join(
-    conn: Connection, user: User, delegation_id: int, *, name: str, position: str, unit: str | None, clock: Clock
-) -> tuple[Delegation, Participant]:
-    delegation = await get_delegation(conn, delegation_id)
-    if delegation is None:
-        raise NotFound("errors/delegation_not_found")
-    if not delegation.is_open_for_joining:
+async def join(session: Session, delegation_id: int, *, name: str, position: str, unit: str | None) -> Delegation:
+    """The user joins the visit; a published plan's reminders now include them."""
+    delegation = await get(session.conn, delegation_id)
+    if not delegation.is_active:
         raise DomainError("join/errors/closed", delegation=delegation)
     try:
         participant = await insert_participant(
-            conn,
+            session.conn,
             delegation_id=delegation.id,
-            user_id=user.id,
+            user_id=session.user.id,
             name=name,
             position=position,
             unit=unit,
-            now=clock.now(),
+            now=session.now,
         )
     except AlreadyJoined:
         raise DomainError("join/already", delegation=delegation) from None
-    await audit.record(
-        conn,
-        actor_id=user.id,
-        action="participant.joined",
-        subject_type="delegation",
-        subject_id=delegation.id,
-        now=clock.now(),
-        participant_id=participant.id,
-    )
-    return delegation, participant
+    await session.audit("participant.joined", "delegation", delegation.id, participant_id=participant.id)
+    await follow_visit(session.conn, session.services, delegation.id)
+    return delegation
 
 
 @dataclass(frozen=True)
@@ -118,6 +98,11 @@ class Visits:
     def empty(self) -> bool:
         return not self.coordinated and not self.joined
 
+    @property
+    def active(self) -> list[Delegation]:
+        """The ones still on, coordinated first."""
+        return [d for d in self.coordinated + self.joined if d.is_active]
+
 
 async def visits_of(conn: Connection, user: User) -> Visits:
     coordinated = await delegations_of_coordinator(conn, user.id)
@@ -126,47 +111,23 @@ async def visits_of(conn: Connection, user: User) -> Visits:
     return Visits(coordinated, joined)
 
 
-async def delegation_for_manager(conn: Connection, user: User, delegation_id: int, action: str) -> Delegation:
-    """A delegation the user may manage: their own as coordinator, or any as staff."""
-    delegation = await get_delegation(conn, delegation_id)
-    if delegation is None:
-        raise NotFound("errors/delegation_not_found")
-    if delegation.coordinator_id != user.id and not user.is_staff:
-        logger.warning("refused %s of delegation %s to user %s", action, delegation_id, user.id)
-        raise PermissionDenied("errors/not_your_delegation", action=action)
-    return delegation
-
-
 @dataclass(frozen=True)
 class Roster:
     delegation: Delegation
     participants: list[Participant]
 
 
-async def roster(conn: Connection, user: User, delegation_id: int) -> Roster:
-    delegation = await delegation_for_manager(conn, user, delegation_id, "roster")
-    return Roster(delegation, await participants_of(conn, delegation.id))
+async def roster(session: Session, delegation_id: int) -> Roster:
+    delegation = await for_manager(session, delegation_id, "roster")
+    return Roster(delegation, await participants_of(session.conn, delegation.id))
 
 
-def can_be_cancelled(delegation: Delegation) -> bool:
-    return delegation.status in (DelegationStatus.PENDING, DelegationStatus.APPROVED)
-
-
-async def cancel_visit(conn: Connection, user: User, delegation_id: int, clock: Clock) -> Roster:
-    """Cancel a pending or approved visit; returns who was in it, so they can be told."""
-    delegation = await delegation_for_manager(conn, user, delegation_id, "cancel")
-    if not can_be_cancelled(delegation):
-        raise DomainError("status/cannot_cancel", delegation=delegation)
-    await set_status(conn, delegation.id, DelegationStatus.CANCELLED, clock.now())
-    await audit.record(
-        conn,
-        actor_id=user.id,
-        action="delegation.cancelled",
-        subject_type="delegation",
-        subject_id=delegation.id,
-        now=clock.now(),
-        previous_status=delegation.status.value,
-    )
-    updated = await get_delegation(conn, delegation.id)
-    assert updated is not None
-    return Roster(updated, await participants_of(conn, delegation.id))
+async def participants_to_tell(session: Session, delegation: Delegation) -> list[Recipient]:
+    """The participants of a visit who can still be reached, except the user acting."""
+    recipients = []
+    for participant in await participants_of(session.conn, delegation.id):
+        if participant.user_id != session.user.id:
+            recipient = await reachable(session.conn, participant.user_id)
+            if recipient is not None:
+                recipients.append(recipient)
+    return recipients

@@ -7,9 +7,13 @@ so the same Reply can be rendered in the recipient's own language.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from aiosqlite import Connection
+
+from storage.outbox import OutboxRow
 
 CALLBACK_DATA_LIMIT = 64  # bytes; Telegram's limit for callback_data, respected by every channel
 
@@ -42,12 +46,10 @@ class Label:
 
 @dataclass(frozen=True)
 class Button:
+    """A labelled button; its action data is built by a declared action (handlers/actions.py)."""
+
     label: Label
     action: str
-
-    def __post_init__(self) -> None:
-        if len(self.action.encode()) > CALLBACK_DATA_LIMIT:
-            raise ValueError(f"button action over {CALLBACK_DATA_LIMIT} bytes: {self.action!r}")
 
 
 @dataclass(frozen=True)
@@ -110,5 +112,7 @@ def reply(
     return Reply(template=template, params=params, buttons=rows, venue=venue, document=document)
 
 
-def button(label: str, action: str, **params: Any) -> Button:
-    return Button(Label(label, params), action)
+Composer = Callable[[Connection, OutboxRow], Awaitable[Reply | None]]
+"""Turns a queued outbox row into its message when it is sent (None: nothing to send any more)."""
+Settled = Callable[[Connection, OutboxRow], Awaitable[None]]
+"""Runs after a row of its kind was sent or given up on (a broadcast's report when the last copy went)."""

@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from aiosqlite import Connection
 
 from core.clock import Clock
 from core.errors import PermissionDenied
-from core.locale import choose_locale
+from core.locale import DEFAULT_LOCALE, LOCALES, choose_locale
 from core.messages import Incoming, Recipient
+from storage import users
 from storage.users import Role, User, find_user, get_user, staff_users, upsert_user
 
 logger = logging.getLogger(__name__)
@@ -76,9 +78,16 @@ async def reachable(conn: Connection, user_id: int) -> Recipient | None:
     return None if user is None or user.blocked_at is not None else recipient_of(user)
 
 
-async def staff_recipients(conn: Connection, staff: StaffDirectory) -> list[Recipient]:
-    """Everyone who should hear about staff matters: configured Telegram staff (even before they
-    first wrote to the bot) and staff users already known, each once, in their own language."""
+async def known(conn: Connection, user_id: int) -> Recipient | None:
+    """Where this user's chat is, blocked or not (None: no such user)."""
+    user = await get_user(conn, user_id)
+    return None if user is None else recipient_of(user)
+
+
+async def staff_to_tell(conn: Connection, staff: StaffDirectory, *, besides: int | None) -> list[Recipient]:
+    """Who hears about a staff matter: every staff member except the one whose action it is (`besides`, a
+    user id), each once and in their own language. Configured Telegram staff are told even before they
+    first wrote to the bot; blocked or erased accounts are not."""
     recipients: dict[tuple[str, str], Recipient] = {}
     for user in await staff_users(conn):
         # Telegram staff are whoever the settings name today; other channels keep the role users last had.
@@ -91,9 +100,9 @@ async def staff_recipients(conn: Connection, staff: StaffDirectory) -> list[Reci
             known = await find_user(conn, TELEGRAM, str(telegram_id))
             if known is not None and known.blocked_at is not None:
                 continue
-            locale = known.language if known else "id"
+            locale = known.language if known else DEFAULT_LOCALE
             recipients[key] = Recipient(TELEGRAM, str(telegram_id), locale, known.id if known else None)
-    return list(recipients.values())
+    return [r for r in recipients.values() if besides is None or r.user_id != besides]
 
 
 def require_admin(user: User, action: str) -> None:
@@ -108,3 +117,22 @@ def require_staff(user: User, action: str) -> None:
     if not user.is_staff:
         logger.warning("refused %s to user %s (%s:%s)", action, user.id, user.channel, user.external_id)
         raise PermissionDenied("errors/staff_only", action=action)
+
+
+async def set_language(conn: Connection, user: User, language: str, now: datetime) -> bool:
+    """Switch the language the user reads; False (nothing changed) for a language the bot does not write."""
+    if language not in LOCALES:
+        return False
+    await users.set_language(conn, user.id, language, now)
+    return True
+
+
+async def mark_blocked(conn: Connection, channel: str, chat_id: str, now: datetime) -> None:
+    """The platform says this chat blocked the bot: it is not written to again until the user writes."""
+    await users.mark_blocked(conn, channel, chat_id, now)
+
+
+async def display_name(conn: Connection, user_id: int) -> str:
+    """The name a user goes by in the chat app ('' once unknown or erased)."""
+    user = await get_user(conn, user_id)
+    return user.display_name if user else ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
 from aiosqlite import Connection
 
@@ -29,6 +30,9 @@ from storage.personal_data import (
 )
 from storage.users import User
 
+if TYPE_CHECKING:
+    from core.session import Session
+
 logger = logging.getLogger(__name__)
 
 
@@ -45,27 +49,22 @@ class MyData:
         return not self.blocking
 
 
-async def my_data(conn: Connection, user: User, today: date) -> MyData:
-    blocking = await upcoming_coordinated(conn, user.id, today)
-    return MyData(user, await holdings_of(conn, user.id), tuple(blocking))
+async def my_data(session: Session) -> MyData:
+    blocking = await upcoming_coordinated(session.conn, session.user.id, session.today)
+    return MyData(session.user, await holdings_of(session.conn, session.user.id), tuple(blocking))
 
 
-async def erase_my_data(conn: Connection, user: User, *, today: date, now: datetime) -> Erasure:
+async def erase_my_data(session: Session) -> Erasure:
     """Erase the user's personal data, or refuse (with the visits in the way) while they coordinate one to come."""
-    blocking = await upcoming_coordinated(conn, user.id, today)
+    user = session.user
+    blocking = await upcoming_coordinated(session.conn, user.id, session.today)
     if blocking:
         raise DomainError("privacy/coordinator_busy", blocking=blocking)
-    erasure = await erase_user(conn, user.id, today=today, now=now)
-    await audit.record(
-        conn,
-        actor_id=user.id,
-        action="personal_data.erased",
-        subject_type="user",
-        subject_id=user.id,
-        now=now,
-        **asdict(erasure),
-    )
+    erasure = await erase_user(session.conn, user.id, today=session.today, now=session.now)
+    await session.audit("personal_data.erased", "user", user.id, **asdict(erasure))
     logger.info("user %s erased their personal data: %s", user.id, erasure)
+    if erasure.memberships_left:
+        session.services.signals.plan_changed()  # their reminders are gone: the schedule is armed again
     return erasure
 
 

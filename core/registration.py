@@ -1,4 +1,4 @@
-"""Registration rules: what each answer must look like, and storing a finished registration.
+"""Registration rules: what each answer of /daftar (and of the staff's date proposals) must look like.
 
 Every check raises ValidationError with a template under reg/errors/, which the flow shows
 before asking the same question again.
@@ -6,29 +6,24 @@ before asking the same question again.
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import phonenumbers
-from aiosqlite import Connection
 
-from core.clock import Clock
 from core.content import Content, Province
 from core.dates import parse_date
 from core.errors import ValidationError
-from core.joincode import new_join_code
-from storage import audit
-from storage.delegations import Delegation, JoinCodeTaken, NewDelegation, VisitMode, insert_delegation
-
-logger = logging.getLogger(__name__)
+from storage.delegations import VisitMode
 
 INSTITUTION_LENGTH = (2, 120)
 NAME_LENGTH = (2, 80)
 POSITION_LENGTH = (2, 80)
 NOTE_LENGTH = 300
 MAX_GROUP_SIZE = 300
+UNIT_LENGTH = (2, 120)
+REASON_LENGTH = (3, 500)
 
 
 @dataclass(frozen=True)
@@ -181,26 +176,27 @@ def format_phone(e164: str) -> str:
         return e164
 
 
-async def submit_registration(
-    conn: Connection, new: NewDelegation, *, coordinator_id: int, clock: Clock, attempts: int = 5
-) -> Delegation:
-    """Store the delegation as pending approval with a fresh join code, and audit it."""
-    for _ in range(attempts):
-        try:
-            delegation = await insert_delegation(
-                conn, new, join_code=new_join_code(), coordinator_id=coordinator_id, now=clock.now()
-            )
-        except JoinCodeTaken:
-            logger.warning("join code collision, drawing another")
-            continue
-        await audit.record(
-            conn,
-            actor_id=coordinator_id,
-            action="delegation.registered",
-            subject_type="delegation",
-            subject_id=delegation.id,
-            now=clock.now(),
-            institution=new.institution,
-        )
-        return delegation
-    raise RuntimeError("could not draw an unused join code")
+def parse_position(text: str) -> str:
+    """A participant's position ("Camat", "Kepala Dinas Kominfo")."""
+    position = _clean(text)
+    if not POSITION_LENGTH[0] <= len(position) <= POSITION_LENGTH[1]:
+        raise ValidationError("join/errors/position", low=POSITION_LENGTH[0], high=POSITION_LENGTH[1])
+    return position
+
+
+def parse_unit(text: str, skip_words: frozenset[str]) -> str | None:
+    """A participant's unit of work, or None when they answer with a word for "skip" ("-", "lewati")."""
+    unit = _clean(text)
+    if unit.lower() in skip_words:
+        return None
+    if not UNIT_LENGTH[0] <= len(unit) <= UNIT_LENGTH[1]:
+        raise ValidationError("join/errors/unit", high=UNIT_LENGTH[1])
+    return unit
+
+
+def parse_reason(text: str) -> str:
+    """Why staff reject a visit: the coordinator reads it, so it must say something."""
+    reason = _clean(text)
+    if not REASON_LENGTH[0] <= len(reason) <= REASON_LENGTH[1]:
+        raise ValidationError("approval/errors/reason", low=REASON_LENGTH[0], high=REASON_LENGTH[1])
+    return reason

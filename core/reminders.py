@@ -7,28 +7,41 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from aiosqlite import Connection
 
+from core.messages import Recipient
+from core.people import reachable
 from storage import outbox
-from storage.agenda import AgendaItem, items_of, plan_published
-from storage.delegations import Delegation, get_delegation
-from storage.participants import participants_of
+from storage.agenda import AgendaItem, items_of, items_on, plan_published
+from storage.delegations import Delegation, delegation_ids_of_member, get_delegation, member_ids
+from storage.outbox import OutboxKind, OutboxRow
 from storage.reminders import (
+    ReminderKind,
     ReminderPrefs,
     ReminderSpec,
+    ReminderStatus,
     cancel_reminders,
     due_reminders,
     get_prefs,
+    get_reminder,
+    next_due,
     pending_reminders_of,
+    save_prefs,
     set_reminder_status,
     upsert_reminder,
 )
 from storage.users import get_user
 
+if TYPE_CHECKING:
+    from core.services import Services
+    from core.session import Session
+
 logger = logging.getLogger(__name__)
-OUTBOX_KIND = "reminder"
+
+LEAD_CHOICES = (30, 60, 120)  # minutes before an item a member may choose in /pengingat
 
 
 @dataclass(frozen=True)
@@ -49,7 +62,7 @@ def desired_reminders(
     rules: ReminderRules,
     tz: ZoneInfo,
 ) -> list[ReminderSpec]:
-    days = sorted({i.starts_at.astimezone(tz).date() for i in items})
+    days = sorted({i.day(tz) for i in items})
     specs: list[ReminderSpec] = []
     for user_id, prefs in members:
         if prefs.muted:
@@ -59,7 +72,7 @@ def desired_reminders(
             specs.append(
                 ReminderSpec(
                     f"evening:{user_id}:{delegation.id}:{day}",
-                    "evening",
+                    ReminderKind.EVENING,
                     user_id,
                     delegation.id,
                     None,
@@ -72,7 +85,7 @@ def desired_reminders(
             specs.append(
                 ReminderSpec(
                     f"morning:{user_id}:{delegation.id}:{day}",
-                    "morning",
+                    ReminderKind.MORNING,
                     user_id,
                     delegation.id,
                     None,
@@ -86,11 +99,11 @@ def desired_reminders(
             specs.append(
                 ReminderSpec(
                     f"item:{user_id}:{item.id}",
-                    "item",
+                    ReminderKind.ITEM,
                     user_id,
                     delegation.id,
                     item.id,
-                    item.starts_at.astimezone(tz).date(),
+                    item.day(tz),
                     item.starts_at - lead,
                     item.starts_at,
                 )
@@ -99,11 +112,9 @@ def desired_reminders(
 
 
 async def _members(conn: Connection, delegation: Delegation) -> list[tuple[int, ReminderPrefs]]:
-    user_ids = dict.fromkeys(
-        [delegation.coordinator_id, *(p.user_id for p in await participants_of(conn, delegation.id))]
-    )
+    """The members who can still be reached, with their reminder preferences."""
     members = []
-    for user_id in user_ids:
+    for user_id in await member_ids(conn, delegation.id):
         user = await get_user(conn, user_id)
         if user is not None and user.blocked_at is None:
             members.append((user_id, await get_prefs(conn, user_id)))
@@ -117,7 +128,7 @@ async def sync_reminders(
     delegation = await get_delegation(conn, delegation_id)
     existing = await pending_reminders_of(conn, delegation_id)
     desired: list[ReminderSpec] = []
-    if delegation is not None and delegation.is_open_for_joining and await plan_published(conn, delegation_id):
+    if delegation is not None and delegation.is_active and await plan_published(conn, delegation_id):
         items = await items_of(conn, delegation_id)
         desired = [
             s
@@ -131,6 +142,18 @@ async def sync_reminders(
     return len(desired)
 
 
+async def follow_visit(conn: Connection, services: Services, delegation_id: int) -> None:
+    """After anything that changes a visit's reminders (its plan, status or members): bring them in line,
+    and tell the scheduler to look again once this transaction is over."""
+    await sync_reminders(conn, delegation_id, services.reminder_rules, services.tz, services.clock.now())
+    services.signals.plan_changed()
+
+
+async def next_due_at(conn: Connection) -> datetime | None:
+    """When the earliest pending reminder falls due (the scheduler arms its one job for it)."""
+    return await next_due(conn)
+
+
 async def enqueue_due(conn: Connection, now: datetime) -> tuple[int, int]:
     """Move due reminders to the outbox; those past their usefulness (the bot was down) are marked missed.
 
@@ -139,16 +162,73 @@ async def enqueue_due(conn: Connection, now: datetime) -> tuple[int, int]:
     queued = missed = 0
     for reminder in await due_reminders(conn, now):
         if now > reminder.useful_until:
-            await set_reminder_status(conn, reminder.id, "missed", now)
+            await set_reminder_status(conn, reminder.id, ReminderStatus.MISSED, now)
             missed += 1
             continue
-        await outbox.enqueue(conn, kind=OUTBOX_KIND, ref=reminder.id, user_id=reminder.user_id, now=now)
-        await set_reminder_status(conn, reminder.id, "queued", now)
+        await outbox.enqueue(conn, kind=OutboxKind.REMINDER, ref=reminder.id, user_id=reminder.user_id, now=now)
+        await set_reminder_status(conn, reminder.id, ReminderStatus.QUEUED, now)
         queued += 1
     if missed:
         logger.info("%d reminders missed while the bot was down, not sent", missed)
     return queued, missed
 
 
-def visit_day_items(items: list[AgendaItem], day: date, tz: ZoneInfo) -> list[AgendaItem]:
-    return [i for i in items if i.starts_at.astimezone(tz).date() == day]
+@dataclass(frozen=True)
+class DueReminder:
+    """A reminder about to be sent, with what it shows as the plan is now."""
+
+    kind: ReminderKind
+    to: Recipient
+    delegation: Delegation
+    day: date | None
+    items: list[AgendaItem]  # the one item (ITEM), or that day's items
+
+
+async def due_reminder(conn: Connection, services: Services, row: OutboxRow) -> DueReminder | None:
+    """What an outbox row of a reminder shows now; None when there is nothing left to remind of."""
+    reminder = await get_reminder(conn, row.ref)
+    to = await reachable(conn, row.user_id)
+    if reminder is None or to is None:
+        return None
+    delegation = await get_delegation(conn, reminder.delegation_id)
+    if delegation is None or not delegation.is_active:
+        return None
+    plan = await items_of(conn, delegation.id)
+    if reminder.kind is ReminderKind.ITEM:
+        shown = [i for i in plan if i.id == reminder.item_id]
+    else:
+        assert reminder.day is not None
+        shown = items_on(plan, reminder.day, services.tz)
+    return DueReminder(reminder.kind, to, delegation, reminder.day, shown) if shown else None
+
+
+# --- each member's preferences ------------------------------------------------------------------
+
+
+async def preferences(session: Session) -> ReminderPrefs:
+    return await get_prefs(session.conn, session.user.id)
+
+
+def lead_of(prefs: ReminderPrefs, rules: ReminderRules) -> int:
+    """How many minutes before an item this member is reminded."""
+    return prefs.lead_minutes or rules.lead_minutes
+
+
+async def toggle_muted(session: Session) -> ReminderPrefs:
+    prefs = await preferences(session)
+    return await _save(session, ReminderPrefs(not prefs.muted, prefs.lead_minutes))
+
+
+async def choose_lead(session: Session, minutes: int) -> ReminderPrefs:
+    """Remind this many minutes before each item; a value not offered changes nothing."""
+    prefs = await preferences(session)
+    if minutes not in LEAD_CHOICES:
+        return prefs
+    return await _save(session, ReminderPrefs(prefs.muted, minutes))
+
+
+async def _save(session: Session, prefs: ReminderPrefs) -> ReminderPrefs:
+    await save_prefs(session.conn, session.user.id, prefs, session.now)
+    for delegation_id in await delegation_ids_of_member(session.conn, session.user.id):
+        await follow_visit(session.conn, session.services, delegation_id)
+    return prefs

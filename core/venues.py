@@ -44,6 +44,11 @@ class Venue:
         return self.hours.get(weekday)
 
     @property
+    def has_point(self) -> bool:
+        """Whether the venue can be shown on a map."""
+        return self.lat is not None and self.lon is not None
+
+    @property
     def is_virtual(self) -> bool:
         return self.address is None and self.lat is None
 
@@ -123,6 +128,16 @@ class VenueCatalog:
             for p in programs
         }
         self._validate()
+
+    def label(self, venue_id: str, locale: str) -> str:
+        """A venue's name in the reader's language; the id itself for a venue no longer in the content."""
+        venue = self.venues.get(venue_id)
+        return venue.name.in_(locale) if venue else venue_id
+
+    def with_point(self, venue_id: str) -> Venue | None:
+        """The venue, if it can be shown on a map."""
+        venue = self.venues.get(venue_id)
+        return venue if venue is not None and venue.has_point else None
 
     def travel_minutes(self, a: str, b: str) -> int:
         if a == b:

@@ -2,7 +2,7 @@
 
 The router looks a command up here; the channels read the command menus, and the role tests read
 which commands are for staff and admins. Most commands only need the turn; the few that read what
-follows the command, or the conversation in progress, say so in their own small function.
+follows the command say so in their own small function. A menu button is its command pressed.
 """
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from core.messages import Reply
-from handlers import agenda, broadcast, desk, menu, plan, privacy, questions, reminders, reports
+from core.model import Role
+from handlers import agenda, broadcast, desk, menu, participants, plan, privacy, questions, reminders, reports, status
+from handlers.actions import on
 from handlers.context import Turn
 from handlers.join import start_join
 from handlers.registration import start_registration
-from storage.conversations import Conversation
-from storage.users import Role
 
-Command = Callable[[Turn, str, Conversation | None], Awaitable[list[Reply]]]
+Command = Callable[[Turn, str], Awaitable[list[Reply]]]
 
 
 def parse_command(text: str) -> tuple[str, str] | None:
@@ -33,36 +33,23 @@ def parse_command(text: str) -> tuple[str, str] | None:
 def _turn_only(action: Callable[[Turn], Awaitable[list[Reply]]]) -> Command:
     """A command that ignores anything typed after it ("/status please" is still /status)."""
 
-    async def command(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+    async def command(turn: Turn, argument: str) -> list[Reply]:
         return await action(turn)
 
     return command
 
 
-def _with_argument(action: Callable[[Turn, str], Awaitable[list[Reply]]]) -> Command:
-    """A command that reads what follows it (/tanya QUESTION, /ekspor PERIOD, /peserta CODE …)."""
-
-    async def command(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
-        return await action(turn, argument)
-
-    return command
-
-
-async def _start(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+async def _start(turn: Turn, argument: str) -> list[Reply]:
     if argument.lower().startswith("join-"):  # the deep link t.me/<bot>?start=join-CODE
         return await start_join(turn, argument[5:])
     return await menu.greet(turn)
 
 
-async def _register(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
-    return await start_registration(turn, conversation)
-
-
-async def _join(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+async def _join(turn: Turn, argument: str) -> list[Reply]:
     return await start_join(turn, argument or None)
 
 
-async def _language(turn: Turn, argument: str, conversation: Conversation | None) -> list[Reply]:
+async def _language(turn: Turn, argument: str) -> list[Reply]:
     return await menu.change_language(turn, argument.lower()) if argument else await menu.ask_language(turn)
 
 
@@ -70,20 +57,21 @@ async def _menu(turn: Turn) -> list[Reply]:
     return [await menu.show_menu(turn)]
 
 
+_register = _turn_only(start_registration)
 _help = _turn_only(menu.show_help)
 _cancel = _turn_only(menu.cancel_current_flow)
-_participants = _with_argument(menu.show_participants)
-_ask = _with_argument(questions.answer_question)
+_participants = participants.show_participants
+_ask = questions.answer_question
 _innovations = _turn_only(questions.browse_innovations)
 _destinations = _turn_only(questions.browse_destinations)
 _open_questions = _turn_only(questions.list_open_questions)
 _schedule = _turn_only(plan.show_schedule)
-_calendar = _turn_only(plan.send_calendar)
+_calendar = _turn_only(plan.send_calendars)
 _reminder_settings = _turn_only(reminders.show_reminder_settings)
 _guest_calendar = _turn_only(desk.show_guest_calendar)
 _broadcast = _turn_only(broadcast.start_broadcast)
-_export = _with_argument(reports.export_command)
-_report = _with_argument(reports.report_command)
+_export = reports.export_command
+_report = reports.report_command
 _my_data = _turn_only(privacy.show_my_data)
 
 COMMANDS: dict[str, Command] = {
@@ -97,7 +85,7 @@ COMMANDS: dict[str, Command] = {
     "cancel": _cancel,
     "bantuan": _help,
     "help": _help,
-    "status": _turn_only(menu.show_status),
+    "status": _turn_only(status.show_status),
     "bahasa": _language,
     "language": _language,
     "peserta": _participants,
@@ -110,7 +98,7 @@ COMMANDS: dict[str, Command] = {
     "destinations": _destinations,
     "pertanyaan": _open_questions,
     "questions": _open_questions,
-    "agenda": _with_argument(agenda.open_agenda),
+    "agenda": agenda.open_agenda,
     "jadwal": _schedule,
     "schedule": _schedule,
     "kalender": _calendar,
@@ -160,3 +148,10 @@ def menu_commands_for(role: Role) -> tuple[str, ...]:
     extra = {Role.MEMBER: (), Role.STAFF: STAFF_MENU_COMMANDS, Role.ADMIN: STAFF_MENU_COMMANDS + ADMIN_MENU_COMMANDS}
     split = MENU_COMMANDS.index("hapusdata")
     return MENU_COMMANDS[:split] + extra[role] + MENU_COMMANDS[split:]
+
+
+@on(menu.MENU)
+async def run_from_menu(turn: Turn, name: str) -> list[Reply]:
+    """A menu button: the same as typing its command."""
+    command = COMMANDS.get(name)
+    return await command(turn, "") if command else await menu.greet(turn)

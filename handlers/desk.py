@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from core.errors import DomainError
-from core.messages import Button, Reply, button, reply
+from core import desk
+from core.messages import Button, Reply, reply
+from core.model import ACTIVE, Delegation, DelegationStatus
 from core.people import require_staff
+from handlers.actions import DAY, Action, button, on
+from handlers.approvals import decide_button
 from handlers.context import Turn
 from handlers.plan import build_plan_view
 from handlers.views import DelegationView, delegation_view
-from storage.agenda import items_of
-from storage.delegations import DelegationStatus, delegations_between, get_delegation
 
 WEEKS_AHEAD = 4
+SHOW_DAY = Action("tamu:day", DAY)
 
 
 @dataclass(frozen=True)
@@ -34,37 +36,25 @@ class CalendarDay:
         return sum(v.delegation.planned_size or 0 for v in self.visits)
 
 
-async def _days(turn: Turn, first: date, last: date) -> list[CalendarDay]:
-    delegations = await delegations_between(turn.conn, first, last, ("pending", "approved"))
-    days = []
-    day = first
-    while day <= last:
-        visits = []
-        for delegation in (d for d in delegations if d.arrival_date <= day <= d.departure_date):
-            items = await items_of(turn.conn, delegation.id)
-            venues = sorted(
-                {
-                    turn.services.venues.venues[i.venue_id].name.in_(turn.locale)
-                    for i in items
-                    if i.starts_at.astimezone(turn.services.tz).date() == day
-                    and i.venue_id in turn.services.venues.venues
-                }
-            )
-            visits.append(VisitOnDay(delegation_view(turn, delegation), venues))
-        if visits:
-            days.append(CalendarDay(day, visits))
-        day += timedelta(days=1)
-    return days
+async def _days(turn: Turn, first: date, last: date) -> list[desk.DaySchedule]:
+    days = await desk.schedule(turn.conn, first, last, turn.services.tz, ACTIVE)
+    return [d for d in days if d.visits]
+
+
+def _calendar_day(turn: Turn, day: desk.DaySchedule) -> CalendarDay:
+    label = turn.services.venues.label
+    visits = [
+        VisitOnDay(delegation_view(turn, v.delegation), sorted(label(venue, turn.locale) for venue in v.venue_ids))
+        for v in day.visits
+    ]
+    return CalendarDay(day.day, visits)
 
 
 async def show_guest_calendar(turn: Turn) -> list[Reply]:
     require_staff(turn.user, "guest calendar")
     first = turn.today
-    days = await _days(turn, first, first + timedelta(weeks=WEEKS_AHEAD))
-    rows = [
-        [button("calendar_day", f"tamu:day:{d.day.isoformat()}", day=f"{d.day:%d/%m}", count=len(d.visits))]
-        for d in days
-    ]
+    days = [_calendar_day(turn, d) for d in await _days(turn, first, first + timedelta(weeks=WEEKS_AHEAD))]
+    rows = [[button("calendar_day", SHOW_DAY(d.day), day=f"{d.day:%d/%m}", count=len(d.visits))] for d in days]
     return [
         reply(
             "desk/calendar",
@@ -77,32 +67,17 @@ async def show_guest_calendar(turn: Turn) -> list[Reply]:
     ]
 
 
-async def show_day(turn: Turn, day_text: str) -> list[Reply]:
+@on(SHOW_DAY)
+async def show_day(turn: Turn, day: date) -> list[Reply]:
     require_staff(turn.user, "guest calendar")
-    try:
-        day = date.fromisoformat(day_text)
-    except ValueError:
-        raise DomainError("errors/stale_button") from None
-    days = await _days(turn, day, day)
-    plans = []
-    for visit in days[0].visits if days else []:
-        delegation_id = visit.delegation.id or 0
-        items = [
-            i
-            for i in await items_of(turn.conn, delegation_id)
-            if i.starts_at.astimezone(turn.services.tz).date() == day
-        ]
-        delegation = await get_delegation(turn.conn, delegation_id)
-        if delegation is not None:
-            plans.append(build_plan_view(turn.services, delegation, items, locale=turn.locale))
-    visits = days[0].visits if days else []
-    return [reply("desk/day", pending_decisions(v.delegation for v in visits), day=day, visits=visits, plans=plans)]
+    scheduled = await _days(turn, day, day)
+    visits = [v for d in scheduled for v in d.visits]
+    plans = [build_plan_view(turn.services, v.delegation, v.items, locale=turn.locale) for v in visits]
+    shown = _calendar_day(turn, scheduled[0]).visits if scheduled else []
+    decide = pending_decisions([v.delegation for v in visits])
+    return [reply("desk/day", decide, day=day, visits=shown, plans=plans)]
 
 
-def pending_decisions(delegations: Iterable[DelegationView]) -> list[list[Button]]:
+def pending_decisions(delegations: Sequence[Delegation]) -> list[list[Button]]:
     """A "decide" button per visit still awaiting approval, for staff who missed (or lost) the notice."""
-    return [
-        [button("decide_visit", f"appr:load:{d.id}", institution=d.institution)]
-        for d in delegations
-        if d.status == DelegationStatus.PENDING and d.id is not None
-    ]
+    return [[decide_button(d)] for d in delegations if d.status is DelegationStatus.PENDING]

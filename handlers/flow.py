@@ -1,25 +1,32 @@
-"""A small step engine shared by the multi-step conversations (registration, joining).
+"""A small step engine shared by the multi-step conversations (registration, joining, planning, deciding,
+broadcasting, answering a question).
 
-A flow is an ordered list of steps. Each step asks a question (`ask`) and takes the answer
-(`take`), which either fills the draft and lets the engine move on, or raises ValidationError,
-which is shown before the same question is asked again. The engine always moves to the first
-applicable step that is not filled yet, so editing one answer from the summary returns to the
-summary, and an edit that invalidates a later answer (by clearing it) asks that one again.
-The draft and the current step are saved after every message, so a restart loses nothing.
+A flow is an ordered list of steps. Each step asks a question (`ask`) and takes the answer (`take`),
+which either fills the draft and lets the engine move on, or raises ValidationError, which is shown
+before the same question is asked again. The engine remembers which steps were answered and always
+moves to the first applicable step not answered yet: editing one answer from the summary returns to
+the summary, and a step whose answer invalidates another reopens it (`Advance(reopen=…)`), so that
+one is asked again. Draft, step and answered steps are saved after every message: a restart loses
+nothing.
+
+Each step's buttons are actions of their own ("reg:province:35"), declared by the flow: a button of a
+step the user is no longer at is stale.
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Generic, Protocol, Self, TypeVar, cast
 
+from core import conversations
 from core.errors import DomainError, ValidationError
 from core.messages import Reply
+from core.model import Conversation
+from handlers.actions import ACTIONS, TEXT, Action, ActionData, StaleButton
 from handlers.context import Turn
-from storage.conversations import Conversation, clear_conversation, save_conversation
 
 logger = logging.getLogger(__name__)
 
@@ -54,9 +61,13 @@ class Answer:
 
 @dataclass(frozen=True)
 class Advance:
-    """The answer was taken; move to the next step that still needs an answer (after these replies)."""
+    """The answer was taken; move to the next step not answered yet (after these replies).
+
+    `reopen` names steps whose earlier answers this one made wrong: they are asked again.
+    """
 
     replies: list[Reply] = field(default_factory=list)
+    reopen: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,7 +99,6 @@ class Step(Generic[D]):
     name: str
     ask: Callable[[Turn, D], Reply | Awaitable[Reply]]  # async when the question needs the database
     take: Callable[[Turn, D, Answer], Awaitable[Outcome]]
-    filled: Callable[[D], bool]
     applies: Callable[[D], bool] = lambda draft: True
 
 
@@ -98,58 +108,83 @@ class Flow(Generic[D]):
         self.steps = {step.name: step for step in steps}
         self._order = steps
         self._load_draft = load_draft
+        self._choices = {step.name: Action(f"{name}:{step.name}", TEXT) for step in steps}
+        for step_name, action in self._choices.items():
+            ACTIONS.bind(action, self._press_handler(step_name))
 
-    def action(self, step: str, value: str) -> str:
+    def choice(self, step: str, value: str) -> ActionData:
         """The button action for a value of a step, e.g. "reg:province:35"."""
-        return f"{self.name}:{step}:{value}"
+        return self._choices[step](value)
 
     def draft_of(self, conversation: Conversation) -> D:
         return self._load_draft(conversation.data)
 
-    def next_step(self, draft: D) -> Step[D]:
+    def answered_of(self, conversation: Conversation) -> frozenset[str]:
+        """The steps answered; a conversation saved before they were recorded counts the steps before its own."""
+        if conversation.answered is not None:
+            return frozenset(conversation.answered)
+        names = [step.name for step in self._order]
+        return frozenset(names[: names.index(conversation.step)] if conversation.step in names else ())
+
+    def next_step(self, draft: D, answered: Iterable[str]) -> Step[D]:
+        done = set(answered)
         for step in self._order:
-            if step.applies(draft) and not step.filled(draft):
+            if step.applies(draft) and step.name not in done:
                 return step
         return self._order[-1]
 
-    async def begin(self, turn: Turn, draft: D, at: str | None = None) -> list[Reply]:
-        step = self.steps[at] if at else self.next_step(draft)
-        return await self._move(turn, draft, step)
+    async def begin(self, turn: Turn, draft: D, at: str | None = None, answered: Iterable[str] = ()) -> list[Reply]:
+        """Start the flow with this draft: at the step named, or at the first not answered yet."""
+        done = frozenset(answered)
+        step = self.steps[at] if at else self.next_step(draft, done)
+        return await self._move(turn, draft, step, done)
 
     async def ask_again(self, turn: Turn, conversation: Conversation) -> list[Reply]:
         draft = self.draft_of(conversation)
-        return [await _ask(self.steps[conversation.step], turn, draft)]
+        step = self.steps.get(conversation.step) or self.next_step(draft, self.answered_of(conversation))
+        return [await _ask(step, turn, draft)]
 
     async def handle(self, turn: Turn, conversation: Conversation, answer: Answer) -> list[Reply]:
-        step = self.steps.get(conversation.step)
-        if step is None:  # a step renamed by an upgrade: carry on where the draft says
-            return await self.begin(turn, self.draft_of(conversation))
         draft = self.draft_of(conversation)
+        answered = self.answered_of(conversation)
+        step = self.steps.get(conversation.step)
+        if step is None:  # a step renamed by an upgrade: carry on where the answers say
+            return await self.begin(turn, draft, answered=answered)
         try:
             outcome = await step.take(turn, draft, answer)
         except ValidationError as error:
             return [Reply(error.template, error.params), await _ask(step, turn, draft)]
         except DomainError as error:  # the flow cannot go on (e.g. the delegation was cancelled meanwhile)
-            await clear_conversation(turn.conn, turn.user.id)
+            await conversations.forget(turn)
             return [Reply(error.template, error.params)]
         if isinstance(outcome, Finish):
-            await clear_conversation(turn.conn, turn.user.id)
+            await conversations.forget(turn)
             return outcome.replies
         if isinstance(outcome, Stay):
-            await self._save(turn, draft, step)
+            await self._save(turn, draft, step, answered)
             return outcome.replies
         if isinstance(outcome, GoTo):
-            return await self._move(turn, draft, self.steps[outcome.step])
-        return [*outcome.replies, *await self._move(turn, draft, self.next_step(draft))]
+            return await self._move(turn, draft, self.steps[outcome.step], answered)
+        answered = (answered | {step.name}) - set(outcome.reopen)
+        return [*outcome.replies, *await self._move(turn, draft, self.next_step(draft, answered), answered)]
 
-    async def _move(self, turn: Turn, draft: D, step: Step[D]) -> list[Reply]:
-        await self._save(turn, draft, step)
+    async def _move(self, turn: Turn, draft: D, step: Step[D], answered: frozenset[str]) -> list[Reply]:
+        await self._save(turn, draft, step, answered)
         return [await _ask(step, turn, draft)]
 
-    async def _save(self, turn: Turn, draft: D, step: Step[D]) -> None:
-        await save_conversation(
-            turn.conn, turn.user.id, self.name, step.name, draft.to_json(), turn.services.clock.now()
-        )
+    async def _save(self, turn: Turn, draft: D, step: Step[D], answered: frozenset[str]) -> None:
+        ordered = tuple(s.name for s in self._order if s.name in answered)
+        await conversations.remember(turn, self.name, step.name, draft.to_json(), ordered)
+
+    def _press_handler(self, step_name: str) -> Callable[[Turn, str], Awaitable[list[Reply]]]:
+        async def pressed(turn: Turn, value: str) -> list[Reply]:
+            """A button of this step: taken only while the user is at this step of this flow."""
+            conversation = turn.conversation
+            if conversation is None or conversation.flow != self.name or conversation.step != step_name:
+                raise StaleButton
+            return await self.handle(turn, conversation, Answer(choice=value))
+
+        return pressed
 
 
 async def _ask(step: Step[D], turn: Turn, draft: D) -> Reply:

@@ -8,21 +8,20 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from aiosqlite import Connection
-
+from core import agenda
 from core.calendar_file import plan_calendar
 from core.clock import local_today
 from core.errors import DomainError
 from core.itinerary import Conflict, PlanChange
-from core.membership import visits_of
-from core.messages import Document, Recipient, Reply, Venue, button, reply
-from core.people import reachable
-from handlers.context import Services, Turn
-from storage.agenda import AgendaItem, NewAgendaItem, items_of, plan_published
-from storage.delegations import Delegation
-from storage.participants import participants_of
+from core.messages import Button, Document, Reply, Venue, reply
+from core.model import Delegation, NewAgendaItem
+from core.services import Services
+from handlers.actions import ID, WORD, Action, button, on
+from handlers.context import Turn
 
 LOCAL_ZONES = {"WITA": ZoneInfo("Asia/Makassar"), "WIT": ZoneInfo("Asia/Jayapura")}
+SHOW_VENUE = Action("plan:loc", WORD)
+SEND_CALENDAR = Action("plan:ics", ID)
 
 
 @dataclass(frozen=True)
@@ -70,15 +69,6 @@ class ChangeView:
     venue: str
 
 
-def _venue_name(turn: Turn, venue_id: str, locale: str) -> str:
-    return _venue_label(turn.services, venue_id, locale)
-
-
-def _venue_label(services: Services, venue_id: str, locale: str) -> str:
-    venue = services.venues.venues.get(venue_id)
-    return venue.name.in_(locale) if venue else venue_id
-
-
 def plan_view(
     turn: Turn, delegation: Delegation, items: Sequence[NewAgendaItem], *, locale: str | None = None
 ) -> PlanView:
@@ -92,21 +82,18 @@ def build_plan_view(
     tz = services.tz
     zone = services.content.province(delegation.province_code).tz
     local_tz = LOCAL_ZONES.get(zone)
-    views = [
-        ItemView(
-            starts_at=i.starts_at,
-            ends_at=i.ends_at,
-            local_start=i.starts_at.astimezone(local_tz) if local_tz else None,
-            title=i.title,
-            venue=_venue_label(services, i.venue_id, locale),
-            host_officer=i.host_officer,
-            notes=i.notes,
-        )
-        for i in sorted(items, key=lambda i: i.starts_at)
-    ]
     days: dict[date, list[ItemView]] = {}
-    for view in views:
-        days.setdefault(view.starts_at.astimezone(tz).date(), []).append(view)
+    for item in sorted(items, key=lambda i: i.starts_at):
+        view = ItemView(
+            starts_at=item.starts_at,
+            ends_at=item.ends_at,
+            local_start=item.starts_at.astimezone(local_tz) if local_tz else None,
+            title=item.title,
+            venue=services.venues.label(item.venue_id, locale),
+            host_officer=item.host_officer,
+            notes=item.notes,
+        )
+        days.setdefault(item.day(tz), []).append(view)
     today = days.get(local_today(services.clock, tz), [])
     return PlanView(
         delegation.institution, zone if local_tz else None, [DayView(d, v) for d, v in sorted(days.items())], today
@@ -114,12 +101,13 @@ def build_plan_view(
 
 
 def conflict_views(turn: Turn, conflicts: Sequence[Conflict]) -> list[ConflictView]:
+    label = turn.services.venues.label
     return [
         ConflictView(
             c.kind,
             c.item.title,
             c.item.starts_at,
-            _venue_name(turn, c.item.venue_id, turn.locale),
+            label(c.item.venue_id, turn.locale),
             c.other.title if c.other else None,
             c.needed,
             c.available,
@@ -128,69 +116,43 @@ def conflict_views(turn: Turn, conflicts: Sequence[Conflict]) -> list[ConflictVi
     ]
 
 
-def change_views(turn: Turn, changes: Sequence[PlanChange], locale: str) -> list[ChangeView]:
+def change_views(services: Services, changes: Sequence[PlanChange], locale: str) -> list[ChangeView]:
     return [
         ChangeView(
             c.kind,
             c.item.title,
             c.item.starts_at,
             c.before.starts_at if c.before else None,
-            _venue_name(turn, c.item.venue_id, locale),
+            services.venues.label(c.item.venue_id, locale),
         )
         for c in changes
     ]
 
 
-async def member_recipients(conn: Connection, delegation: Delegation) -> list[Recipient]:
-    """The coordinator and every participant who can still be reached, each once."""
-    user_ids = [delegation.coordinator_id, *(p.user_id for p in await participants_of(conn, delegation.id))]
-    recipients: dict[int, Recipient] = {}
-    for user_id in user_ids:
-        recipient = await reachable(conn, user_id)
-        if recipient is not None:
-            recipients[user_id] = recipient
-    return list(recipients.values())
-
-
-async def _visible_plans(turn: Turn) -> list[tuple[Delegation, list[AgendaItem]]]:
-    """The published plans of the user's open visits (staff see theirs too, published or not)."""
-    visits = await visits_of(turn.conn, turn.user)
-    plans = []
-    for delegation in visits.coordinated + visits.joined:
-        if not delegation.is_open_for_joining:
-            continue
-        if not await plan_published(turn.conn, delegation.id) and not turn.user.is_staff:
-            continue
-        items = await items_of(turn.conn, delegation.id)
-        if items:
-            plans.append((delegation, items))
-    return plans
+def venue_buttons(services: Services, venue_ids: Sequence[str], locale: str) -> list[list[Button]]:
+    """A map button per venue that can be shown on a map."""
+    return [
+        [button("text", SHOW_VENUE(v), text="📍 " + services.venues.label(v, locale))]
+        for v in venue_ids
+        if services.venues.with_point(v)
+    ]
 
 
 async def show_schedule(turn: Turn) -> list[Reply]:
-    plans = await _visible_plans(turn)
+    plans = await agenda.visible_plans(turn)
     if not plans:
         return [reply("plan/none")]
     replies = []
     for delegation, items in plans:
-        venues = {i.venue_id for i in items}
-        rows = [
-            [button("text", f"plan:loc:{v}", text="📍 " + _venue_name(turn, v, turn.locale))]
-            for v in sorted(venues)
-            if _has_point(turn, v)
-        ]
-        rows.append([button("calendar", f"plan:ics:{delegation.id}")])
+        rows = venue_buttons(turn.services, sorted({i.venue_id for i in items}), turn.locale)
+        rows.append([button("calendar", SEND_CALENDAR(delegation.id))])
         replies.append(reply("plan/schedule", rows, plan=plan_view(turn, delegation, items)))
     return replies
 
 
-def _has_point(turn: Turn, venue_id: str) -> bool:
-    venue = turn.services.venues.venues.get(venue_id)
-    return venue is not None and venue.lat is not None and venue.lon is not None
-
-
+@on(SHOW_VENUE)
 async def send_venue(turn: Turn, venue_id: str) -> list[Reply]:
-    venue = turn.services.venues.venues.get(venue_id)
+    venue = turn.services.venues.with_point(venue_id)
     if venue is None or venue.lat is None or venue.lon is None:
         raise DomainError("errors/stale_button")
     name = venue.name.in_(turn.locale)
@@ -201,10 +163,18 @@ async def send_venue(turn: Turn, venue_id: str) -> list[Reply]:
     ]
 
 
-async def send_calendar(turn: Turn, delegation_id: int | None = None) -> list[Reply]:
-    plans = await _visible_plans(turn)
-    if delegation_id is not None:
-        plans = [(d, i) for d, i in plans if d.id == delegation_id]
+async def send_calendars(turn: Turn) -> list[Reply]:
+    """/kalender: every visible plan as an .ics file."""
+    return await _calendars(turn, None)
+
+
+@on(SEND_CALENDAR)
+async def send_calendar(turn: Turn, delegation_id: int) -> list[Reply]:
+    return await _calendars(turn, delegation_id)
+
+
+async def _calendars(turn: Turn, delegation_id: int | None) -> list[Reply]:
+    plans = [(d, i) for d, i in await agenda.visible_plans(turn) if delegation_id in (None, d.id)]
     if not plans:
         return [reply("plan/none")]
     replies = []
@@ -215,7 +185,7 @@ async def send_calendar(turn: Turn, delegation_id: int | None = None) -> list[Re
             catalog=turn.services.venues,
             locale=turn.locale,
             tz=turn.services.tz,
-            stamp=turn.services.clock.now(),
+            stamp=turn.now,
         )
         document = Document(f"jadwal-{delegation.join_code.lower()}.ics", data, "text/calendar")
         replies.append(reply("plan/calendar", document=document, institution=delegation.institution))

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from core.messages import Reply, button, reply
+from core.messages import Reply, reply
 from core.personal_data import erase_my_data, my_data
 from core.registration import format_phone
+from handlers.actions import Signal, button, on
 from handlers.context import Turn
 from handlers.menu import show_menu
 
-ERASE_ACTION = "priv:erase"
-KEEP_ACTION = "priv:keep"
+ERASE = Signal("priv:erase")
+KEEP = Signal("priv:keep")
 
 
 async def show_my_data(turn: Turn) -> list[Reply]:
-    data = await my_data(turn.conn, turn.user, turn.today)
-    rows = [[button("erase_my_data", ERASE_ACTION)]] if data.can_erase else []
-    rows.append([button("keep_my_data", KEEP_ACTION)])
+    data = await my_data(turn)
+    rows = [[button("erase_my_data", ERASE())]] if data.can_erase else []
+    rows.append([button("keep_my_data", KEEP())])
     phones = {c.contact_phone: format_phone(c.contact_phone) for c in data.holdings.coordinated if c.contact_phone}
     return [
         reply(
@@ -31,13 +32,12 @@ async def show_my_data(turn: Turn) -> list[Reply]:
     ]
 
 
+@on(ERASE)
 async def erase_confirmed(turn: Turn) -> list[Reply]:
     """The button was pressed: check again (a visit may have been registered since) and erase."""
-    erasure = await erase_my_data(turn.conn, turn.user, today=turn.today, now=turn.services.clock.now())
-    if erasure.memberships_left:
-        turn.services.signals.plan_changed()  # their reminders are gone: the schedule is re-armed
-    return [reply("privacy/erased", erasure=erasure)]
+    return [reply("privacy/erased", erasure=await erase_my_data(turn))]
 
 
+@on(KEEP)
 async def keep(turn: Turn) -> list[Reply]:
     return [await show_menu(turn, "privacy/kept")]

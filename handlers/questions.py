@@ -5,27 +5,29 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from core.errors import DomainError, ValidationError
+from core import questions
+from core.errors import DomainError
 from core.knowledge.entries import Entry
 from core.knowledge.search import Answer
-from core.knowledge.text import words
 from core.knowledge.views import entry_view, intent_part
 from core.membership import visits_of
-from core.messages import Button, Reply, Venue, button, reply
-from core.people import reachable, require_staff, staff_recipients
-from handlers.context import Turn
+from core.messages import Button, Reply, Venue, reply
+from handlers.actions import ID, WORD, Action, button, on
+from handlers.context import Turn, tell
 from handlers.flow import Answer as StepAnswer
 from handlers.flow import Finish, Flow, JsonDraft, Outcome, Step
-from storage.questions import get_question, open_questions, queue_question, record_answer
-from storage.users import get_user
+from handlers.menu import MENU
 
 logger = logging.getLogger(__name__)
 
-ANSWER_LENGTH = 3000
 RELATED_BUTTONS = 3
+OPEN_ENTRY = Action("qa:open", WORD)
+SHOW_PLACE = Action("qa:loc", WORD)
+BROWSE_THEME = Action("qa:theme", WORD)
+BROWSE_AREA = Action("qa:area", WORD)
+ANSWER_QUESTION = Action("qa:reply", ID)
 
 
 # --- answering --------------------------------------------------------------------------------
@@ -63,29 +65,21 @@ async def answer_question(turn: Turn, question: str) -> list[Reply]:
 
 
 async def _pass_to_staff(turn: Turn, question: str, result: Answer) -> list[Reply]:
-    queued, is_new = await queue_question(
-        turn.conn,
-        user_id=turn.user.id,
-        text=question[:ANSWER_LENGTH],
-        normalized=" ".join(words(question)),
-        locale=turn.locale,
-        now=turn.services.clock.now(),
-    )
-    closest = [[button("text", f"qa:open:{e.id}", text=e.title.in_(turn.locale))] for e in result.alternatives[:2]]
+    queued, is_new = await questions.pass_to_staff(turn, question, turn.locale)
+    closest = [[_entry_button(turn, e)] for e in result.alternatives[:2]]
     replies = [reply("qa/unknown", closest, question=question, already_queued=not is_new)]
     if is_new:
-        for recipient in await staff_recipients(turn.conn, turn.services.staff):
-            if recipient.user_id == turn.user.id:
-                continue
-            replies.append(
-                Reply(
-                    "staff/new_question",
-                    {"question": question, "asker": turn.user.display_name},
-                    buttons=((button("answer_question", f"qa:reply:{queued.id}"),),),
-                    to=recipient,
-                )
-            )
+        replies += await turn.tell_staff(
+            "staff/new_question",
+            [[button("answer_question", ANSWER_QUESTION(queued.id))]],
+            question=question,
+            asker=turn.user.display_name,
+        )
     return replies
+
+
+def _entry_button(turn: Turn, entry: Entry, label: str = "text") -> Button:
+    return button(label, OPEN_ENTRY(entry.id), text=entry.title.in_(turn.locale))
 
 
 # --- cards and browsing -----------------------------------------------------------------------
@@ -99,15 +93,15 @@ def _entry_buttons(turn: Turn, entry: Entry, *, more: bool) -> list[list[Button]
     rows: list[list[Button]] = []
     first = []
     if more:
-        first.append(button("more", f"qa:open:{entry.id}"))
+        first.append(button("more", OPEN_ENTRY(entry.id)))
     if entry.location is not None:
-        first.append(button("location", f"qa:loc:{entry.id}"))
+        first.append(button("location", SHOW_PLACE(entry.id)))
     if first:
         rows.append(first)
     entries = turn.services.knowledge.entries
     for related in entry.related[:RELATED_BUTTONS]:
         if related in entries:
-            rows.append([button("related", f"qa:open:{related}", text=entries[related].title.in_(turn.locale))])
+            rows.append([_entry_button(turn, entries[related], "related")])
     return rows
 
 
@@ -118,6 +112,7 @@ def _entry(turn: Turn, entry_id: str) -> Entry:
     return entry
 
 
+@on(OPEN_ENTRY)
 async def open_card(turn: Turn, entry_id: str) -> list[Reply]:
     """The whole entry; a destination also sends its place so the phone can open a map."""
     entry = _entry(turn, entry_id)
@@ -127,6 +122,7 @@ async def open_card(turn: Turn, entry_id: str) -> list[Reply]:
     return replies
 
 
+@on(SHOW_PLACE)
 async def send_location(turn: Turn, entry_id: str) -> list[Reply]:
     return [_location_reply(turn, _entry(turn, entry_id))]
 
@@ -141,47 +137,49 @@ def _location_reply(turn: Turn, entry: Entry) -> Reply:
 
 
 def _topic_buttons() -> list[list[Button]]:
-    return [[button("menu_innovations", "menu:inovasi"), button("menu_destinations", "menu:wisata")]]
+    return [[button("menu_innovations", MENU("inovasi")), button("menu_destinations", MENU("wisata"))]]
 
 
 async def browse_innovations(turn: Turn) -> list[Reply]:
     """Themes to browse, and first the innovations matching the topics of the user's own visits."""
     content = turn.services.content
     visits = await visits_of(turn.conn, turn.user)
-    topics = {t for d in visits.coordinated + visits.joined if d.is_open_for_joining for t in d.topics}
+    topics = {t for d in visits.active for t in d.topics}
     matching = [e for e in _innovations(turn) if topics & set(e.themes)]
     recommended = sorted(matching, key=lambda e: -len(topics & set(e.themes)))  # most topics in common first
-    rows = [[button("text", f"qa:open:{e.id}", text=e.title.in_(turn.locale))] for e in recommended[:6]]
+    rows = [[_entry_button(turn, e)] for e in recommended[:6]]
     rows += [
-        [button("text", f"qa:theme:{t.id}", text=t.display(turn.locale))]
+        [button("text", BROWSE_THEME(t.id), text=t.display(turn.locale))]
         for t in content.themes
         if any(t.id in e.themes for e in _innovations(turn))
     ]
     return [reply("qa/innovations", rows, recommended=[_view(turn, e) for e in recommended])]
 
 
+@on(BROWSE_THEME)
 async def browse_theme(turn: Turn, theme_id: str) -> list[Reply]:
     try:
         theme = turn.services.content.theme(theme_id)
     except KeyError:
         raise DomainError("errors/stale_button") from None
     entries = [e for e in _innovations(turn) if theme.id in e.themes]
-    rows = [[button("text", f"qa:open:{e.id}", text=e.title.in_(turn.locale))] for e in entries]
+    rows = [[_entry_button(turn, e)] for e in entries]
     return [reply("qa/list", rows, heading=theme.display(turn.locale), entries=[_view(turn, e) for e in entries])]
 
 
 async def browse_destinations(turn: Turn) -> list[Reply]:
     areas = turn.services.knowledge.areas
-    rows = [[button("text", f"qa:area:{a.id}", text=a.display(turn.locale))] for a in areas]
+    rows = [[button("text", BROWSE_AREA(a.id), text=a.display(turn.locale))] for a in areas]
     return [reply("qa/destinations", rows)]
 
 
+@on(BROWSE_AREA)
 async def browse_area(turn: Turn, area_id: str) -> list[Reply]:
     area = next((a for a in turn.services.knowledge.areas if a.id == area_id), None)
     if area is None:
         raise DomainError("errors/stale_button")
     entries = [e for e in turn.services.knowledge.entries.values() if e.kind == "destination" and e.area == area.id]
-    rows = [[button("text", f"qa:open:{e.id}", text=e.title.in_(turn.locale))] for e in entries]
+    rows = [[_entry_button(turn, e)] for e in entries]
     return [reply("qa/list", rows, heading=area.display(turn.locale), entries=[_view(turn, e) for e in entries])]
 
 
@@ -193,24 +191,9 @@ def _innovations(turn: Turn) -> list[Entry]:
 
 
 async def list_open_questions(turn: Turn) -> list[Reply]:
-    require_staff(turn.user, "open questions")
-    questions = await open_questions(turn.conn)
-    rows = [[button("answer_question_n", f"qa:reply:{q.id}", number=q.id)] for q in questions]
-    items = []
-    for question in questions:
-        asker = await get_user(turn.conn, question.user_id)
-        items.append(OpenQuestion(question.id, question.text, question.asked_at, asker.display_name if asker else ""))
-    return [reply("qa/open_questions", rows, questions=items)]
-
-
-@dataclass(frozen=True)
-class OpenQuestion:
-    """A queued question as the staff list shows it."""
-
-    id: int
-    text: str
-    asked_at: datetime
-    asker: str
+    waiting = await questions.waiting(turn)
+    rows = [[button("answer_question_n", ANSWER_QUESTION(q.id), number=q.id)] for q in waiting]
+    return [reply("qa/open_questions", rows, questions=waiting)]
 
 
 @dataclass
@@ -223,33 +206,25 @@ def ask_staff_answer(turn: Turn, draft: StaffAnswerDraft) -> Reply:
 
 
 async def take_staff_answer(turn: Turn, draft: StaffAnswerDraft, answer: StepAnswer) -> Outcome:
-    text = (answer.text or "").strip()
-    if not 2 <= len(text) <= ANSWER_LENGTH:
-        raise ValidationError("qa/errors/answer_length", high=ANSWER_LENGTH)
-    require_staff(turn.user, "answer a question")
-    question = await get_question(turn.conn, draft.question_id)
-    if question is None or not await record_answer(
-        turn.conn, draft.question_id, answer=text, answered_by=turn.user.id, now=turn.services.clock.now()
-    ):
+    text = questions.parse_answer(answer.text or "")
+    answered = await questions.answer(turn, draft.question_id, text)
+    if answered is None:
         return Finish([reply("qa/already_answered", question_id=draft.question_id)])
-    asker = await reachable(turn.conn, question.user_id)
-    replies = [reply("qa/answer_sent", question=question.text)]
-    if asker is not None:
-        replies.append(Reply("qa/staff_answer", {"question": question.text, "answer": text}, to=asker))
-    await turn.audit("question.answered", "question", question.id)
+    question = answered.question.text
+    replies = [reply("qa/answer_sent", question=question)]
+    if answered.asker is not None:
+        replies.append(tell(answered.asker, "qa/staff_answer", question=question, answer=text))
     return Finish(replies)
 
 
 STAFF_ANSWER: Flow[StaffAnswerDraft] = Flow(
-    "qans", [Step("text", ask_staff_answer, take_staff_answer, lambda d: False)], StaffAnswerDraft.from_json
+    "qans", [Step("text", ask_staff_answer, take_staff_answer)], StaffAnswerDraft.from_json
 )
 
 
+@on(ANSWER_QUESTION)
 async def start_staff_answer(turn: Turn, question_id: int) -> list[Reply]:
-    require_staff(turn.user, "answer a question")
-    question = await get_question(turn.conn, question_id)
-    if question is None:
-        raise DomainError("errors/stale_button")
+    question = await questions.to_answer(turn, question_id)
     if question.answer is not None:
         return [reply("qa/already_answered", question_id=question_id)]
     return [

@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from core import visits
 from core.content import Region
 from core.errors import ValidationError
-from core.messages import Button, Reply, button, reply
-from core.people import staff_recipients
+from core.messages import Button, Reply, reply
+from core.model import NewDelegation, VisitMode
 from core.registration import (
     check_departure,
     format_phone,
@@ -23,13 +24,13 @@ from core.registration import (
     parse_province,
     parse_topics_note,
     parse_visit_mode,
-    submit_registration,
 )
+from handlers.actions import WORD, Action, button, on
+from handlers.approvals import SHOW_LOAD, START_PROPOSING, START_REJECTING
 from handlers.context import Turn
 from handlers.flow import Advance, Answer, Finish, Flow, GoTo, JsonDraft, Outcome, Stay, Step
-from handlers.views import DelegationView, delegation_view, themes_of
-from storage.conversations import Conversation
-from storage.delegations import NewDelegation, VisitMode
+from handlers.menu import CANCEL_FLOW
+from handlers.views import DelegationView, delegation_view, own_name_button, rows_of, themes_of
 
 FLOW = "reg"
 EDITABLE = (
@@ -60,7 +61,6 @@ class RegistrationDraft(JsonDraft):
     departure: str | None = None
     topics: list[str] = field(default_factory=list)
     topics_note: str | None = None
-    topics_done: bool = False
     contact_name: str | None = None
     contact_phone: str | None = None
 
@@ -94,10 +94,6 @@ class RegistrationDraft(JsonDraft):
             contact_name=self.contact_name,
             contact_phone=self.contact_phone,
         )
-
-
-def _a(step: str, value: str) -> str:
-    return f"{FLOW}:{step}:{value}"
 
 
 def _questions(draft: RegistrationDraft) -> list[str]:
@@ -135,12 +131,16 @@ def ask_province(turn: Turn, draft: RegistrationDraft, region: Region | None = N
     """First the island groups, then the provinces of the group pressed (38 buttons at once are too many)."""
     if region is None:
         regions = turn.services.content.regions
-        buttons = [button("text", _a("province", f"r:{r.id}"), text=r.display(turn.locale)) for r in regions]
-        rows = _rows(buttons, 2)
+        buttons = [
+            button("text", REGISTRATION.choice("province", f"r:{r.id}"), text=r.display(turn.locale)) for r in regions
+        ]
+        rows = rows_of(buttons, 2)
     else:
         provinces = sorted(region.provinces, key=lambda p: p.display(turn.locale))
-        buttons = [button("text", _a("province", p.code), text=p.display(turn.locale)) for p in provinces]
-        rows = [*_rows(buttons, 2), [button("other_regions", _a("province", "r:"))]]
+        buttons = [
+            button("text", REGISTRATION.choice("province", p.code), text=p.display(turn.locale)) for p in provinces
+        ]
+        rows = [*rows_of(buttons, 2), [button("other_regions", REGISTRATION.choice("province", "r:"))]]
     base = reply("reg/ask_province", rows, region=region, **_current(turn, draft, "province"))
     return Reply(base.template, base.params, base.buttons, replace_origin=replace)
 
@@ -186,8 +186,8 @@ async def take_size(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Out
 def ask_mode(turn: Turn, draft: RegistrationDraft) -> Reply:
     rows = [
         [
-            button("mode_onsite", _a("mode", VisitMode.ONSITE.value)),
-            button("mode_virtual", _a("mode", VisitMode.VIRTUAL.value)),
+            button("mode_onsite", REGISTRATION.choice("mode", VisitMode.ONSITE.value)),
+            button("mode_virtual", REGISTRATION.choice("mode", VisitMode.VIRTUAL.value)),
         ]
     ]
     return reply("reg/ask_mode", rows, **_current(turn, draft, "mode"))
@@ -201,6 +201,7 @@ async def take_mode(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Out
         draft.departure = draft.arrival  # a virtual session takes one day
     elif was_virtual:
         draft.departure = None  # an on-site visit may take several days: ask again
+        return Advance(reopen=("departure",))
     return Advance()
 
 
@@ -227,11 +228,17 @@ async def take_arrival(turn: Turn, draft: RegistrationDraft, answer: Answer) -> 
             check_departure(arrival, departure, turn.services.rules)
         except ValidationError:
             draft.departure = None  # the old departure no longer fits: it is asked again next
+            return Advance(reopen=("departure",))
     return Advance()
 
 
 def ask_departure(turn: Turn, draft: RegistrationDraft) -> Reply:
-    rows = [[button("same_day", _a("departure", "0")), button("next_day", _a("departure", "1"))]]
+    rows = [
+        [
+            button("same_day", REGISTRATION.choice("departure", "0")),
+            button("next_day", REGISTRATION.choice("departure", "1")),
+        ]
+    ]
     return reply(
         "reg/ask_departure",
         rows,
@@ -260,10 +267,17 @@ async def take_departure(turn: Turn, draft: RegistrationDraft, answer: Answer) -
 def ask_topics(turn: Turn, draft: RegistrationDraft, *, replace: bool = False) -> Reply:
     themes = turn.services.content.themes
     rows: list[list[Button]] = [
-        [button("theme_toggle", _a("topics", f"t:{t.id}"), text=t.display(turn.locale), chosen=t.id in draft.topics)]
+        [
+            button(
+                "theme_toggle",
+                REGISTRATION.choice("topics", f"t:{t.id}"),
+                text=t.display(turn.locale),
+                chosen=t.id in draft.topics,
+            )
+        ]
         for t in themes
     ]
-    rows.append([button("done", _a("topics", "done"))])
+    rows.append([button("done", REGISTRATION.choice("topics", "done"))])
     base = reply(
         "reg/ask_topics",
         rows,
@@ -286,7 +300,6 @@ async def take_topics(turn: Turn, draft: RegistrationDraft, answer: Answer) -> O
             draft.topics_note = note
     if not draft.topics and not draft.topics_note:
         raise ValidationError("reg/errors/topics_empty")
-    draft.topics_done = True
     return Advance()
 
 
@@ -295,7 +308,9 @@ async def take_topics(turn: Turn, draft: RegistrationDraft, answer: Answer) -> O
 
 def ask_contact_name(turn: Turn, draft: RegistrationDraft) -> Reply:
     return reply(
-        "reg/ask_contact_name", own_name_button(turn, _a("contact_name", "me")), **_current(turn, draft, "contact_name")
+        "reg/ask_contact_name",
+        own_name_button(turn, REGISTRATION.choice("contact_name", "me")),
+        **_current(turn, draft, "contact_name"),
     )
 
 
@@ -317,11 +332,11 @@ async def take_contact_phone(turn: Turn, draft: RegistrationDraft, answer: Answe
 
 
 def confirm_summary(turn: Turn, draft: RegistrationDraft) -> Reply:
-    edit_buttons = [button(f"edit_{f}", _a("summary", f"edit:{f}")) for f in _questions(draft)]
+    edit_buttons = [button(f"edit_{f}", REGISTRATION.choice("summary", f"edit:{f}")) for f in _questions(draft)]
     rows = [
-        *_rows(edit_buttons, 2),
-        [button("confirm", _a("summary", "confirm"))],
-        [button("cancel_flow", "flow:cancel")],
+        *rows_of(edit_buttons, 2),
+        [button("confirm", REGISTRATION.choice("summary", "confirm"))],
+        [button("cancel_flow", CANCEL_FLOW())],
     ]
     return reply("reg/summary", rows, summary=summary_view(turn, draft))
 
@@ -330,40 +345,31 @@ async def take_summary(turn: Turn, draft: RegistrationDraft, answer: Answer) -> 
     if answer.choice == "confirm":
         return Finish(await _submit(turn, draft))
     if answer.choice and answer.choice.startswith("edit:") and answer.choice[5:] in EDITABLE:
-        field_name = answer.choice[5:]
-        if field_name == "topics":
-            draft.topics_done = False
-        return GoTo(field_name)
+        return GoTo(answer.choice[5:])
     raise ValidationError("errors/use_buttons")
 
 
 async def _submit(turn: Turn, draft: RegistrationDraft) -> list[Reply]:
-    services = turn.services
-    delegation = await submit_registration(
-        turn.conn, draft.to_new_delegation(), coordinator_id=turn.user.id, clock=services.clock
-    )
+    delegation = await visits.register(turn, draft.to_new_delegation())
     view = delegation_view(turn, delegation)
-    replies = [reply("reg/submitted", delegation=view, link=services.identity.join_link(delegation.join_code))]
-    for recipient in await staff_recipients(turn.conn, services.staff):
-        if recipient.user_id == turn.user.id:
-            continue
-        replies.append(
-            Reply(
-                "staff/new_registration",
-                {"delegation": view, "coordinator": turn.user.display_name},
-                buttons=decision_buttons(delegation.id),
-                to=recipient,
-            )
-        )
-    return replies
+    link = turn.services.identity.join_link(delegation.join_code)
+    return [
+        reply("reg/submitted", delegation=view, link=link),
+        *await turn.tell_staff(
+            "staff/new_registration",
+            decision_buttons(delegation.id),
+            delegation=view,
+            coordinator=turn.user.display_name,
+        ),
+    ]
 
 
-def decision_buttons(delegation_id: int) -> tuple[tuple[Button, ...], ...]:
+def decision_buttons(delegation_id: int) -> list[list[Button]]:
     """The buttons under a new registration's notice to staff (handled in handlers/approvals.py)."""
-    return (
-        (button("approve", f"appr:load:{delegation_id}"), button("reject", f"appr:reject:{delegation_id}")),
-        (button("propose_dates", f"appr:propose:{delegation_id}"),),
-    )
+    return [
+        [button("approve", SHOW_LOAD(delegation_id)), button("reject", START_REJECTING(delegation_id))],
+        [button("propose_dates", START_PROPOSING(delegation_id))],
+    ]
 
 
 # --- the summary ---------------------------------------------------------------------------
@@ -387,64 +393,52 @@ def summary_view(turn: Turn, draft: RegistrationDraft) -> DelegationView:
     )
 
 
-def own_name_button(turn: Turn, action: str) -> list[list[Button]]:
-    """A "use my name" button, offered only when the chat name would pass as a name."""
-    try:
-        parse_name(turn.user.display_name)
-    except ValidationError:
-        return []
-    return [[button("use_my_name", action, name=turn.user.display_name)]]
-
-
 def _typed(answer: Answer) -> str:
     if answer.text is None:
         raise ValidationError("errors/type_answer")
     return answer.text
 
 
-def _rows(buttons: list[Button], width: int) -> list[list[Button]]:
-    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
-
-
 REGISTRATION: Flow[RegistrationDraft] = Flow(
     FLOW,
     [
-        Step("institution", ask_institution, take_institution, lambda d: d.institution is not None),
-        Step("province", ask_province, take_province, lambda d: d.province_code is not None),
-        Step("head", ask_head, take_head, lambda d: d.head_name is not None),
-        Step("size", ask_size, take_size, lambda d: d.planned_size is not None),
-        Step("mode", ask_mode, take_mode, lambda d: d.mode is not None),
-        Step("arrival", ask_arrival, take_arrival, lambda d: d.arrival is not None),
-        Step(
-            "departure",
-            ask_departure,
-            take_departure,
-            lambda d: d.departure is not None,
-            applies=lambda d: not d.is_virtual,
-        ),
-        Step("topics", ask_topics, take_topics, lambda d: d.topics_done),
-        Step("contact_name", ask_contact_name, take_contact_name, lambda d: d.contact_name is not None),
-        Step("contact_phone", ask_contact_phone, take_contact_phone, lambda d: d.contact_phone is not None),
-        Step("summary", confirm_summary, take_summary, lambda d: False),
+        Step("institution", ask_institution, take_institution),
+        Step("province", ask_province, take_province),
+        Step("head", ask_head, take_head),
+        Step("size", ask_size, take_size),
+        Step("mode", ask_mode, take_mode),
+        Step("arrival", ask_arrival, take_arrival),
+        Step("departure", ask_departure, take_departure, applies=lambda d: not d.is_virtual),
+        Step("topics", ask_topics, take_topics),
+        Step("contact_name", ask_contact_name, take_contact_name),
+        Step("contact_phone", ask_contact_phone, take_contact_phone),
+        Step("summary", confirm_summary, take_summary),
     ],
     RegistrationDraft.from_json,
 )
 
 
-async def start_registration(turn: Turn, existing: Conversation | None) -> list[Reply]:
+RESUME = Action("reg:resume", WORD)  # continue | restart an unfinished registration
+
+
+async def start_registration(turn: Turn) -> list[Reply]:
     """/daftar: begin, or, with an unfinished registration, offer to continue or start over."""
+    existing = turn.conversation
     if existing is not None and existing.flow == FLOW:
-        rows = [[button("continue", "reg:resume:continue"), button("start_over", "reg:resume:restart")]]
+        rows = [[button("continue", RESUME("continue")), button("start_over", RESUME("restart"))]]
         return [reply("reg/resume_offer", rows, summary=summary_view(turn, REGISTRATION.draft_of(existing)))]
-    return [
-        reply("reg/intro", min_notice=turn.services.rules.min_notice_days),
-        *await REGISTRATION.begin(turn, RegistrationDraft()),
-    ]
+    return await _start_afresh(turn)
 
 
-async def resume_registration(turn: Turn, existing: Conversation | None, choice: str) -> list[Reply]:
+@on(RESUME)
+async def resume_registration(turn: Turn, choice: str) -> list[Reply]:
+    existing = turn.conversation
     if choice == "continue" and existing is not None and existing.flow == FLOW:
         return await REGISTRATION.ask_again(turn, existing)
+    return await _start_afresh(turn)
+
+
+async def _start_afresh(turn: Turn) -> list[Reply]:
     return [
         reply("reg/intro", min_notice=turn.services.rules.min_notice_days),
         *await REGISTRATION.begin(turn, RegistrationDraft()),

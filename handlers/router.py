@@ -1,8 +1,8 @@
 """Picks the handler for each Incoming and runs it as one database transaction.
 
-Order of precedence: unreadable input, commands, button actions, the answer to the current
-step of a flow, and finally free text, which goes to the question-answering hook when one is
-installed (a later issue) and otherwise gets a friendly answer with the menu.
+Order of precedence: unreadable input, commands, button actions (looked up in the action table), the
+answer to the current step of a flow, and finally free text, which goes to the question-answering hook
+when one is installed and otherwise gets a friendly answer with the menu.
 """
 
 from __future__ import annotations
@@ -11,18 +11,22 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
+from core import conversations
 from core.errors import DomainError, PermissionDenied
 from core.locale import choose_locale
 from core.messages import Incoming, Recipient, Reply, reply
+from core.model import Conversation, Database
 from core.people import identify, recipient_of
-from handlers import agenda, approvals, broadcast, desk, menu, plan, privacy, questions, reminders
+from core.services import Services
+
+# Imported for the actions they declare: every module whose buttons the router must find is loaded here.
+from handlers import agenda, approvals, broadcast, desk, menu, plan, privacy, questions, registration, reminders, status  # noqa: F401
+from handlers.actions import ACTIONS, StaleButton
 from handlers.commands import COMMANDS, parse_command
-from handlers.context import Services, Turn
+from handlers.context import Turn
 from handlers.flow import Answer, Flow
 from handlers.join import JOINING
-from handlers.registration import REGISTRATION, resume_registration
-from storage.conversations import Conversation, load_conversation
-from storage.db import Database
+from handlers.registration import REGISTRATION
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +38,11 @@ FLOWS: dict[str, Flow] = {  # type: ignore[type-arg]
     approvals.REJECTING.name: approvals.REJECTING,
     approvals.PROPOSING.name: approvals.PROPOSING,
     broadcast.BROADCASTING.name: broadcast.BROADCASTING,
-}  # type: ignore[type-arg]
+}
 
 
 class QuestionAnswerer(Protocol):
-    """The hook for free-text questions (knowledge base, a later issue). None means: not answered."""
+    """The hook for free-text questions (the knowledge base). None means: not answered."""
 
     async def answer(self, turn: Turn, question: str) -> list[Reply] | None: ...
 
@@ -61,7 +65,8 @@ class Router:
         try:
             async with self.database.transaction() as conn:
                 user = await identify(conn, incoming, self.services.staff, self.services.clock)
-                turn = Turn(conn, user, incoming, self.services)
+                conversation = await conversations.current_of(conn, user)
+                turn = Turn(conn, user, self.services, incoming, conversation)
                 try:
                     replies = await self._dispatch(turn)
                 except PermissionDenied as error:
@@ -69,6 +74,8 @@ class Router:
                     replies = [Reply(error.template, error.params)]
                 except DomainError as error:
                     replies = [Reply(error.template, error.params)]
+                except StaleButton:
+                    replies = [reply("errors/stale_button"), *await self._ask_again(turn, conversation)]
                 return Handled(recipient_of(user), replies)
         except Exception:
             logger.exception("failed to handle %s", incoming)
@@ -89,8 +96,7 @@ class Router:
         )
 
     async def _dispatch(self, turn: Turn) -> list[Reply]:
-        incoming = turn.incoming
-        conversation = await load_conversation(turn.conn, turn.user.id)
+        incoming, conversation = turn.incoming, turn.conversation
         if incoming.is_unsupported:
             return [reply("errors/unsupported"), *await self._ask_again(turn, conversation)]
         if incoming.text is not None:
@@ -100,9 +106,12 @@ class Router:
                 handler = COMMANDS.get(name)
                 if handler is None:
                     return [reply("errors/unknown_command", command=name), *await self._ask_again(turn, conversation)]
-                return await handler(turn, argument, conversation)
+                return await handler(turn, argument)
         if incoming.action is not None:
-            return await self._press(turn, incoming.action, conversation)
+            pressed = ACTIONS.resolve(incoming.action)
+            if pressed is None:
+                raise StaleButton
+            return await pressed(turn)
         text = incoming.text or ""
         if conversation is not None and conversation.flow in FLOWS:
             return await FLOWS[conversation.flow].handle(turn, conversation, Answer(text=text))
@@ -112,104 +121,8 @@ class Router:
                 return answered
         return await menu.unknown_text(turn)
 
-    async def _press(self, turn: Turn, action: str, conversation: Conversation | None) -> list[Reply]:
-        kind, _, rest = action.partition(":")
-        if kind == "menu":
-            handler = COMMANDS.get(rest)
-            return await handler(turn, "", conversation) if handler else await menu.greet(turn)
-        if kind == "lang":
-            return await menu.change_language(turn, rest)
-        if kind == "flow" and rest == "cancel":
-            return await menu.cancel_current_flow(turn)
-        if action.startswith("reg:resume:"):
-            return await resume_registration(turn, conversation, rest.partition(":")[2])
-        if kind == "qa":
-            return await self._press_question(turn, rest)
-        if kind == "plan":
-            return await self._press_plan(turn, rest)
-        if action == privacy.ERASE_ACTION:
-            return await privacy.erase_confirmed(turn)
-        if action == privacy.KEEP_ACTION:
-            return await privacy.keep(turn)
-        if kind == "remind":
-            return await reminders.change_reminder_settings(turn, rest)
-        if kind in ("appr", "prop", "tamu"):
-            return await self._press_desk(turn, kind, rest)
-        if kind == "visit":
-            verb, _, target = rest.partition(":")
-            if verb == "cancel" and target.isdigit():
-                return await menu.ask_cancel_visit(turn, int(target))
-            if verb == "cancel_yes" and target.isdigit():
-                return await menu.cancel_visit_confirmed(turn, int(target))
-            return [await menu.show_menu(turn, "status/kept")]
-        if kind in FLOWS:
-            step, _, value = rest.partition(":")
-            if conversation is not None and conversation.flow == kind and conversation.step == step:
-                return await FLOWS[kind].handle(turn, conversation, Answer(choice=value))
-        return [reply("errors/stale_button"), *await self._ask_again(turn, conversation)]
-
-    async def _press_question(self, turn: Turn, rest: str) -> list[Reply]:
-        verb, _, target = rest.partition(":")
-        if verb == "open":
-            return await questions.open_card(turn, target)
-        if verb == "loc":
-            return await questions.send_location(turn, target)
-        if verb == "theme":
-            return await questions.browse_theme(turn, target)
-        if verb == "area":
-            return await questions.browse_area(turn, target)
-        if verb == "reply" and target.isdigit():
-            return await questions.start_staff_answer(turn, int(target))
-        return [reply("errors/stale_button")]
-
-    async def _press_plan(self, turn: Turn, rest: str) -> list[Reply]:
-        verb, _, target = rest.partition(":")
-        first, _, second = target.partition(":")
-        number = int(first) if first.isdigit() else None
-        if verb == "loc":
-            return await plan.send_venue(turn, target)
-        if verb == "ics" and number is not None:
-            return await plan.send_calendar(turn, number)
-        if number is None:
-            return [reply("errors/stale_button")]
-        by_delegation = {
-            "open": agenda.show_plan,
-            "add": agenda.start_add,
-            "programs": agenda.choose_program,
-            "suggest": agenda.propose_suggestion,
-            "publish": agenda.publish,
-        }
-        by_item = {"edit": agenda.start_edit, "del": agenda.confirm_delete, "delete_yes": agenda.delete_confirmed}
-        if verb in by_delegation:
-            return await by_delegation[verb](turn, number)
-        if verb in by_item:
-            return await by_item[verb](turn, number)
-        if verb == "apply":
-            return await agenda.propose_program(turn, number, second)
-        if verb == "field":
-            return await agenda.start_edit_field(turn, number, second)
-        return [reply("errors/stale_button")]
-
-    async def _press_desk(self, turn: Turn, kind: str, rest: str) -> list[Reply]:
-        verb, _, target = rest.partition(":")
-        if kind == "tamu" and verb == "day":
-            return await desk.show_day(turn, target)
-        if not target.isdigit():
-            return [reply("errors/stale_button")]
-        number = int(target)
-        if kind == "prop" and verb in ("accept", "decline"):
-            return await approvals.answer_proposal(turn, number, accepted=verb == "accept")
-        staff_actions = {
-            "load": approvals.show_load,
-            "approve": approvals.approve,
-            "reject": approvals.start_reject,
-            "propose": approvals.start_propose,
-        }
-        if kind == "appr" and verb in staff_actions:
-            return await staff_actions[verb](turn, number)
-        return [reply("errors/stale_button")]
-
-    async def _ask_again(self, turn: Turn, conversation: Conversation | None) -> list[Reply]:
+    @staticmethod
+    async def _ask_again(turn: Turn, conversation: Conversation | None) -> list[Reply]:
         if conversation is None or conversation.flow not in FLOWS:
             return []
         return await FLOWS[conversation.flow].ask_again(turn, conversation)

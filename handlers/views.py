@@ -10,9 +10,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from core.content import Province, Theme
-from core.registration import format_phone
+from core.errors import ValidationError
+from core.messages import Button
+from core.model import Delegation
+from core.registration import format_phone, parse_name
+from handlers.actions import ActionData, button
 from handlers.context import Turn
-from storage.delegations import Delegation
 
 
 @dataclass(frozen=True)
@@ -59,3 +62,17 @@ def delegation_view(turn: Turn, delegation: Delegation) -> DelegationView:
 def themes_of(turn: Turn, ids: list[str]) -> list[Theme]:
     """The themes with these ids, in the content's order (the order the topic buttons have)."""
     return [t for t in turn.services.content.themes if t.id in ids]
+
+
+def own_name_button(turn: Turn, action: ActionData) -> list[list[Button]]:
+    """A "use my name" button, offered only when the chat name would pass as a name."""
+    try:
+        parse_name(turn.user.display_name)
+    except ValidationError:
+        return []
+    return [[button("use_my_name", action, name=turn.user.display_name)]]
+
+
+def rows_of(buttons: list[Button], width: int) -> list[list[Button]]:
+    """Buttons laid out `width` to a row."""
+    return [buttons[i : i + width] for i in range(0, len(buttons), width)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
 
@@ -25,3 +27,18 @@ def dump_date(value: date) -> str:
 
 def load_date(value: str) -> date:
     return date.fromisoformat(value)
+
+
+def literal(value: enum.StrEnum) -> str:
+    """A status or kind as an SQL literal: 'pending'.
+
+    Statuses go into SQL as literals, not bound parameters: a partial index such as
+    `WHERE status = 'pending'` is only used when the planner can see the value. They are our own
+    enum values, never text a user typed.
+    """
+    return "'" + value.value.replace("'", "''") + "'"
+
+
+def literals(values: Iterable[enum.StrEnum]) -> str:
+    """A set of statuses as an SQL list: ('approved', 'pending'), in a stable order."""
+    return "(" + ", ".join(sorted(literal(v) for v in values)) + ")"

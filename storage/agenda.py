@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
 import aiosqlite
 
@@ -24,12 +25,21 @@ class NewAgendaItem:
     def ends_at(self) -> datetime:
         return self.starts_at + timedelta(minutes=self.minutes)
 
+    def day(self, tz: tzinfo) -> date:
+        """The day the item starts on where the host is (times are stored in UTC)."""
+        return self.starts_at.astimezone(tz).date()
+
 
 @dataclass(frozen=True)
 class AgendaItem(NewAgendaItem):
     id: int = 0
     delegation_id: int = 0
     uid: str = ""
+
+
+def items_on(items: Iterable[AgendaItem], day: date, tz: tzinfo) -> list[AgendaItem]:
+    """The items that start on `day` where the host is."""
+    return [item for item in items if item.day(tz) == day]
 
 
 _COLUMNS = "id, delegation_id, uid, starts_at, minutes, venue_id, title, host_officer, notes"

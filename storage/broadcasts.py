@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import aiosqlite
 
-from storage._codec import dump_date, dump_instant, load_instant
+from storage._codec import dump_date, dump_instant, literal, load_instant
 from storage.db import fetch_all, fetch_one
+from storage.delegations import ACTIVE, MEMBERSHIPS, DelegationStatus, status_in
+
+
+class Audience(enum.StrEnum):
+    """Who a broadcast reaches."""
+
+    DELEGATION = "delegation"  # the members of one visit (audience_ref: its id)
+    DATE = "date"  # the members of every active visit on one day (audience_ref: the ISO date)
+    COORDINATORS = "coordinators"  # the coordinators of active visits
+    PARTICIPANTS = "participants"  # the participants of approved visits not yet over
+    EVERYONE = "everyone"  # everyone who coordinates or joined a visit
+
+    @property
+    def needs_target(self) -> bool:
+        """Whether the audience names a visit or a day."""
+        return self in (Audience.DELEGATION, Audience.DATE)
 
 
 @dataclass(frozen=True)
 class Broadcast:
     id: int
     author_id: int
-    audience: str
+    audience: Audience
     audience_ref: str | None
     text: str
     recipients: int
@@ -31,7 +48,7 @@ def _broadcast(row: aiosqlite.Row) -> Broadcast:
     return Broadcast(
         id=row["id"],
         author_id=row["author_id"],
-        audience=row["audience"],
+        audience=Audience(row["audience"]),
         audience_ref=row["audience_ref"],
         text=row["text"],
         recipients=row["recipients"],
@@ -45,7 +62,7 @@ async def insert_broadcast(
     conn: aiosqlite.Connection,
     *,
     author_id: int,
-    audience: str,
+    audience: Audience,
     audience_ref: str | None,
     text: str,
     recipients: int,
@@ -56,7 +73,7 @@ async def insert_broadcast(
         conn,
         f"""INSERT INTO broadcasts (author_id, audience, audience_ref, text, recipients, skipped, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}""",
-        (author_id, audience, audience_ref, text, recipients, skipped, dump_instant(now)),
+        (author_id, audience.value, audience_ref, text, recipients, skipped, dump_instant(now)),
     )
     assert row is not None
     return _broadcast(row)
@@ -81,33 +98,32 @@ async def mark_reported(conn: aiosqlite.Connection, broadcast_id: int, now: date
 
 
 async def audience_user_ids(
-    conn: aiosqlite.Connection, audience: str, ref: str | None, today: date
+    conn: aiosqlite.Connection, audience: Audience, ref: str | None, today: date
 ) -> list[tuple[int, bool]]:
-    """(user id, blocked) of everyone an audience reaches, each once."""
-    today_text = dump_date(today)
-    members = """SELECT d.coordinator_id AS user_id, d.id AS delegation_id FROM delegations d
-                 UNION SELECT p.user_id, p.delegation_id FROM participants p"""
-    if audience == "delegation":
-        sql = f"SELECT DISTINCT m.user_id FROM ({members}) m WHERE m.delegation_id = ?"
-        params: tuple[object, ...] = (int(ref or 0),)
-    elif audience == "date":
-        sql = f"""SELECT DISTINCT m.user_id FROM ({members}) m JOIN delegations d ON d.id = m.delegation_id
-                  WHERE d.status IN ('pending', 'approved') AND d.arrival_date <= ? AND d.departure_date >= ?"""
+    """(user id, blocked) of everyone an audience reaches, each once; an erased user is nobody to reach."""
+    active = status_in(ACTIVE, "d.status")
+    params: tuple[object, ...]
+    if audience is Audience.DELEGATION:
+        sql = f"SELECT m.user_id FROM ({MEMBERSHIPS}) m WHERE m.delegation_id = ?"
+        params = (int(ref or 0),)
+    elif audience is Audience.DATE:
+        sql = f"""SELECT m.user_id FROM ({MEMBERSHIPS}) m JOIN delegations d ON d.id = m.delegation_id
+                  WHERE {active} AND d.arrival_date <= ? AND d.departure_date >= ?"""
         params = (ref, ref)
-    elif audience == "coordinators":
-        sql = "SELECT DISTINCT coordinator_id FROM delegations WHERE status IN ('pending', 'approved')"
+    elif audience is Audience.COORDINATORS:
+        sql = f"SELECT d.coordinator_id FROM delegations d WHERE {active}"
         params = ()
-    elif audience == "participants":
-        sql = """SELECT DISTINCT p.user_id FROM participants p JOIN delegations d ON d.id = p.delegation_id
-                 WHERE d.status = 'approved' AND d.departure_date >= ?"""
-        params = (today_text,)
-    else:  # everyone who has joined a delegation, or coordinates one
-        sql = f"SELECT DISTINCT m.user_id FROM ({members}) m"
+    elif audience is Audience.PARTICIPANTS:
+        sql = f"""SELECT p.user_id FROM participants p JOIN delegations d ON d.id = p.delegation_id
+                 WHERE d.status = {literal(DelegationStatus.APPROVED)} AND d.departure_date >= ?"""
+        params = (dump_date(today),)
+    else:
+        sql = f"SELECT m.user_id FROM ({MEMBERSHIPS}) m"
         params = ()
     rows = await fetch_all(
         conn,
         f"""SELECT u.id, u.blocked_at IS NOT NULL AS blocked FROM users u
-            WHERE u.id IN ({sql}) AND u.erased_at IS NULL ORDER BY u.id""",  # an erased user is nobody to reach
+            WHERE u.id IN ({sql}) AND u.erased_at IS NULL ORDER BY u.id""",
         params,
     )
     return [(int(r["id"]), bool(r["blocked"])) for r in rows]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import enum
 import json
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import aiosqlite
 
-from storage._codec import dump_date, dump_instant, load_date, load_instant
+from storage._codec import dump_date, dump_instant, literal, literals, load_date, load_instant
 from storage.db import fetch_all, fetch_one
 
 
@@ -19,6 +20,16 @@ class DelegationStatus(enum.StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     CANCELLED = "cancelled"
+
+
+ACTIVE: frozenset[DelegationStatus] = frozenset({DelegationStatus.PENDING, DelegationStatus.APPROVED})
+"""A visit that is still on: waiting for a decision, or approved. A cancelled or rejected one did not happen:
+nobody joins it, it gets no reminders or broadcasts, and reports count it apart."""
+
+
+def status_in(statuses: Iterable[DelegationStatus], column: str = "status") -> str:
+    """The SQL condition `column IN ('approved', 'pending')` for these statuses."""
+    return f"{column} IN {literals(statuses)}"
 
 
 class VisitMode(enum.StrEnum):
@@ -53,8 +64,8 @@ class Delegation(NewDelegation):
     created_at: datetime
 
     @property
-    def is_open_for_joining(self) -> bool:
-        return self.status in (DelegationStatus.PENDING, DelegationStatus.APPROVED)
+    def is_active(self) -> bool:
+        return self.status in ACTIVE
 
 
 class JoinCodeTaken(Exception):
@@ -101,7 +112,7 @@ async def insert_delegation(
             INSERT INTO delegations (join_code, coordinator_id, institution, province_code, head_name,
                 head_position, planned_size, mode, arrival_date, departure_date, topics, topics_note,
                 contact_name, contact_phone, status, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {literal(DelegationStatus.PENDING)}, ?, ?)
             RETURNING {COLUMNS}
             """,
             (
@@ -176,27 +187,40 @@ async def set_status(conn: aiosqlite.Connection, delegation_id: int, status: Del
     )
 
 
+MEMBERSHIPS = """SELECT coordinator_id AS user_id, id AS delegation_id FROM delegations
+                  UNION SELECT user_id, delegation_id FROM participants"""
+"""Who belongs to which visit: its coordinator and everyone who joined it (a subquery for other queries)."""
+
+
 async def delegation_ids_of_member(conn: aiosqlite.Connection, user_id: int) -> list[int]:
     """The visits a user coordinates or joined."""
     rows = await fetch_all(
-        conn,
-        """SELECT id FROM delegations WHERE coordinator_id = ?
-           UNION SELECT delegation_id FROM participants WHERE user_id = ?""",
-        (user_id, user_id),
+        conn, f"SELECT DISTINCT delegation_id FROM ({MEMBERSHIPS}) WHERE user_id = ? ORDER BY 1", (user_id,)
     )
     return [int(row[0]) for row in rows]
 
 
+async def member_ids(conn: aiosqlite.Connection, delegation_id: int) -> list[int]:
+    """The members of a visit, each once: the coordinator first, then the participants in the order they joined."""
+    rows = await fetch_all(
+        conn,
+        """SELECT coordinator_id AS user_id, 0 AS rank, '' AS joined_at, 0 AS id FROM delegations WHERE id = ?
+           UNION ALL SELECT user_id, 1, joined_at, id FROM participants WHERE delegation_id = ?
+           ORDER BY rank, joined_at, id""",
+        (delegation_id, delegation_id),
+    )
+    return list(dict.fromkeys(int(row[0]) for row in rows))
+
+
 async def delegations_between(
-    conn: aiosqlite.Connection, first_day: date, last_day: date, statuses: tuple[str, ...] = ("approved",)
+    conn: aiosqlite.Connection, first_day: date, last_day: date, statuses: Iterable[DelegationStatus]
 ) -> list[Delegation]:
     """Visits on any day of [first_day, last_day] with one of the statuses, soonest first."""
-    marks = ", ".join("?" for _ in statuses)
     rows = await fetch_all(
         conn,
         f"""SELECT {COLUMNS} FROM delegations WHERE arrival_date <= ? AND departure_date >= ?
-            AND status IN ({marks}) ORDER BY arrival_date, id""",
-        (dump_date(last_day), dump_date(first_day), *statuses),
+            AND {status_in(statuses)} ORDER BY arrival_date, id""",
+        (dump_date(last_day), dump_date(first_day)),
     )
     return [delegation_from_row(row) for row in rows]
 
@@ -206,7 +230,8 @@ async def decide(
 ) -> bool:
     """Approve or reject a pending visit; False when it was not pending any more (decided meanwhile)."""
     cursor = await conn.execute(
-        "UPDATE delegations SET status = ?, decision_note = ?, updated_at = ? WHERE id = ? AND status = 'pending'",
+        f"""UPDATE delegations SET status = ?, decision_note = ?, updated_at = ?
+            WHERE id = ? AND status = {literal(DelegationStatus.PENDING)}""",
         (status.value, note, dump_instant(now), delegation_id),
     )
     return cursor.rowcount == 1
@@ -216,8 +241,8 @@ async def propose_dates(
     conn: aiosqlite.Connection, delegation_id: int, arrival: date, departure: date, now: datetime
 ) -> None:
     await conn.execute(
-        """UPDATE delegations SET proposed_arrival = ?, proposed_departure = ?, updated_at = ?
-           WHERE id = ? AND status = 'pending'""",
+        f"""UPDATE delegations SET proposed_arrival = ?, proposed_departure = ?, updated_at = ?
+            WHERE id = ? AND status = {literal(DelegationStatus.PENDING)}""",
         (dump_date(arrival), dump_date(departure), dump_instant(now), delegation_id),
     )
 
@@ -235,9 +260,10 @@ async def settle_proposal(conn: aiosqlite.Connection, delegation_id: int, *, acc
     """Accepting moves the visit to the proposed dates and approves it; declining keeps it pending."""
     if accepted:
         cursor = await conn.execute(
-            """UPDATE delegations SET arrival_date = proposed_arrival, departure_date = proposed_departure,
-                   status = 'approved', proposed_arrival = NULL, proposed_departure = NULL, updated_at = ?
-               WHERE id = ? AND status = 'pending' AND proposed_arrival IS NOT NULL""",
+            f"""UPDATE delegations SET arrival_date = proposed_arrival, departure_date = proposed_departure,
+                   status = {literal(DelegationStatus.APPROVED)}, proposed_arrival = NULL, proposed_departure = NULL,
+                   updated_at = ?
+               WHERE id = ? AND status = {literal(DelegationStatus.PENDING)} AND proposed_arrival IS NOT NULL""",
             (dump_instant(now), delegation_id),
         )
     else:

@@ -13,12 +13,12 @@ from datetime import date, datetime
 
 import aiosqlite
 
-from storage._codec import dump_date, dump_instant, load_date, load_instant
+from storage._codec import dump_date, dump_instant, literals, load_date, load_instant
 from storage.db import fetch_all, fetch_one
-from storage.delegations import DelegationStatus
+from storage.delegations import ACTIVE, DelegationStatus, status_in
+from storage.outbox import WAITING
 
 REMOVED = ""
-_ACTIVE = ("pending", "approved")
 
 
 @dataclass(frozen=True)
@@ -96,9 +96,9 @@ async def holdings_of(conn: aiosqlite.Connection, user_id: int) -> Holdings:
     coordinated = await fetch_all(conn, f"{_COORDINATED} ORDER BY arrival_date, id", (user_id,))
     counts = await fetch_one(
         conn,
-        """SELECT (SELECT COUNT(*) FROM questions WHERE user_id = ?) AS questions,
+        f"""SELECT (SELECT COUNT(*) FROM questions WHERE user_id = ?) AS questions,
                   (SELECT COUNT(*) FROM reminder_prefs WHERE user_id = ?) AS prefs,
-                  (SELECT COUNT(*) FROM outbox WHERE user_id = ? AND status IN ('pending', 'sending')) AS queued""",
+                  (SELECT COUNT(*) FROM outbox WHERE user_id = ? AND status IN {literals(WAITING)}) AS queued""",
         (user_id, user_id, user_id),
     )
     assert counts is not None
@@ -127,8 +127,8 @@ async def upcoming_coordinated(conn: aiosqlite.Connection, user_id: int, today: 
     """Visits the user registered that are still to happen (pending or approved, not yet over)."""
     rows = await fetch_all(
         conn,
-        f"{_COORDINATED} AND departure_date >= ? AND status IN (?, ?) ORDER BY arrival_date, id",
-        (user_id, dump_date(today), *_ACTIVE),
+        f"{_COORDINATED} AND departure_date >= ? AND {status_in(ACTIVE)} ORDER BY arrival_date, id",
+        (user_id, dump_date(today)),
     )
     return [_coordinated(r) for r in rows]
 
@@ -141,9 +141,9 @@ async def erase_user(conn: aiosqlite.Connection, user_id: int, *, today: date, n
     chat account, so the next message from that person starts afresh as a new user.
     """
     left = await conn.execute(
-        """DELETE FROM participants WHERE user_id = ? AND delegation_id IN (
-               SELECT id FROM delegations WHERE departure_date >= ? AND status IN (?, ?))""",
-        (user_id, dump_date(today), *_ACTIVE),
+        f"""DELETE FROM participants WHERE user_id = ? AND delegation_id IN (
+               SELECT id FROM delegations WHERE departure_date >= ? AND {status_in(ACTIVE)})""",
+        (user_id, dump_date(today)),
     )
     anonymised = await conn.execute(
         "UPDATE participants SET name = ?, position = ?, unit = NULL WHERE user_id = ?", (REMOVED, REMOVED, user_id)

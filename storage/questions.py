@@ -8,13 +8,16 @@ from datetime import datetime
 
 import aiosqlite
 
-from storage._codec import dump_instant, load_instant, load_optional_instant
+from storage._codec import dump_instant, literal, load_instant, load_optional_instant
 from storage.db import fetch_all, fetch_one
 
 
 class QuestionStatus(enum.StrEnum):
     OPEN = "open"
     ANSWERED = "answered"
+
+
+_OPEN = literal(QuestionStatus.OPEN)
 
 
 @dataclass(frozen=True)
@@ -52,14 +55,14 @@ async def queue_question(
     row = await fetch_one(
         conn,
         f"""INSERT INTO questions (user_id, text, normalized, locale, asked_at) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT (user_id, normalized) WHERE status = 'open' DO NOTHING RETURNING {_COLUMNS}""",
+            ON CONFLICT (user_id, normalized) WHERE status = {_OPEN} DO NOTHING RETURNING {_COLUMNS}""",
         (user_id, text, normalized, locale, dump_instant(now)),
     )
     if row is not None:
         return _question(row), True
     existing = await fetch_one(
         conn,
-        f"SELECT {_COLUMNS} FROM questions WHERE user_id = ? AND normalized = ? AND status = 'open'",
+        f"SELECT {_COLUMNS} FROM questions WHERE user_id = ? AND normalized = ? AND status = {_OPEN}",
         (user_id, normalized),
     )
     assert existing is not None
@@ -68,7 +71,9 @@ async def queue_question(
 
 async def open_questions(conn: aiosqlite.Connection, limit: int = 20) -> list[Question]:
     rows = await fetch_all(
-        conn, f"SELECT {_COLUMNS} FROM questions WHERE status = 'open' ORDER BY asked_at, id LIMIT ?", (limit,)
+        conn,
+        f"SELECT {_COLUMNS} FROM questions WHERE status = {_OPEN} ORDER BY asked_at, id LIMIT ?",
+        (limit,),
     )
     return [_question(row) for row in rows]
 
@@ -83,8 +88,8 @@ async def record_answer(
 ) -> bool:
     """Answer an open question; False when it was already answered (by someone else meanwhile)."""
     cursor = await conn.execute(
-        """UPDATE questions SET status = 'answered', answer = ?, answered_by = ?, answered_at = ?
-           WHERE id = ? AND status = 'open'""",
+        f"""UPDATE questions SET status = {literal(QuestionStatus.ANSWERED)}, answer = ?, answered_by = ?,
+                answered_at = ? WHERE id = ? AND status = {_OPEN}""",
         (answer, answered_by, dump_instant(now), question_id),
     )
     return cursor.rowcount == 1

@@ -14,10 +14,7 @@ import aiosqlite
 
 from storage._codec import dump_date, load_date, load_instant
 from storage.db import fetch_all
-from storage.delegations import COLUMNS, Delegation, DelegationStatus, delegation_from_row
-
-# A visit that was cancelled or rejected did not happen; reports count only these statuses.
-ACTIVE_STATUSES = (DelegationStatus.PENDING, DelegationStatus.APPROVED)
+from storage.delegations import ACTIVE, COLUMNS, Delegation, DelegationStatus, delegation_from_row, status_in
 
 
 @dataclass(frozen=True)
@@ -25,10 +22,6 @@ class DelegationRecord(Delegation):
     """One delegation as a row of an export, with how many participants joined it with the code."""
 
     participants: int
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in ACTIVE_STATUSES
 
     @property
     def days(self) -> int:
@@ -73,8 +66,7 @@ def _delegation(row: aiosqlite.Row) -> DelegationRecord:
 def _status_filter(include_inactive: bool) -> tuple[str, tuple[str, ...]]:
     if include_inactive:
         return "", ()
-    marks = ", ".join("?" for _ in ACTIVE_STATUSES)
-    return f" AND d.status IN ({marks})", tuple(s.value for s in ACTIVE_STATUSES)
+    return f" AND {status_in(ACTIVE, 'd.status')}", ()
 
 
 async def delegations_overlapping(
@@ -142,11 +134,10 @@ async def visits_before(conn: aiosqlite.Connection, before: date) -> list[Instit
     Names are grouped as typed; the caller folds case and spacing, which SQLite's lower() cannot do
     beyond ASCII.
     """
-    marks = ", ".join("?" for _ in ACTIVE_STATUSES)
     rows = await fetch_all(
         conn,
         f"""SELECT institution, COUNT(*) AS visits FROM delegations
-            WHERE arrival_date < ? AND status IN ({marks}) GROUP BY institution""",
-        (dump_date(before), *(s.value for s in ACTIVE_STATUSES)),
+            WHERE arrival_date < ? AND {status_in(ACTIVE)} GROUP BY institution""",
+        (dump_date(before),),
     )
     return [InstitutionVisits(row["institution"], row["visits"]) for row in rows]

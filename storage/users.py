@@ -8,14 +8,17 @@ from datetime import datetime
 
 import aiosqlite
 
-from storage._codec import dump_instant, load_instant, load_optional_instant
+from storage._codec import dump_instant, literals, load_instant, load_optional_instant
 from storage.db import fetch_all, fetch_one
 
 
 class Role(enum.StrEnum):
     MEMBER = "member"
-    STAFF = "staff"
-    ADMIN = "admin"
+    STAFF = "staff"  # approves, plans, broadcasts, answers questions
+    ADMIN = "admin"  # staff who may also take exports and reports
+
+
+STAFF_ROLES = frozenset({Role.STAFF, Role.ADMIN})
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ class User:
 
     @property
     def is_staff(self) -> bool:
-        return self.role in (Role.STAFF, Role.ADMIN)
+        return self.role in STAFF_ROLES
 
 
 _COLUMNS = "id, channel, external_id, chat_id, display_name, language, role, blocked_at, created_at"
@@ -100,7 +103,7 @@ async def find_user(conn: aiosqlite.Connection, channel: str, external_id: str) 
 
 
 async def staff_users(conn: aiosqlite.Connection) -> list[User]:
-    rows = await fetch_all(conn, f"SELECT {_COLUMNS} FROM users WHERE role IN ('staff', 'admin') ORDER BY id")
+    rows = await fetch_all(conn, f"SELECT {_COLUMNS} FROM users WHERE role IN {literals(STAFF_ROLES)} ORDER BY id")
     return [_user(row) for row in rows]
 
 

@@ -2,10 +2,14 @@
 
 The real python-telegram-bot ``Application`` talks to this server over HTTP (point
 ``ApplicationBuilder().base_url(fake.base_url)`` at it), so tests exercise the bot's real
-request encoding, update parsing and error handling instead of mocks.  The server
-enforces the Bot API rules that bots most often trip over in production (HTML parse
-errors, message length, callback_data size, "message is not modified", blocked users,
-flood control) and answers with the same status codes and descriptions.
+request encoding, update parsing and error handling instead of mocks.
+
+Only the methods the bot calls are served (getMe, deleteWebhook and getUpdates for polling,
+setMyCommands, answerCallbackQuery, sendMessage, editMessageText, sendDocument, sendVenue);
+anything else answers 404.  The server enforces the Bot API rules that bots most often trip
+over in production (HTML parse errors, message length, callback_data size, "message is not
+modified", blocked users, flood control) and answers with the same status codes and
+descriptions.
 
 All public methods must be called from the event loop thread that runs the server.
 """
@@ -14,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
+import itertools
 import json
 import re
 import time
@@ -26,21 +32,9 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 if TYPE_CHECKING or __package__:
-    from .telegram_html import (
-        MAX_CAPTION_LENGTH,
-        MAX_MESSAGE_LENGTH,
-        TelegramHtmlError,
-        parse_telegram_html,
-        utf16_length,
-    )
+    from .telegram_html import MAX_MESSAGE_LENGTH, TelegramHtmlError, parse_telegram_html, utf16_length
 else:  # imported as a top-level module because tests/ itself is on sys.path
-    from telegram_html import (
-        MAX_CAPTION_LENGTH,
-        MAX_MESSAGE_LENGTH,
-        TelegramHtmlError,
-        parse_telegram_html,
-        utf16_length,
-    )
+    from telegram_html import MAX_MESSAGE_LENGTH, TelegramHtmlError, parse_telegram_html, utf16_length
 
 __all__ = ["FakeBotApi", "SentFile", "SentMessage"]
 
@@ -50,94 +44,15 @@ MAX_LONG_POLL_SECONDS = 1.0
 """getUpdates never blocks longer than this, so tests and shutdown stay fast."""
 
 MAX_CALLBACK_DATA_BYTES = 64
-
-# Methods that produce/modify a chat message: subject to rate limiting.
-_RATE_LIMITED_METHODS = frozenset(
-    {
-        "sendMessage",
-        "editMessageText",
-        "editMessageReplyMarkup",
-        "editMessageCaption",
-        "sendDocument",
-        "sendLocation",
-        "sendVenue",
-        "sendPhoto",
-        "copyMessage",
-        "forwardMessage",
-    }
+BLOCKED = "Forbidden: bot was blocked by the user"
+NOT_MODIFIED = (
+    "message is not modified: specified new message content and reply markup are "
+    "exactly the same as a content and reply markup of the current message"
 )
 
-_DEFAULT_DESCRIPTIONS: dict[int, str] = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden: bot was blocked by the user",
-    404: "Not Found",
-    409: "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
-}
-
-_CHAT_ACTIONS = frozenset(
-    {
-        "typing",
-        "upload_photo",
-        "record_video",
-        "upload_video",
-        "record_voice",
-        "upload_voice",
-        "upload_document",
-        "choose_sticker",
-        "find_location",
-        "record_video_note",
-        "upload_video_note",
-    }
-)
-
-# How form-encoded (all-string) parameters are turned back into typed values.  PTB sends
-# ints/bools/objects JSON-encoded but plain strings raw, so the server has to know types.
-_INT_PARAMS = frozenset(
-    {
-        "message_id",
-        "offset",
-        "limit",
-        "reply_to_message_id",
-        "message_thread_id",
-        "user_id",
-        "cache_time",
-        "live_period",
-        "heading",
-        "proximity_alert_radius",
-        "from_chat_id",
-    }
-)
-_FLOAT_PARAMS = frozenset({"latitude", "longitude", "horizontal_accuracy", "timeout"})
-_BOOL_PARAMS = frozenset(
-    {
-        "disable_notification",
-        "protect_content",
-        "show_alert",
-        "disable_web_page_preview",
-        "allow_sending_without_reply",
-        "drop_pending_updates",
-        "disable_content_type_detection",
-        "allow_paid_broadcast",
-    }
-)
-_JSON_PARAMS = frozenset(
-    {
-        "reply_markup",
-        "allowed_updates",
-        "commands",
-        "scope",
-        "entities",
-        "caption_entities",
-        "link_preview_options",
-        "reply_parameters",
-        "menu_button",
-    }
-)
+_RATE_LIMITED_METHODS = frozenset({"sendMessage", "editMessageText", "sendDocument", "sendVenue"})
+# PTB sends string parameters raw and JSON-encodes everything else (ints, floats, objects).
+_STRING_PARAMS = frozenset({"text", "parse_mode", "callback_query_id", "language_code", "title", "address"})
 _BOT_COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
 _COMMAND_IN_TEXT_RE = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{1,32})?")
 _LANGUAGE_CODE_RE = re.compile(r"[a-z]{2}")
@@ -147,9 +62,7 @@ _LANGUAGE_CODE_RE = re.compile(r"[a-z]{2}")
 class SentFile:
     """A file the bot uploaded (multipart part), kept so tests can inspect its bytes."""
 
-    field: str
     filename: str | None
-    content_type: str | None
     data: bytes
 
 
@@ -157,27 +70,28 @@ class SentFile:
 class SentMessage:
     """One accepted message-producing call, as the bot sent it.
 
-    ``text`` is the raw ``text`` (or ``caption``) parameter including HTML markup;
+    ``text`` is the raw ``text`` parameter (the title for a venue) including HTML markup;
     ``plain_text`` is what the user would see after Telegram parsed the markup.
     """
 
     method: str
     chat_id: int
     message_id: int
-    text: str | None
-    parse_mode: str | None
-    reply_markup: JsonDict | None
-    edited: bool
     params: JsonDict = field(repr=False)
+    text: str | None = None
     plain_text: str | None = None
+    parse_mode: str | None = None
+    reply_markup: JsonDict | None = None
     document: SentFile | None = None
+
+    @property
+    def edited(self) -> bool:
+        return self.method == "editMessageText"
 
     @property
     def inline_keyboard(self) -> list[list[JsonDict]]:
         """Rows of inline buttons (empty when there is no inline keyboard)."""
-        if not self.reply_markup:
-            return []
-        return list(self.reply_markup.get("inline_keyboard") or [])
+        return list((self.reply_markup or {}).get("inline_keyboard") or [])
 
     @property
     def callback_data(self) -> list[str]:
@@ -207,75 +121,13 @@ def _bad_request(description: str) -> _ApiError:
     return _ApiError(400, f"Bad Request: {description}")
 
 
-def _default_description(status: int, retry_after: int | None) -> str:
-    if status == 429:
-        return f"Too Many Requests: retry after {retry_after if retry_after is not None else 1}"
-    if status in _DEFAULT_DESCRIPTIONS:
-        return _DEFAULT_DESCRIPTIONS[status]
+def _decode(name: str, value: Any) -> Any:
+    if name in _STRING_PARAMS:
+        return value
     try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Unknown Error"
-
-
-def _error_response(status: int, description: str, retry_after: int | None = None) -> web.Response:
-    body: JsonDict = {"ok": False, "error_code": status, "description": description}
-    if retry_after is not None:
-        body["parameters"] = {"retry_after": retry_after}
-    return web.json_response(body, status=status)
-
-
-def _update_type(update: JsonDict) -> str:
-    """The update's kind, e.g. "message" or "callback_query" (the non-update_id key)."""
-    return next((key for key in update if key != "update_id"), "")
-
-
-def _parse_bool(name: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return bool(value)
-    lowered = str(value).strip().lower()
-    if lowered in ("true", "1"):
-        return True
-    if lowered in ("false", "0", ""):
-        return False
-    raise _bad_request(f"invalid {name} specified")
-
-
-def _coerce_param(name: str, value: Any) -> Any:
-    """Turn a form value (always a string) or JSON value into the type the API expects."""
-    if isinstance(value, SentFile):
-        return value
-    if name == "chat_id":
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        text = str(value).strip()
-        if re.fullmatch(r"-?[0-9]+", text):
-            return int(text)
-        if text.startswith("@"):
-            return text
-        raise _bad_request("chat not found")
-    if name in _INT_PARAMS:
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise _bad_request(f"invalid {name} specified") from None
-    if name in _FLOAT_PARAMS:
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise _bad_request(f"invalid {name} specified") from None
-    if name in _BOOL_PARAMS:
-        return _parse_bool(name, value)
-    if name in _JSON_PARAMS and isinstance(value, str):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            if name == "reply_markup":
-                raise _bad_request("can't parse reply keyboard markup JSON object") from None
-            raise _bad_request(f"can't parse {name} JSON object") from None
-    return value
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value  # a plain string where the method expects something else: refused later
 
 
 class FakeBotApi:
@@ -284,7 +136,7 @@ class FakeBotApi:
     Observe the bot through ``sent`` (accepted messages), ``calls`` (every request, including
     rejected ones), ``errors`` (method, status, exact description of every refusal, since PTB
     rewrites the description), ``commands`` (setMyCommands for the default scope, keyed by
-    language_code; other scopes in ``commands_by_scope``) and ``rate_limited``.
+    language_code; every scope in ``commands_by_scope``), ``callback_answers`` and ``rate_limited``.
     """
 
     def __init__(
@@ -293,12 +145,9 @@ class FakeBotApi:
         bot_username: str = "delegasi_test_bot",
         *,
         rate_limit_per_second: float | None = None,
-        bot_first_name: str = "Delegasi Test",
     ) -> None:
         self.token = token
         self.bot_username = bot_username
-        self.bot_first_name = bot_first_name
-        self.bot_id = int(token.split(":", 1)[0]) if token.split(":", 1)[0].isdigit() else 1
         self.rate_limit_per_second = rate_limit_per_second
 
         self.sent: list[SentMessage] = []
@@ -306,20 +155,18 @@ class FakeBotApi:
         self.commands: dict[str | None, list[JsonDict]] = {}
         self.commands_by_scope: dict[tuple[str, str | None], list[JsonDict]] = {}
         self.callback_answers: list[JsonDict] = []
-        self.bot_settings: dict[str, JsonDict] = {}
         self.errors: list[tuple[str, int, str]] = []  # (method, status, description) of refusals
         self.rate_limited = 0
 
-        self._port: int | None = None
+        self._base_url: str | None = None
         self._runner: web.AppRunner | None = None
         self._closing = False
         self._updates: list[JsonDict] = []
-        self._next_update_id = 1
-        self._next_message_id = 1
-        self._next_callback_id = 1
-        self._next_file_id = 1
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._callback_ids = itertools.count(4_000_000_000_000_000_001)
+        self._file_ids = itertools.count(1)
         self._messages: dict[tuple[int, int], JsonDict] = {}  # what each chat currently shows
-        self._chats: dict[int, JsonDict] = {}
         self._open_callback_queries: set[str] = set()
         self._blocked: set[int] = set()
         self._faults: dict[str, deque[_Fault]] = {}
@@ -328,44 +175,28 @@ class FakeBotApi:
         self._update_event = asyncio.Event()
         self._sent_event = asyncio.Event()
 
-        handlers: dict[str, Callable[[JsonDict], Awaitable[Any]]] = {
+        self._handlers: dict[str, Callable[[JsonDict], Awaitable[Any]]] = {
             "getMe": self._get_me,
-            "logOut": self._true,
-            "close": self._true,
-            "getUpdates": self._get_updates,
             "deleteWebhook": self._delete_webhook,
-            "getWebhookInfo": self._get_webhook_info,
+            "getUpdates": self._get_updates,
             "setMyCommands": self._set_my_commands,
-            "getMyCommands": self._get_my_commands,
-            "deleteMyCommands": self._delete_my_commands,
-            "setMyDescription": self._store_setting("setMyDescription"),
-            "setMyShortDescription": self._store_setting("setMyShortDescription"),
-            "setMyName": self._store_setting("setMyName"),
-            "setChatMenuButton": self._store_setting("setChatMenuButton"),
             "answerCallbackQuery": self._answer_callback_query,
-            "sendChatAction": self._send_chat_action,
             "sendMessage": self._send_message,
             "editMessageText": self._edit_message_text,
-            "editMessageReplyMarkup": self._edit_message_reply_markup,
-            "deleteMessage": self._delete_message,
             "sendDocument": self._send_document,
-            "sendLocation": self._send_location,
             "sendVenue": self._send_venue,
         }
-        # The Bot API treats method names case-insensitively.
-        self._handlers = {name.lower(): (name, fn) for name, fn in handlers.items()}
 
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
         """Bind 127.0.0.1 on a free port and start serving."""
-        app = web.Application(client_max_size=60 * 1024 * 1024)  # documents can be big
-        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app = web.Application(client_max_size=50 * 1024 * 1024)  # documents can be big
+        app.router.add_post("/bot{token}/{method}", self._handle)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = int(self._runner.addresses[0][1])
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self._base_url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/bot"
         self._closing = False
 
     async def stop(self) -> None:
@@ -376,42 +207,24 @@ class FakeBotApi:
             await self._runner.cleanup()
             self._runner = None
 
-    async def __aenter__(self) -> FakeBotApi:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._port is None:
-            raise RuntimeError("FakeBotApi is not started")
-        return self._port
-
     @property
     def base_url(self) -> str:
         """Value for ``ApplicationBuilder.base_url``; PTB appends ``<token>/<method>``."""
-        return f"http://127.0.0.1:{self.port}/bot"
+        if self._base_url is None:
+            raise RuntimeError("FakeBotApi is not started")
+        return self._base_url
 
     @property
     def bot_user(self) -> JsonDict:
+        bot_id = self.token.split(":", 1)[0]
         return {
-            "id": self.bot_id,
+            "id": int(bot_id) if bot_id.isdigit() else 1,
             "is_bot": True,
-            "first_name": self.bot_first_name,
+            "first_name": "Delegasi Test",
             "username": self.bot_username,
         }
 
     # ------------------------------------------------------------------ feeding updates
-
-    def push_update(self, payload: JsonDict) -> JsonDict:
-        """Queue an arbitrary update body (without update_id) and return the full Update."""
-        update = {"update_id": self._next_update_id, **payload}
-        self._next_update_id += 1
-        self._updates.append(update)
-        self._update_event.set()
-        return update
 
     def user_sends(
         self,
@@ -422,7 +235,7 @@ class FakeBotApi:
         language_code: str | None = "id",
         chat_id: int | None = None,
     ) -> JsonDict:
-        """Queue a text message from a user; '/commands' get bot_command entities."""
+        """Queue a text message from a user (to a group if ``chat_id`` is given); '/commands' get entities."""
         message = self._user_message(user_id, first_name, language_code, chat_id)
         message["text"] = text
         entities = [
@@ -435,20 +248,14 @@ class FakeBotApi:
         ]
         if entities:
             message["entities"] = entities
-        return self.push_update({"message": message})
+        return self._push_update({"message": message})
 
     def user_sends_sticker(
-        self,
-        user_id: int,
-        *,
-        emoji: str = "👍",
-        first_name: str = "User",
-        language_code: str | None = "id",
-        chat_id: int | None = None,
+        self, user_id: int, *, first_name: str = "User", language_code: str | None = "id"
     ) -> JsonDict:
         """Queue a sticker message: the typical 'unsupported input' a bot must handle."""
-        message = self._user_message(user_id, first_name, language_code, chat_id)
-        file_no = self._take_file_id()
+        message = self._user_message(user_id, first_name, language_code, None)
+        file_no = next(self._file_ids)
         message["sticker"] = {
             "file_id": f"CAACAgIAAxkBAAIB{file_no}",
             "file_unique_id": f"AgAD{file_no}",
@@ -457,9 +264,9 @@ class FakeBotApi:
             "height": 512,
             "is_animated": False,
             "is_video": False,
-            "emoji": emoji,
+            "emoji": "👍",
         }
-        return self.push_update({"message": message})
+        return self._push_update({"message": message})
 
     def user_presses(
         self,
@@ -467,87 +274,53 @@ class FakeBotApi:
         callback_data: str,
         *,
         message_id: int,
-        language_code: str | None = "id",
-        chat_id: int | None = None,
         first_name: str = "User",
+        language_code: str | None = "id",
     ) -> JsonDict:
-        """Queue a callback_query as if the user pressed an inline button on ``message_id``."""
-        chat_id = user_id if chat_id is None else chat_id
-        user = self._user(user_id, first_name, language_code)
-        self._remember_chat(chat_id, user)
-        message = self._messages.get((chat_id, message_id))
+        """Queue a callback_query as if the user pressed an inline button on the bot's ``message_id``."""
+        message = self._messages.get((user_id, message_id))
         if message is None:
-            # A message we never saw (e.g. sent before the test); make it editable anyway.
-            message = {
-                "message_id": message_id,
-                "date": int(time.time()),
-                "chat": self._chat(chat_id),
-                "from": self.bot_user,
-                "text": "(message not sent through FakeBotApi)",
-            }
-            self._messages[(chat_id, message_id)] = message
-        query_id = str(4_000_000_000_000_000_000 + self._next_callback_id)
-        self._next_callback_id += 1
+            raise AssertionError(f"chat {user_id} shows no message {message_id} sent through FakeBotApi")
+        query_id = str(next(self._callback_ids))
         self._open_callback_queries.add(query_id)
-        return self.push_update(
+        return self._push_update(
             {
                 "callback_query": {
                     "id": query_id,
-                    "from": user,
-                    "message": json.loads(json.dumps(message)),  # snapshot
-                    "chat_instance": str(-(10**18) - chat_id),
+                    "from": self._user(user_id, first_name, language_code),
+                    "message": copy.deepcopy(message),  # a snapshot: later edits don't change it
+                    "chat_instance": str(-(10**18) - user_id),
                     "data": callback_data,
                 }
             }
         )
 
-    def _user(self, user_id: int, first_name: str, language_code: str | None) -> JsonDict:
+    def _push_update(self, payload: JsonDict) -> JsonDict:
+        update = {"update_id": next(self._update_ids), **payload}
+        self._updates.append(update)
+        self._update_event.set()
+        return update
+
+    @staticmethod
+    def _user(user_id: int, first_name: str, language_code: str | None) -> JsonDict:
         user: JsonDict = {"id": user_id, "is_bot": False, "first_name": first_name}
         if language_code is not None:
             user["language_code"] = language_code
         return user
 
     def _user_message(self, user_id: int, first_name: str, language_code: str | None, chat_id: int | None) -> JsonDict:
-        chat_id = user_id if chat_id is None else chat_id
-        user = self._user(user_id, first_name, language_code)
-        self._remember_chat(chat_id, user)
         return {
-            "message_id": self._take_message_id(),
+            "message_id": next(self._message_ids),
             "date": int(time.time()),
-            "chat": self._chat(chat_id),
-            "from": user,
+            "chat": self._chat(user_id if chat_id is None else chat_id),
+            "from": self._user(user_id, first_name, language_code),
         }
 
-    def _remember_chat(self, chat_id: int, user: JsonDict) -> None:
-        if chat_id == user["id"]:
-            self._chats[chat_id] = {
-                "id": chat_id,
-                "type": "private",
-                "first_name": user["first_name"],
-            }
-        elif chat_id not in self._chats:
-            is_super = str(chat_id).startswith("-100")
-            self._chats[chat_id] = {
-                "id": chat_id,
-                "type": "supergroup" if is_super else "group",
-                "title": f"Group {chat_id}",
-            }
-
-    def _chat(self, chat_id: int) -> JsonDict:
-        known = self._chats.get(chat_id)
-        if known is not None:
-            return dict(known)
-        return {"id": chat_id, "type": "private" if chat_id > 0 else "group"}
-
-    def _take_message_id(self) -> int:
-        message_id = self._next_message_id
-        self._next_message_id += 1
-        return message_id
-
-    def _take_file_id(self) -> int:
-        file_no = self._next_file_id
-        self._next_file_id += 1
-        return file_no
+    @staticmethod
+    def _chat(chat_id: int) -> JsonDict:
+        if chat_id > 0:
+            return {"id": chat_id, "type": "private"}
+        return {"id": chat_id, "type": "supergroup", "title": f"Group {chat_id}"}
 
     # ------------------------------------------------------------------ observing
 
@@ -560,8 +333,8 @@ class FakeBotApi:
         return self._messages.get((chat_id, message_id))
 
     def calls_to(self, method: str) -> list[JsonDict]:
-        """Parameters of every call of ``method`` (case-insensitive), accepted or not."""
-        return [params for name, params in self.calls if name.lower() == method.lower()]
+        """Parameters of every call of ``method``, accepted or not."""
+        return [params for name, params in self.calls if name == method]
 
     async def wait_for_messages(
         self,
@@ -602,25 +375,15 @@ class FakeBotApi:
 
     # ------------------------------------------------------------------ fault injection
 
-    def inject_fault(
-        self,
-        method: str,
-        *,
-        status: int,
-        retry_after: int | None = None,
-        description: str | None = None,
-        times: int = 1,
-    ) -> None:
-        """Make the next ``times`` calls of ``method`` ("*" = any method) fail with ``status``."""
-        if status == 429 and retry_after is None:
-            retry_after = 1
-        fault = _Fault(
-            status=status,
-            description=description or _default_description(status, retry_after),
-            retry_after=retry_after,
-            remaining=times,
-        )
-        self._faults.setdefault(method.lower(), deque()).append(fault)
+    def inject_fault(self, method: str, *, status: int, retry_after: int | None = None, times: int = 1) -> None:
+        """Make the next ``times`` calls of ``method`` fail with ``status`` (429 defaults to retry_after 1)."""
+        if status == 429:
+            retry_after = 1 if retry_after is None else retry_after
+            description = f"Too Many Requests: retry after {retry_after}"
+        else:
+            description = BLOCKED if status == 403 else HTTPStatus(status).phrase
+        fault = _Fault(status=status, description=description, retry_after=retry_after, remaining=times)
+        self._faults.setdefault(method, deque()).append(fault)
 
     def block_user(self, chat_id: int) -> None:
         """Every send to ``chat_id`` answers 403, as after the user blocked the bot."""
@@ -630,15 +393,14 @@ class FakeBotApi:
         self._blocked.discard(chat_id)
 
     def _take_fault(self, method: str) -> _Fault | None:
-        for key in (method.lower(), "*"):
-            queue = self._faults.get(key)
-            if queue:
-                fault = queue[0]
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    queue.popleft()
-                return fault
-        return None
+        queue = self._faults.get(method)
+        if not queue:
+            return None
+        fault = queue[0]
+        fault.remaining -= 1
+        if fault.remaining <= 0:
+            queue.popleft()
+        return fault
 
     def _check_rate_limit(self) -> None:
         if self.rate_limit_per_second is None:
@@ -654,14 +416,13 @@ class FakeBotApi:
     # ------------------------------------------------------------------ HTTP plumbing
 
     async def _handle(self, request: web.Request) -> web.Response:
-        raw_method = request.match_info["method"]
-        entry = self._handlers.get(raw_method.lower())
-        method = entry[0] if entry else raw_method
-        try:
-            params = await self._read_params(request)
-        except _ApiError as exc:
-            self.calls.append((method, {}))
-            return self._refuse(method, exc)
+        method = request.match_info["method"]
+        params: JsonDict = {}
+        for key, value in (await request.post()).items():  # form-urlencoded, or multipart with files
+            if isinstance(value, web.FileField):
+                params[key] = SentFile(filename=value.filename, data=value.file.read())
+            else:
+                params[key] = _decode(key, value)
         self.calls.append((method, params))
         try:
             if request.match_info["token"] != self.token:
@@ -669,49 +430,24 @@ class FakeBotApi:
             fault = self._take_fault(method)
             if fault is not None:
                 raise _ApiError(fault.status, fault.description, fault.retry_after)
-            if entry is None:
+            handler = self._handlers.get(method)
+            if handler is None:
                 raise _ApiError(404, "Not Found")
             if method in _RATE_LIMITED_METHODS:
                 self._check_rate_limit()
-            result = await entry[1](params)
+            result = await handler(params)
         except _ApiError as exc:
-            return self._refuse(method, exc)
+            self.errors.append((method, exc.status, exc.description))
+            body: JsonDict = {"ok": False, "error_code": exc.status, "description": exc.description}
+            if exc.retry_after is not None:
+                body["parameters"] = {"retry_after": exc.retry_after}
+            return web.json_response(body, status=exc.status)
         return web.json_response({"ok": True, "result": result})
-
-    def _refuse(self, method: str, exc: _ApiError) -> web.Response:
-        self.errors.append((method, exc.status, exc.description))
-        return _error_response(exc.status, exc.description, exc.retry_after)
-
-    async def _read_params(self, request: web.Request) -> JsonDict:
-        """Merge query string and body (JSON, urlencoded or multipart) into typed params."""
-        raw: JsonDict = dict(request.query)
-        if request.can_read_body:
-            content_type = request.content_type
-            if content_type == "application/json":
-                try:
-                    body = await request.json()
-                except json.JSONDecodeError:
-                    raise _bad_request("can't parse JSON request body") from None
-                if not isinstance(body, dict):
-                    raise _bad_request("request body must be a JSON object")
-                raw.update(body)
-            elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-                form = await request.post()
-                for key, value in form.items():
-                    if isinstance(value, web.FileField):
-                        raw[key] = SentFile(
-                            field=key,
-                            filename=value.filename,
-                            content_type=value.content_type,
-                            data=value.file.read(),
-                        )
-                    else:
-                        raw[key] = value
-        return {key: _coerce_param(key, value) for key, value in raw.items()}
 
     # ------------------------------------------------------------------ validation helpers
 
-    def _require(self, params: JsonDict, name: str) -> Any:
+    @staticmethod
+    def _require(params: JsonDict, name: str) -> Any:
         value = params.get(name)
         if value is None or value == "":
             raise _bad_request(f"{name} is empty")
@@ -723,102 +459,67 @@ class FakeBotApi:
         if not isinstance(chat_id, int):
             raise _bad_request("chat not found")
         if chat_id in self._blocked:
-            raise _ApiError(403, "Forbidden: bot was blocked by the user")
+            raise _ApiError(403, BLOCKED)
         return chat_id
 
     @staticmethod
-    def _parse_formatted(text: str, parse_mode: Any, entities: Any) -> tuple[str, list[JsonDict]]:
-        """Apply parse_mode like Telegram: HTML is parsed, other modes kept literally."""
-        if parse_mode is None or parse_mode == "":
-            return text, list(entities or [])
-        if not isinstance(parse_mode, str):
-            raise _bad_request("unsupported parse_mode")
-        mode = parse_mode.lower()
-        if mode == "html":
+    def _message_text(params: JsonDict) -> tuple[str, list[JsonDict]]:
+        """The text as shown and its entities: HTML parsed, surrounding whitespace trimmed, length checked."""
+        text = params.get("text")
+        if not isinstance(text, str) or not text:
+            raise _bad_request("message text is empty")
+        parse_mode = params.get("parse_mode")
+        entities: list[JsonDict]
+        if not parse_mode:
+            plain, entities = text, []
+        elif str(parse_mode).lower() == "html":
             try:
-                plain, entities = parse_telegram_html(text)
+                plain, parsed = parse_telegram_html(text)
             except TelegramHtmlError as exc:
                 raise _ApiError(400, exc.description) from None
-            return plain, [dict(entity) for entity in entities]
-        if mode in ("markdown", "markdownv2"):
-            return text, []  # not validated by this fake
-        raise _bad_request(f'unsupported parse_mode "{parse_mode}"')
-
-    @staticmethod
-    def _strip(text: str, entities: list[JsonDict]) -> tuple[str, list[JsonDict]]:
-        """Telegram trims surrounding whitespace and shifts/clips entities accordingly."""
-        stripped_left = text.lstrip()
-        shift = utf16_length(text) - utf16_length(stripped_left)
-        result = stripped_left.rstrip()
-        size = utf16_length(result)
+            entities = [dict(entity) for entity in parsed]
+        else:
+            raise _bad_request(f'unsupported parse_mode "{parse_mode}"')
+        # Telegram trims surrounding whitespace and shifts/clips entities accordingly.
+        stripped_left = plain.lstrip()
+        shift = utf16_length(plain) - utf16_length(stripped_left)
+        plain = stripped_left.rstrip()
+        size = utf16_length(plain)
         kept: list[JsonDict] = []
         for entity in entities:
             start = max(int(entity["offset"]) - shift, 0)
             end = min(int(entity["offset"]) + int(entity["length"]) - shift, size)
             if end > start:
                 kept.append({**entity, "offset": start, "length": end - start})
-        return result, kept
+        if not plain:
+            raise _bad_request("message text is empty")
+        if size > MAX_MESSAGE_LENGTH:
+            raise _bad_request("message is too long")
+        return plain, kept
 
     @staticmethod
-    def _check_reply_markup(markup: Any) -> JsonDict | None:
-        """Validate reply_markup the way the Bot API rejects it."""
-        if markup is None or markup == "":
+    def _inline_keyboard(params: JsonDict) -> JsonDict | None:
+        """reply_markup, which the bot only uses for inline keyboards, validated like the Bot API."""
+        markup = params.get("reply_markup")
+        if markup is None:
             return None
-        if not isinstance(markup, dict):
+        if not isinstance(markup, dict) or "inline_keyboard" not in markup:
             raise _bad_request("can't parse reply keyboard markup JSON object")
-        if "inline_keyboard" in markup:
-            rows = markup["inline_keyboard"]
-            if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-                raise _bad_request('field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays')
-            for row in rows:
-                for button in row:
-                    FakeBotApi._check_inline_button(button)
-        elif "keyboard" in markup:
-            rows = markup["keyboard"]
-            if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
-                raise _bad_request('field "keyboard" of the ReplyKeyboardMarkup must be an Array')
-            for row in rows:
-                for button in row:
-                    label = button.get("text") if isinstance(button, dict) else button
-                    if not isinstance(label, str) or not label:
-                        raise _bad_request("can't parse keyboard button: Text must be non-empty")
-        elif not ({"remove_keyboard", "force_reply"} & markup.keys()):
-            raise _bad_request("can't parse reply keyboard markup JSON object")
+        rows = markup["inline_keyboard"]
+        if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+            raise _bad_request('field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays')
+        for button in (button for row in rows for button in row):
+            if not isinstance(button, dict) or not isinstance(button.get("text"), str) or not button["text"]:
+                raise _bad_request("can't parse inline keyboard button: Text must be non-empty")
+            if "callback_data" in button:
+                data = button["callback_data"]
+                if not isinstance(data, str) or not 1 <= len(data.encode()) <= MAX_CALLBACK_DATA_BYTES:
+                    raise _bad_request("BUTTON_DATA_INVALID")
         return markup
-
-    @staticmethod
-    def _check_inline_button(button: Any) -> None:
-        if not isinstance(button, dict):
-            raise _bad_request("can't parse inline keyboard button: Object expected")
-        if not isinstance(button.get("text"), str) or not button["text"]:
-            raise _bad_request("can't parse inline keyboard button: Text must be non-empty")
-        if "callback_data" in button:
-            data = button["callback_data"]
-            size = len(data.encode("utf-8")) if isinstance(data, str) else 0
-            if not 1 <= size <= MAX_CALLBACK_DATA_BYTES:
-                raise _bad_request("BUTTON_DATA_INVALID")
-        elif "url" in button:
-            url = button["url"]
-            if not isinstance(url, str) or not re.match(r"(https?|tg)://\S", url):
-                raise _bad_request("BUTTON_URL_INVALID")
-        elif not (
-            {
-                "switch_inline_query",
-                "switch_inline_query_current_chat",
-                "switch_inline_query_chosen_chat",
-                "web_app",
-                "login_url",
-                "pay",
-                "callback_game",
-                "copy_text",
-            }
-            & button.keys()
-        ):
-            raise _bad_request("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
 
     def _new_bot_message(self, chat_id: int, **content: Any) -> JsonDict:
         message: JsonDict = {
-            "message_id": self._take_message_id(),
+            "message_id": next(self._message_ids),
             "date": int(time.time()),
             "chat": self._chat(chat_id),
             "from": self.bot_user,
@@ -828,61 +529,36 @@ class FakeBotApi:
         return message
 
     def _record(self, method: str, params: JsonDict, message: JsonDict, **fields: Any) -> None:
-        self.sent.append(
-            SentMessage(
-                method=method,
-                chat_id=int(message["chat"]["id"]),
-                message_id=int(message["message_id"]),
-                params=params,
-                **fields,
-            )
-        )
+        self.sent.append(SentMessage(method, int(message["chat"]["id"]), int(message["message_id"]), params, **fields))
         self._sent_event.set()
-
-    def _message_to_edit(self, params: JsonDict) -> tuple[int, JsonDict]:
-        chat_id = self._target_chat(params)
-        message_id = self._require(params, "message_id")
-        message = self._messages.get((chat_id, message_id))
-        if message is None:
-            raise _bad_request("message to edit not found")
-        return chat_id, message
-
-    @staticmethod
-    def _inline_markup_only(markup: JsonDict | None) -> JsonDict | None:
-        """Only inline keyboards are attached to (and echoed back with) a message."""
-        return markup if markup and "inline_keyboard" in markup else None
 
     # ------------------------------------------------------------------ method handlers
 
-    async def _true(self, params: JsonDict) -> bool:
-        return True
-
     async def _get_me(self, params: JsonDict) -> JsonDict:
-        return {
-            **self.bot_user,
-            "can_join_groups": True,
-            "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
-            "can_connect_to_business": False,
-            "has_main_web_app": False,
-        }
+        return self.bot_user
+
+    async def _delete_webhook(self, params: JsonDict) -> bool:
+        """Called by PTB before it starts polling; there never is a webhook here."""
+        if params.get("drop_pending_updates"):
+            self._updates.clear()
+        return True
 
     async def _get_updates(self, params: JsonDict) -> list[JsonDict]:
         """Long-poll like Telegram: confirm (drop) updates below offset, then wait for more."""
         offset = params.get("offset")
-        limit = min(max(int(params.get("limit") or 100), 1), 100)
         timeout = min(max(float(params.get("timeout") or 0), 0.0), MAX_LONG_POLL_SECONDS)
         allowed = params.get("allowed_updates")
 
-        if offset is not None:
-            if offset < 0:
-                self._updates = self._updates[offset:]
-            else:
-                self._updates = [u for u in self._updates if u["update_id"] >= offset]
-        if allowed:
+        def drop_confirmed_and_unwanted() -> None:
             # Telegram never delivers (and forgets) update types that are not allowed.
-            self._updates = [u for u in self._updates if _update_type(u) in allowed]
+            self._updates = [
+                update
+                for update in self._updates
+                if (offset is None or update["update_id"] >= offset)
+                and (not allowed or any(kind in update for kind in allowed))
+            ]
 
+        drop_confirmed_and_unwanted()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while not self._updates and not self._closing:
@@ -894,27 +570,8 @@ class FakeBotApi:
                 await asyncio.wait_for(self._update_event.wait(), remaining)
             except TimeoutError:
                 break
-            if allowed:
-                self._updates = [u for u in self._updates if _update_type(u) in allowed]
-        return self._updates[:limit]
-
-    async def _delete_webhook(self, params: JsonDict) -> bool:
-        if params.get("drop_pending_updates"):
-            self._updates.clear()
-        return True
-
-    async def _get_webhook_info(self, params: JsonDict) -> JsonDict:
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": len(self._updates)}
-
-    @staticmethod
-    def _scope_key(params: JsonDict) -> tuple[str, str | None]:
-        scope = params.get("scope") or {"type": "default"}
-        if not isinstance(scope, dict) or "type" not in scope:
-            raise _bad_request("can't parse BotCommandScope JSON object")
-        language = params.get("language_code") or None
-        if language is not None and not _LANGUAGE_CODE_RE.fullmatch(str(language)):
-            raise _bad_request("invalid language code specified")
-        return json.dumps(scope, sort_keys=True), language
+            drop_confirmed_and_unwanted()
+        return list(self._updates)
 
     async def _set_my_commands(self, params: JsonDict) -> bool:
         commands = params.get("commands")
@@ -923,35 +580,21 @@ class FakeBotApi:
         if len(commands) > 100:
             raise _bad_request("too many commands")
         for command in commands:
-            if not isinstance(command, dict):
-                raise _bad_request("can't parse BotCommand JSON object")
-            if not _BOT_COMMAND_RE.fullmatch(str(command.get("command", ""))):
+            if not isinstance(command, dict) or not _BOT_COMMAND_RE.fullmatch(str(command.get("command", ""))):
                 raise _bad_request("BOT_COMMAND_INVALID")
             description = command.get("description")
             if not isinstance(description, str) or not 1 <= len(description) <= 256:
                 raise _bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
-        scope, language = self._scope_key(params)
-        self.commands_by_scope[(scope, language)] = commands
-        if json.loads(scope) == {"type": "default"}:
+        scope = params.get("scope") or {"type": "default"}
+        if not isinstance(scope, dict) or "type" not in scope:
+            raise _bad_request("can't parse BotCommandScope JSON object")
+        language = params.get("language_code") or None
+        if language is not None and not _LANGUAGE_CODE_RE.fullmatch(language):
+            raise _bad_request("invalid language code specified")
+        self.commands_by_scope[(json.dumps(scope, sort_keys=True), language)] = commands
+        if scope == {"type": "default"}:
             self.commands[language] = commands
         return True
-
-    async def _get_my_commands(self, params: JsonDict) -> list[JsonDict]:
-        return self.commands_by_scope.get(self._scope_key(params), [])
-
-    async def _delete_my_commands(self, params: JsonDict) -> bool:
-        scope, language = self._scope_key(params)
-        self.commands_by_scope.pop((scope, language), None)
-        if json.loads(scope) == {"type": "default"}:
-            self.commands.pop(language, None)
-        return True
-
-    def _store_setting(self, method: str) -> Callable[[JsonDict], Awaitable[bool]]:
-        async def handler(params: JsonDict) -> bool:
-            self.bot_settings[method] = params
-            return True
-
-        return handler
 
     async def _answer_callback_query(self, params: JsonDict) -> bool:
         query_id = str(self._require(params, "callback_query_id"))
@@ -961,78 +604,34 @@ class FakeBotApi:
         self.callback_answers.append(params)
         return True
 
-    async def _send_chat_action(self, params: JsonDict) -> bool:
-        self._target_chat(params)
-        if params.get("action") not in _CHAT_ACTIONS:
-            raise _bad_request("wrong parameter action in request")
-        return True
-
-    def _message_text(self, params: JsonDict) -> tuple[str, list[JsonDict]]:
-        text = params.get("text")
-        if not isinstance(text, str) or not text:
-            raise _bad_request("message text is empty")
-        plain, entities = self._parse_formatted(text, params.get("parse_mode"), params.get("entities"))
-        plain, entities = self._strip(plain, entities)
-        if not plain:
-            raise _bad_request("message text is empty")
-        if utf16_length(plain) > MAX_MESSAGE_LENGTH:
-            raise _bad_request("message is too long")
-        return plain, entities
-
-    def _caption(self, params: JsonDict) -> tuple[str | None, list[JsonDict]]:
-        caption = params.get("caption")
-        if not caption:
-            return None, []
-        plain, entities = self._parse_formatted(str(caption), params.get("parse_mode"), params.get("caption_entities"))
-        plain, entities = self._strip(plain, entities)
-        if utf16_length(plain) > MAX_CAPTION_LENGTH:
-            raise _bad_request("message caption is too long")
-        return plain or None, entities
-
     async def _send_message(self, params: JsonDict) -> JsonDict:
         chat_id = self._target_chat(params)
         plain, entities = self._message_text(params)
-        markup = self._check_reply_markup(params.get("reply_markup"))
-        message = self._new_bot_message(
-            chat_id,
-            text=plain,
-            entities=entities,
-            reply_markup=self._inline_markup_only(markup),
-        )
+        markup = self._inline_keyboard(params)
+        message = self._new_bot_message(chat_id, text=plain, entities=entities, reply_markup=markup)
         self._record(
             "sendMessage",
             params,
             message,
             text=params["text"],
+            plain_text=plain,
             parse_mode=params.get("parse_mode"),
             reply_markup=markup,
-            edited=False,
-            plain_text=plain,
         )
         return message
 
-    async def _edit_message_text(self, params: JsonDict) -> JsonDict | bool:
-        if params.get("inline_message_id"):
-            self._message_text(params)
-            return True
-        _, message = self._message_to_edit(params)
+    async def _edit_message_text(self, params: JsonDict) -> JsonDict:
+        chat_id = self._target_chat(params)
+        message = self._messages.get((chat_id, self._require(params, "message_id")))
+        if message is None:
+            raise _bad_request("message to edit not found")
         plain, entities = self._message_text(params)
-        markup = self._check_reply_markup(params.get("reply_markup"))
-        if "text" not in message:
-            raise _bad_request("there is no text in the message to edit")
-        new_markup = self._inline_markup_only(markup)
-        if (
-            message.get("text") == plain
-            and message.get("entities", []) == entities
-            and message.get("reply_markup") == new_markup
-        ):
-            raise _bad_request(
-                "message is not modified: specified new message content and reply markup are "
-                "exactly the same as a content and reply markup of the current message"
-            )
+        markup = self._inline_keyboard(params)
+        if (message.get("text"), message.get("entities", []), message.get("reply_markup")) == (plain, entities, markup):
+            raise _bad_request(NOT_MODIFIED)
         message["text"] = plain
         message["edit_date"] = int(time.time())
-        for key, value in (("entities", entities), ("reply_markup", new_markup)):
+        for key, value in (("entities", entities), ("reply_markup", markup)):
             if value:
                 message[key] = value
             else:
@@ -1042,127 +641,37 @@ class FakeBotApi:
             params,
             message,
             text=params["text"],
+            plain_text=plain,
             parse_mode=params.get("parse_mode"),
             reply_markup=markup,
-            edited=True,
-            plain_text=plain,
         )
         return dict(message)
-
-    async def _edit_message_reply_markup(self, params: JsonDict) -> JsonDict | bool:
-        markup = self._check_reply_markup(params.get("reply_markup"))
-        if params.get("inline_message_id"):
-            return True
-        _, message = self._message_to_edit(params)
-        new_markup = self._inline_markup_only(markup)
-        if message.get("reply_markup") == new_markup:
-            raise _bad_request(
-                "message is not modified: specified new message content and reply markup are "
-                "exactly the same as a content and reply markup of the current message"
-            )
-        if new_markup:
-            message["reply_markup"] = new_markup
-        else:
-            message.pop("reply_markup", None)
-        message["edit_date"] = int(time.time())
-        self._record(
-            "editMessageReplyMarkup",
-            params,
-            message,
-            text=None,
-            parse_mode=None,
-            reply_markup=markup,
-            edited=True,
-        )
-        return dict(message)
-
-    async def _delete_message(self, params: JsonDict) -> bool:
-        chat_id = self._target_chat(params)
-        message_id = self._require(params, "message_id")
-        if self._messages.pop((chat_id, message_id), None) is None:
-            raise _bad_request("message to delete not found")
-        return True
 
     async def _send_document(self, params: JsonDict) -> JsonDict:
         chat_id = self._target_chat(params)
         document = params.get("document")
-        if isinstance(document, str) and document.startswith("attach://"):
-            document = params.get(document[len("attach://") :])
-        if document is None or document == "":
+        if not isinstance(document, SentFile):
             raise _bad_request("there is no document in the request")
-        caption, caption_entities = self._caption(params)
-        markup = self._check_reply_markup(params.get("reply_markup"))
-        file_no = self._take_file_id()
-        doc_info: JsonDict = {"file_id": f"BQACAgIAAxkBAAIC{file_no}", "file_unique_id": f"AgAC{file_no}"}
-        if isinstance(document, SentFile):
-            doc_info.update(
-                file_name=document.filename or "file",
-                mime_type=document.content_type or "application/octet-stream",
-                file_size=len(document.data),
-            )
-        message = self._new_bot_message(
-            chat_id,
-            document=doc_info,
-            caption=caption,
-            caption_entities=caption_entities,
-            reply_markup=self._inline_markup_only(markup),
-        )
-        self._record(
-            "sendDocument",
-            params,
-            message,
-            text=params.get("caption"),
-            parse_mode=params.get("parse_mode"),
-            reply_markup=markup,
-            edited=False,
-            plain_text=caption,
-            document=document if isinstance(document, SentFile) else None,
-        )
-        return message
-
-    def _location(self, params: JsonDict) -> JsonDict:
-        latitude = self._require(params, "latitude")
-        longitude = self._require(params, "longitude")
-        if not -90 <= latitude <= 90 or not -180 <= longitude <= 180:
-            raise _bad_request("wrong coordinates")
-        return {"latitude": latitude, "longitude": longitude}
-
-    async def _send_location(self, params: JsonDict) -> JsonDict:
-        chat_id = self._target_chat(params)
-        location = self._location(params)
-        markup = self._check_reply_markup(params.get("reply_markup"))
-        message = self._new_bot_message(chat_id, location=location, reply_markup=self._inline_markup_only(markup))
-        self._record(
-            "sendLocation",
-            params,
-            message,
-            text=None,
-            parse_mode=None,
-            reply_markup=markup,
-            edited=False,
-        )
+        file_no = next(self._file_ids)
+        info = {
+            "file_id": f"BQACAgIAAxkBAAIC{file_no}",
+            "file_unique_id": f"AgAC{file_no}",
+            "file_name": document.filename or "file",
+            "file_size": len(document.data),
+        }
+        message = self._new_bot_message(chat_id, document=info)
+        self._record("sendDocument", params, message, document=document)
         return message
 
     async def _send_venue(self, params: JsonDict) -> JsonDict:
         chat_id = self._target_chat(params)
-        location = self._location(params)
+        latitude = self._require(params, "latitude")
+        longitude = self._require(params, "longitude")
+        if not -90 <= latitude <= 90 or not -180 <= longitude <= 180:
+            raise _bad_request("wrong coordinates")
         title = self._require(params, "title")
-        address = self._require(params, "address")
-        markup = self._check_reply_markup(params.get("reply_markup"))
-        message = self._new_bot_message(
-            chat_id,
-            location=location,
-            venue={"location": location, "title": title, "address": address},
-            reply_markup=self._inline_markup_only(markup),
-        )
-        self._record(
-            "sendVenue",
-            params,
-            message,
-            text=title,
-            parse_mode=None,
-            reply_markup=markup,
-            edited=False,
-            plain_text=title,
-        )
+        location = {"latitude": latitude, "longitude": longitude}
+        venue = {"location": location, "title": title, "address": self._require(params, "address")}
+        message = self._new_bot_message(chat_id, location=location, venue=venue)
+        self._record("sendVenue", params, message, text=title, plain_text=title)
         return message

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dtm
 import html
+import json
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ import pytest_asyncio
 from telegram import (
     Bot,
     BotCommand,
-    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Update,
@@ -295,56 +296,48 @@ async def test_rate_limit_answers_429(monkeypatch: pytest.MonkeyPatch) -> None:
         await fake.stop()
 
 
-# ---------------------------------------------------------------- other methods
+# ---------------------------------------------------------------- the other methods the bot calls
 
 
 @pytest.mark.asyncio
-async def test_set_my_commands_recorded_per_language(fake: FakeBotApi, bot: Bot) -> None:
-    await bot.set_my_commands([BotCommand("start", "Mulai")], language_code="id")
-    await bot.set_my_commands([BotCommand("start", "Start")], language_code="en")
-    await bot.set_my_commands([BotCommand("start", "Start"), BotCommand("help", "Help")])
-    await bot.set_my_commands([BotCommand("batal", "Batal")], scope=BotCommandScopeAllPrivateChats())
+async def test_set_my_commands_recorded_per_scope_and_language(fake: FakeBotApi, bot: Bot) -> None:
+    await bot.set_my_commands([BotCommand("start", "Mulai")])
+    await bot.set_my_commands([BotCommand("start", "Start"), BotCommand("help", "Help")], language_code="en")
+    await bot.set_my_commands([BotCommand("batal", "Batal")], scope=BotCommandScopeChat(USER))
     assert fake.commands == {
-        "id": [{"command": "start", "description": "Mulai"}],
-        "en": [{"command": "start", "description": "Start"}],
-        None: [{"command": "start", "description": "Start"}, {"command": "help", "description": "Help"}],
+        None: [{"command": "start", "description": "Mulai"}],
+        "en": [{"command": "start", "description": "Start"}, {"command": "help", "description": "Help"}],
     }
-    assert [c.command for c in await bot.get_my_commands(language_code="id")] == ["start"]
-    private = await bot.get_my_commands(scope=BotCommandScopeAllPrivateChats())
-    assert [c.command for c in private] == ["batal"]
+    chat_scope = json.dumps({"type": "chat", "chat_id": USER}, sort_keys=True)
+    assert set(fake.commands_by_scope) == {
+        ('{"type": "default"}', None),
+        ('{"type": "default"}', "en"),
+        (chat_scope, None),
+    }
+    assert fake.commands_by_scope[(chat_scope, None)] == [{"command": "batal", "description": "Batal"}]
     with pytest.raises(BadRequest, match=r"(?i)BOT_COMMAND_INVALID"):
         await bot.set_my_commands([BotCommand("Start", "capital letters are invalid")])
 
 
 @pytest.mark.asyncio
 async def test_send_document_multipart_upload(fake: FakeBotApi, bot: Bot) -> None:
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Buka", url="https://example.org")]])
-    message = await bot.send_document(
-        USER,
-        document=b"nama,asal\nBudi,Bandung\n",
-        filename="peserta.csv",
-        caption="<i>Daftar</i>",
-        parse_mode="HTML",
-        reply_markup=keyboard,
-    )
+    message = await bot.send_document(USER, document=b"nama,asal\nBudi,Bandung\n", filename="peserta.csv")
     assert message.document is not None and message.document.file_name == "peserta.csv"
-    assert message.caption == "Daftar"
     [sent] = fake.messages_to(USER)
-    assert sent.document is not None
+    assert sent.method == "sendDocument" and sent.document is not None
     assert sent.document.data == b"nama,asal\nBudi,Bandung\n"
     assert sent.document.filename == "peserta.csv"
-    assert sent.reply_markup == keyboard.to_dict()  # JSON string inside the multipart form
 
 
 @pytest.mark.asyncio
-async def test_location_venue_and_chat_action(fake: FakeBotApi, bot: Bot) -> None:
-    await bot.send_chat_action(USER, "typing")
-    location = await bot.send_location(USER, latitude=-6.2, longitude=106.8)
+async def test_send_venue(fake: FakeBotApi, bot: Bot) -> None:
     venue = await bot.send_venue(USER, latitude=-6.9, longitude=107.6, title="Pendopo", address="Jl. A")
-    assert location.location is not None and location.location.latitude == pytest.approx(-6.2)
     assert venue.venue is not None and venue.venue.title == "Pendopo"
-    assert [m.method for m in fake.messages_to(USER)] == ["sendLocation", "sendVenue"]
-    assert fake.calls_to("sendChatAction") == [{"chat_id": USER, "action": "typing"}]
+    assert venue.venue.location.latitude == pytest.approx(-6.9)
+    [sent] = fake.messages_to(USER)
+    assert sent.method == "sendVenue" and sent.plain_text == "Pendopo" and sent.params["longitude"] == 107.6
+    with pytest.raises(BadRequest, match=r"(?i)wrong coordinates"):
+        await bot.send_venue(USER, latitude=91, longitude=10, title="Kutub", address="-")
 
 
 @pytest.mark.asyncio
@@ -365,20 +358,13 @@ async def test_get_updates_long_poll_and_offset(fake: FakeBotApi, bot: Bot) -> N
 
 
 @pytest.mark.asyncio
-async def test_raw_http_json_body_unknown_method_and_bad_token(fake: FakeBotApi, bot: Bot) -> None:
-    async with aiohttp.ClientSession() as session:
-        url = f"{fake.base_url}{TOKEN}"
-        async with session.post(f"{url}/sendmessage", json={"chat_id": USER, "text": "json"}) as resp:
-            body = await resp.json()
-            assert resp.status == 200 and body["ok"] and body["result"]["text"] == "json"
-        async with session.post(f"{url}/noSuchMethod") as resp:
-            assert resp.status == 404
-            assert await resp.json() == {"ok": False, "error_code": 404, "description": "Not Found"}
-        async with session.post(f"{fake.base_url}1:wrong/getMe") as resp:
-            assert resp.status == 401
-    with pytest.raises(EndPointNotFound):
-        await bot.do_api_request("noSuchMethod")
-    assert fake.sent[0].method == "sendMessage"  # canonical name despite lower-case URL
+async def test_unknown_method_and_bad_token(fake: FakeBotApi, bot: Bot) -> None:
+    with pytest.raises(EndPointNotFound):  # only the methods the bot calls are served
+        await bot.do_api_request("noSuchMethod", api_kwargs={"chat_id": USER})
+    assert fake.errors == [("noSuchMethod", 404, "Not Found")]
+    async with aiohttp.ClientSession() as session, session.post(f"{fake.base_url}1:wrong/getMe") as resp:
+        assert resp.status == 401
+        assert await resp.json() == {"ok": False, "error_code": 401, "description": "Unauthorized"}
 
 
 # ---------------------------------------------------------------- HTML validator unit tests

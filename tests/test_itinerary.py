@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.app import Core
 from core.itinerary import apply_program, check_plan, suggest_plan
-from core.registration import submit_registration
+from core.visits import submit_registration
 from storage.agenda import NewAgendaItem, insert_item
 from storage.delegations import Delegation, NewDelegation, VisitMode
 from storage.users import Role, upsert_user

@@ -152,7 +152,7 @@ async def run_command(core: Core, who: str, handler: Handler, argument: str) -> 
     incoming = Incoming("console", who, who, who, "id", text=f"/x {argument}")
     async with core.database.transaction() as conn:
         user = await identify(conn, incoming, core.services.staff, core.services.clock)
-        turn = Turn(conn, user, incoming, core.services)
+        turn = Turn(conn, user, core.services, incoming, conversation=None)
         try:
             replies = await handler(turn, argument)
         except DomainError as error:

@@ -12,10 +12,10 @@ from bot.delivery import Outcome
 from bot.sender import OutboxSender, RateLimiter, SendLimits
 from core.messages import Recipient, Reply
 from storage import outbox
-from storage.outbox import OutboxRow
+from storage.outbox import OutboxKind, OutboxRow
 from storage.users import Role, upsert_user
 
-PROBE = "probe"
+PROBE = OutboxKind.REMINDER  # any kind: the tests register their own composer for it
 
 
 def test_sends_in_flight_count_against_the_limits() -> None:

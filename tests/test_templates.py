@@ -13,17 +13,17 @@ import pytest
 from jinja2 import Environment, FileSystemLoader, meta
 
 from bot.render import TEMPLATES_DIR, Renderer, split_message
+from core.broadcasts import DeliveryCounts
 from core.content import Province, Region, Theme
 from core.knowledge.views import EntryView
 from core.locale import LOCALES
 from core.messages import Label, Reply
+from core.questions import OpenQuestion
 from core.records.exports import ExportSummary
 from core.records.report import ModeTally, MonthReport, RepeatVisitor, Tally
-from handlers.approvals import DayLoad
-from handlers.broadcast import DeliveryCounts
+from handlers.approvals import DayLoadView
 from handlers.desk import CalendarDay, VisitOnDay
 from handlers.plan import ChangeView, ConflictView, DayView, ItemView, PlanView
-from handlers.questions import OpenQuestion
 from handlers.views import DelegationView
 from storage.delegations import DelegationStatus
 from storage.participants import Participant
@@ -241,7 +241,7 @@ def parameter_sets() -> list[dict[str, Any]]:
         muted=True,
         lead=60,
         outcome="approved",
-        loads=[DayLoad(date(2026, 12, 10), 3, 150, [HOSTILE], True)] * 2,
+        loads=[DayLoadView(date(2026, 12, 10), 3, 150, [HOSTILE], True)] * 2,
         over=True,
         limit_delegations=4,
         limit_people=200,

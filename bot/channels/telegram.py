@@ -33,10 +33,10 @@ from bot.ordering import KeyedLocks
 from bot.render import RenderedReply, Renderer
 from core.locale import LOCALES
 from core.messages import Incoming, Label, Recipient, Reply
+from core.model import Role
 from core.people import StaffDirectory
 from handlers.commands import menu_commands_for
 from handlers.router import Router
-from storage.users import Role
 
 logger = logging.getLogger(__name__)
 

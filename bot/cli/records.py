@@ -18,10 +18,10 @@ from bot.config import Settings
 from bot.render import Renderer
 from core.clock import Clock, SystemClock, local_today
 from core.content import Content
+from core.model import Database
 from core.records.exports import ExportData, export_document, load_export
 from core.records.periods import DateRange, ExportFormat, Month, parse_export_request, parse_month
 from core.records.report import MonthReport, month_report, report_document
-from storage.db import Database
 
 _TAG = re.compile(r"<[^>]+>")
 

@@ -1,0 +1,39 @@
+"""The shared, read-only parts every rule may need: content, settings-derived rules, the clock, the catalogs.
+
+bot/app.py builds one Services from the settings at start; every Session (and so every handler turn)
+carries it. Nothing in it changes while the bot runs, except what the Signals tell their listeners.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from core.clock import Clock
+from core.content import Content
+from core.desk import DailyLimits
+from core.joincode import BotIdentity
+from core.knowledge.search import KnowledgeBase
+from core.knowledge.views import HostDetails
+from core.people import StaffDirectory
+from core.registration import VisitRules
+from core.reminders import ReminderRules
+from core.signals import Signals
+from core.venues import VenueCatalog
+
+
+@dataclass(frozen=True)
+class Services:
+    content: Content
+    staff: StaffDirectory
+    rules: VisitRules
+    clock: Clock
+    tz: ZoneInfo
+    identity: BotIdentity
+    knowledge: KnowledgeBase
+    venues: VenueCatalog
+    reminder_rules: ReminderRules
+    limits: DailyLimits
+    signals: Signals
+    host: HostDetails
+    retention_days: int  # personal fields of a visit are removed this many days after it ended

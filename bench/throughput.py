@@ -93,14 +93,14 @@ class Step:
 
 
 EXCHANGE: tuple[Step, ...] = (
-    Step(text="/daftar", replies=2),  # reg/intro + reg/ask_institution
-    Step(text="Pemkab Cianjur"),  # reg/ask_province
-    Step(text="jabar"),  # reg/ask_head
-    Step(text="Herman Suherman, Bupati"),  # reg/ask_size
-    Step(text="45"),  # reg/ask_mode
-    Step(press="reg:mode:onsite"),  # reg/ask_arrival
-    Step(text="10/12/2026"),  # reg/ask_departure (the fake clock says 25 November 2026)
-    Step(press="reg:departure:1"),  # reg/ask_topics
+    Step(text="/daftar", replies=2),  # registration/intro + registration/ask_institution
+    Step(text="Pemkab Cianjur"),  # registration/ask_province
+    Step(text="jabar"),  # registration/ask_head
+    Step(text="Herman Suherman, Bupati"),  # registration/ask_size
+    Step(text="45"),  # registration/ask_mode
+    Step(press="reg:mode:onsite"),  # registration/ask_arrival
+    Step(text="10/12/2026"),  # registration/ask_departure (the fake clock says 25 November 2026)
+    Step(press="reg:departure:1"),  # registration/ask_topics
 )
 LAST_BUTTON = "reg:topics:done"  # the topics question, the last reply of the exchange, has it
 

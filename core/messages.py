@@ -107,7 +107,7 @@ def reply(
     document: Document | None = None,
     **params: Any,
 ) -> Reply:
-    """Shorthand used by the flows: `reply("reg/ask_institution", rows, draft=d)`."""
+    """Shorthand used by the flows: `reply("registration/ask_institution", rows, draft=d)`."""
     rows = tuple(tuple(row) for row in buttons)
     return Reply(template=template, params=params, buttons=rows, venue=venue, document=document)
 

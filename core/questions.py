@@ -35,7 +35,7 @@ class Answered:
 def parse_answer(typed: str) -> str:
     text = typed.strip()
     if not ANSWER_LENGTH[0] <= len(text) <= ANSWER_LENGTH[1]:
-        raise ValidationError("qa/errors/answer_length", high=ANSWER_LENGTH[1])
+        raise ValidationError("questions/errors/answer_length", high=ANSWER_LENGTH[1])
     return text
 
 

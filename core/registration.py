@@ -1,6 +1,6 @@
 """Registration rules: what each answer of /daftar (and of the staff's date proposals) must look like.
 
-Every check raises ValidationError with a template under reg/errors/, which the flow shows
+Every check raises ValidationError with a template under registration/errors/, which the flow shows
 before asking the same question again.
 """
 
@@ -42,9 +42,9 @@ def parse_institution(text: str) -> str:
     value = _clean(text)
     low, high = INSTITUTION_LENGTH
     if len(value) < low or len(value) > high:
-        raise ValidationError("reg/errors/institution_length", low=low, high=high, length=len(value))
+        raise ValidationError("registration/errors/institution_length", low=low, high=high, length=len(value))
     if not re.search(r"[^\W\d_]", value):
-        raise ValidationError("reg/errors/institution_letters")
+        raise ValidationError("registration/errors/institution_letters")
     return value
 
 
@@ -53,8 +53,8 @@ def parse_province(content: Content, text: str) -> Province:
     if match.province is not None:
         return match.province
     if match.candidates:
-        raise ValidationError("reg/errors/province_unclear", typed=text, candidates=match.candidates)
-    raise ValidationError("reg/errors/province_unknown", typed=text)
+        raise ValidationError("registration/errors/province_unclear", typed=text, candidates=match.candidates)
+    raise ValidationError("registration/errors/province_unknown", typed=text)
 
 
 def parse_person(text: str, *, error_prefix: str) -> tuple[str, str]:
@@ -77,7 +77,7 @@ def parse_person(text: str, *, error_prefix: str) -> tuple[str, str]:
 def parse_name(text: str) -> str:
     value = _clean(text)
     if not NAME_LENGTH[0] <= len(value) <= NAME_LENGTH[1] or not re.search(r"[^\W\d_]", value):
-        raise ValidationError("reg/errors/name", low=NAME_LENGTH[0], high=NAME_LENGTH[1])
+        raise ValidationError("registration/errors/name", low=NAME_LENGTH[0], high=NAME_LENGTH[1])
     return value
 
 
@@ -86,12 +86,12 @@ def parse_group_size(text: str) -> int:
         r"\s*(?:sekitar\s+|about\s+|±\s*)?(\d{1,6})\s*(?:orang|org|peserta|people|persons?|pax)?\s*", text.lower()
     )
     if match is None:
-        raise ValidationError("reg/errors/size_not_number", typed=text)
+        raise ValidationError("registration/errors/size_not_number", typed=text)
     size = int(match.group(1))
     if size < 1:
-        raise ValidationError("reg/errors/size_too_small")
+        raise ValidationError("registration/errors/size_too_small")
     if size > MAX_GROUP_SIZE:
-        raise ValidationError("reg/errors/size_too_large", size=size, limit=MAX_GROUP_SIZE)
+        raise ValidationError("registration/errors/size_too_large", size=size, limit=MAX_GROUP_SIZE)
     return size
 
 
@@ -100,16 +100,18 @@ def parse_visit_mode(content: Content, text: str) -> VisitMode:
     for mode, words in content.visit_mode_words.items():
         if typed in words:
             return VisitMode(mode)
-    raise ValidationError("reg/errors/mode_unknown", typed=text)
+    raise ValidationError("registration/errors/mode_unknown", typed=text)
 
 
 def parse_arrival(text: str, today: date, rules: VisitRules) -> date:
     arrival = _parse_date(text, today)
     if arrival < today:
-        raise ValidationError("reg/errors/date_past", day=arrival, today=today)
+        raise ValidationError("registration/errors/date_past", day=arrival, today=today)
     earliest = today + timedelta(days=rules.min_notice_days)
     if arrival < earliest:
-        raise ValidationError("reg/errors/date_notice", day=arrival, earliest=earliest, days=rules.min_notice_days)
+        raise ValidationError(
+            "registration/errors/date_notice", day=arrival, earliest=earliest, days=rules.min_notice_days
+        )
     return arrival
 
 
@@ -121,11 +123,11 @@ def parse_departure(text: str, today: date, arrival: date, rules: VisitRules) ->
 
 def check_departure(arrival: date, departure: date, rules: VisitRules) -> None:
     if departure < arrival:
-        raise ValidationError("reg/errors/departure_before_arrival", day=departure, arrival=arrival)
+        raise ValidationError("registration/errors/departure_before_arrival", day=departure, arrival=arrival)
     days = (departure - arrival).days + 1
     if days > rules.max_visit_days:
         raise ValidationError(
-            "reg/errors/visit_too_long",
+            "registration/errors/visit_too_long",
             days=days,
             limit=rules.max_visit_days,
             latest=arrival + timedelta(days=rules.max_visit_days - 1),
@@ -135,14 +137,14 @@ def check_departure(arrival: date, departure: date, rules: VisitRules) -> None:
 def _parse_date(text: str, today: date) -> date:
     parsed = parse_date(text, today)
     if parsed is None:
-        raise ValidationError("reg/errors/date_unreadable", typed=text, example=today + timedelta(days=14))
+        raise ValidationError("registration/errors/date_unreadable", typed=text, example=today + timedelta(days=14))
     return parsed
 
 
 def parse_topics_note(text: str) -> str:
     value = _clean(text)
     if len(value) > NOTE_LENGTH:
-        raise ValidationError("reg/errors/note_too_long", limit=NOTE_LENGTH, length=len(value))
+        raise ValidationError("registration/errors/note_too_long", limit=NOTE_LENGTH, length=len(value))
     return value
 
 
@@ -155,16 +157,16 @@ def parse_mobile_number(text: str) -> str:
     try:
         number = phonenumbers.parse(digits, "ID")
     except phonenumbers.NumberParseException:
-        raise ValidationError("reg/errors/phone_unreadable", typed=raw) from None
+        raise ValidationError("registration/errors/phone_unreadable", typed=raw) from None
     if number.country_code != 62:
-        raise ValidationError("reg/errors/phone_not_indonesian", typed=raw)
+        raise ValidationError("registration/errors/phone_not_indonesian", typed=raw)
     if not phonenumbers.is_valid_number(number):
-        raise ValidationError("reg/errors/phone_unreadable", typed=raw)
+        raise ValidationError("registration/errors/phone_unreadable", typed=raw)
     if phonenumbers.number_type(number) not in (
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
     ):
-        raise ValidationError("reg/errors/phone_not_mobile", typed=raw)
+        raise ValidationError("registration/errors/phone_not_mobile", typed=raw)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -198,5 +200,5 @@ def parse_reason(text: str) -> str:
     """Why staff reject a visit: the coordinator reads it, so it must say something."""
     reason = _clean(text)
     if not REASON_LENGTH[0] <= len(reason) <= REASON_LENGTH[1]:
-        raise ValidationError("approval/errors/reason", low=REASON_LENGTH[0], high=REASON_LENGTH[1])
+        raise ValidationError("approvals/errors/reason", low=REASON_LENGTH[0], high=REASON_LENGTH[1])
     return reason

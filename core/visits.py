@@ -113,7 +113,7 @@ async def awaiting_decision(session: Session, delegation_id: int) -> Delegation:
     require_staff(session.user, "decide on a registration")
     delegation = await get(session.conn, delegation_id)
     if delegation.status is not DelegationStatus.PENDING:
-        raise DomainError("approval/already_decided", delegation=delegation)
+        raise DomainError("approvals/already_decided", delegation=delegation)
     return delegation
 
 
@@ -129,7 +129,7 @@ async def reject(session: Session, delegation_id: int, reason: str) -> Delegatio
 
 async def _decide(session: Session, delegation: Delegation, status: DelegationStatus, reason: str | None) -> Delegation:
     if not await decide(session.conn, delegation.id, status, reason, session.now):
-        raise DomainError("approval/already_decided", delegation=delegation)  # decided by someone else meanwhile
+        raise DomainError("approvals/already_decided", delegation=delegation)  # decided by someone else meanwhile
     detail = {"reason": reason} if reason is not None else {}
     await session.audit(f"delegation.{status.value}", "delegation", delegation.id, **detail)
     await follow_visit(session.conn, session.services, delegation.id)

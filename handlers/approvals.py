@@ -67,7 +67,7 @@ async def show_load(turn: Turn, delegation_id: int) -> list[Reply]:
     ]
     return [
         reply(
-            "approval/load",
+            "approvals/load",
             rows,
             delegation=delegation_view(turn, delegation),
             loads=loads,
@@ -82,8 +82,8 @@ async def show_load(turn: Turn, delegation_id: int) -> list[Reply]:
 async def approve(turn: Turn, delegation_id: int) -> list[Reply]:
     delegation = await visits.approve(turn, delegation_id)
     return [
-        reply("approval/done", delegation=delegation_view(turn, delegation), outcome="approved"),
-        *await _tell_coordinator(turn, delegation, "approval/approved"),
+        reply("approvals/done", delegation=delegation_view(turn, delegation), outcome="approved"),
+        *await _tell_coordinator(turn, delegation, "approvals/approved"),
     ]
 
 
@@ -114,7 +114,7 @@ async def start_reject(turn: Turn, delegation_id: int) -> list[Reply]:
 
 
 def ask_reason(turn: Turn, draft: DecisionDraft) -> Reply:
-    return reply("approval/ask_reason")
+    return reply("approvals/ask_reason")
 
 
 async def take_reason(turn: Turn, draft: DecisionDraft, answer: Answer) -> Outcome:
@@ -122,8 +122,8 @@ async def take_reason(turn: Turn, draft: DecisionDraft, answer: Answer) -> Outco
     delegation = await visits.reject(turn, draft.delegation_id, reason)
     return Finish(
         [
-            reply("approval/done", delegation=delegation_view(turn, delegation), outcome="rejected"),
-            *await _tell_coordinator(turn, delegation, "approval/rejected", reason=reason),
+            reply("approvals/done", delegation=delegation_view(turn, delegation), outcome="rejected"),
+            *await _tell_coordinator(turn, delegation, "approvals/rejected", reason=reason),
         ]
     )
 
@@ -141,7 +141,7 @@ async def start_propose(turn: Turn, delegation_id: int) -> list[Reply]:
 
 
 def ask_new_arrival(turn: Turn, draft: DecisionDraft) -> Reply:
-    return reply("approval/ask_arrival")
+    return reply("approvals/ask_arrival")
 
 
 async def take_new_arrival(turn: Turn, draft: DecisionDraft, answer: Answer) -> Outcome:
@@ -156,7 +156,7 @@ def ask_new_departure(turn: Turn, draft: DecisionDraft) -> Reply:
             button("next_day", PROPOSING.choice("departure", "1")),
         ]
     ]
-    return reply("approval/ask_departure", rows, arrival=date.fromisoformat(draft.arrival or "2000-01-01"))
+    return reply("approvals/ask_departure", rows, arrival=date.fromisoformat(draft.arrival or "2000-01-01"))
 
 
 async def take_new_departure(turn: Turn, draft: DecisionDraft, answer: Answer) -> Outcome:
@@ -171,8 +171,10 @@ async def take_new_departure(turn: Turn, draft: DecisionDraft, answer: Answer) -
     answers = [
         [button("accept_dates", ACCEPT_DATES(delegation.id)), button("decline_dates", DECLINE_DATES(delegation.id))]
     ]
-    told = await _tell_coordinator(turn, delegation, "approval/proposal", answers, arrival=arrival, departure=departure)
-    return Finish([reply("approval/proposed", arrival=arrival, departure=departure), *told])
+    told = await _tell_coordinator(
+        turn, delegation, "approvals/proposal", answers, arrival=arrival, departure=departure
+    )
+    return Finish([reply("approvals/proposed", arrival=arrival, departure=departure), *told])
 
 
 PROPOSING: Flow[DecisionDraft] = Flow(
@@ -196,12 +198,12 @@ async def _answer_proposal(turn: Turn, delegation_id: int, *, accepted: bool) ->
     """The coordinator accepts (the visit moves and is approved) or declines (it stays pending)."""
     answered = await visits.answer_proposal(turn, delegation_id, accepted=accepted)
     if answered is None:
-        return [reply("approval/proposal_gone")]
+        return [reply("approvals/proposal_gone")]
     view = delegation_view(turn, answered.delegation)
     return [
-        reply("approval/proposal_answered", delegation=view, accepted=accepted),
+        reply("approvals/proposal_answered", delegation=view, accepted=accepted),
         *await turn.tell_staff(
-            "staff/proposal_answered",
+            "approvals/proposal_answered_for_staff",
             delegation=view,
             accepted=accepted,
             arrival=answered.arrival,

@@ -69,7 +69,7 @@ async def take_target(turn: Turn, draft: BroadcastDraft, answer: Answer) -> Outc
     if draft.chosen is Audience.DATE:
         day = parse_date(answer.text or "", turn.today)
         if day is None:
-            raise ValidationError("reg/errors/date_unreadable", typed=answer.text or "", example=turn.today)
+            raise ValidationError("registration/errors/date_unreadable", typed=answer.text or "", example=turn.today)
         draft.ref = day.isoformat()
     else:
         if not (answer.choice or "").isdigit():

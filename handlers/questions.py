@@ -44,17 +44,17 @@ async def answer_question(turn: Turn, question: str) -> list[Reply]:
     """Answer from the knowledge base, or say so and pass the question to host staff."""
     question = question.strip()
     if not question:
-        return [reply("qa/ask_prompt")]
+        return [reply("questions/ask_prompt")]
     result = turn.services.knowledge.search(question)
     if result.smalltalk:
-        return [reply("qa/smalltalk", _topic_buttons())]
+        return [reply("questions/smalltalk", _topic_buttons())]
     if result.entry is None:
         return await _pass_to_staff(turn, question, result)
     entry = result.entry
     part = intent_part(entry, result.intent, turn.locale, turn.services.host)
     return [
         reply(
-            "qa/answer",
+            "questions/answer",
             _entry_buttons(turn, entry, more=True),
             entry=_view(turn, entry),
             intent=result.intent,
@@ -67,10 +67,10 @@ async def answer_question(turn: Turn, question: str) -> list[Reply]:
 async def _pass_to_staff(turn: Turn, question: str, result: Answer) -> list[Reply]:
     queued, is_new = await questions.pass_to_staff(turn, question, turn.locale)
     closest = [[_entry_button(turn, e)] for e in result.alternatives[:2]]
-    replies = [reply("qa/unknown", closest, question=question, already_queued=not is_new)]
+    replies = [reply("questions/unknown", closest, question=question, already_queued=not is_new)]
     if is_new:
         replies += await turn.tell_staff(
-            "staff/new_question",
+            "questions/unknown_for_staff",
             [[button("answer_question", ANSWER_QUESTION(queued.id))]],
             question=question,
             asker=turn.user.display_name,
@@ -116,7 +116,7 @@ def _entry(turn: Turn, entry_id: str) -> Entry:
 async def open_card(turn: Turn, entry_id: str) -> list[Reply]:
     """The whole entry; a destination also sends its place so the phone can open a map."""
     entry = _entry(turn, entry_id)
-    replies = [reply("qa/card", _entry_buttons(turn, entry, more=False), entry=_view(turn, entry))]
+    replies = [reply("questions/card", _entry_buttons(turn, entry, more=False), entry=_view(turn, entry))]
     if entry.kind == "destination" and entry.location is not None and entry.location.has_point:
         replies.append(_location_reply(turn, entry))
     return replies
@@ -133,7 +133,7 @@ def _location_reply(turn: Turn, entry: Entry) -> Reply:
     venue = None
     if location.lat is not None and location.lon is not None:
         venue = Venue(location.lat, location.lon, entry.title.in_(turn.locale), location.address)
-    return reply("qa/location", venue=venue, entry=_view(turn, entry))
+    return reply("questions/location", venue=venue, entry=_view(turn, entry))
 
 
 def _topic_buttons() -> list[list[Button]]:
@@ -153,7 +153,7 @@ async def browse_innovations(turn: Turn) -> list[Reply]:
         for t in content.themes
         if any(t.id in e.themes for e in _innovations(turn))
     ]
-    return [reply("qa/innovations", rows, recommended=[_view(turn, e) for e in recommended])]
+    return [reply("questions/innovations", rows, recommended=[_view(turn, e) for e in recommended])]
 
 
 @on(BROWSE_THEME)
@@ -164,13 +164,15 @@ async def browse_theme(turn: Turn, theme_id: str) -> list[Reply]:
         raise DomainError("errors/stale_button") from None
     entries = [e for e in _innovations(turn) if theme.id in e.themes]
     rows = [[_entry_button(turn, e)] for e in entries]
-    return [reply("qa/list", rows, heading=theme.display(turn.locale), entries=[_view(turn, e) for e in entries])]
+    return [
+        reply("questions/list", rows, heading=theme.display(turn.locale), entries=[_view(turn, e) for e in entries])
+    ]
 
 
 async def browse_destinations(turn: Turn) -> list[Reply]:
     areas = turn.services.knowledge.areas
     rows = [[button("text", BROWSE_AREA(a.id), text=a.display(turn.locale))] for a in areas]
-    return [reply("qa/destinations", rows)]
+    return [reply("questions/destinations", rows)]
 
 
 @on(BROWSE_AREA)
@@ -180,7 +182,7 @@ async def browse_area(turn: Turn, area_id: str) -> list[Reply]:
         raise DomainError("errors/stale_button")
     entries = [e for e in turn.services.knowledge.entries.values() if e.kind == "destination" and e.area == area.id]
     rows = [[_entry_button(turn, e)] for e in entries]
-    return [reply("qa/list", rows, heading=area.display(turn.locale), entries=[_view(turn, e) for e in entries])]
+    return [reply("questions/list", rows, heading=area.display(turn.locale), entries=[_view(turn, e) for e in entries])]
 
 
 def _innovations(turn: Turn) -> list[Entry]:
@@ -193,7 +195,7 @@ def _innovations(turn: Turn) -> list[Entry]:
 async def list_open_questions(turn: Turn) -> list[Reply]:
     waiting = await questions.waiting(turn)
     rows = [[button("answer_question_n", ANSWER_QUESTION(q.id), number=q.id)] for q in waiting]
-    return [reply("qa/open_questions", rows, questions=waiting)]
+    return [reply("questions/open_questions", rows, questions=waiting)]
 
 
 @dataclass
@@ -202,18 +204,18 @@ class StaffAnswerDraft(JsonDraft):
 
 
 def ask_staff_answer(turn: Turn, draft: StaffAnswerDraft) -> Reply:
-    return reply("qa/ask_staff_answer", question_id=draft.question_id)
+    return reply("questions/ask_staff_answer", question_id=draft.question_id)
 
 
 async def take_staff_answer(turn: Turn, draft: StaffAnswerDraft, answer: StepAnswer) -> Outcome:
     text = questions.parse_answer(answer.text or "")
     answered = await questions.answer(turn, draft.question_id, text)
     if answered is None:
-        return Finish([reply("qa/already_answered", question_id=draft.question_id)])
+        return Finish([reply("questions/already_answered", question_id=draft.question_id)])
     question = answered.question.text
-    replies = [reply("qa/answer_sent", question=question)]
+    replies = [reply("questions/answer_sent", question=question)]
     if answered.asker is not None:
-        replies.append(tell(answered.asker, "qa/staff_answer", question=question, answer=text))
+        replies.append(tell(answered.asker, "questions/staff_answer", question=question, answer=text))
     return Finish(replies)
 
 
@@ -226,8 +228,8 @@ STAFF_ANSWER: Flow[StaffAnswerDraft] = Flow(
 async def start_staff_answer(turn: Turn, question_id: int) -> list[Reply]:
     question = await questions.to_answer(turn, question_id)
     if question.answer is not None:
-        return [reply("qa/already_answered", question_id=question_id)]
+        return [reply("questions/already_answered", question_id=question_id)]
     return [
-        reply("qa/question_to_answer", question=question.text),
+        reply("questions/question_to_answer", question=question.text),
         *await STAFF_ANSWER.begin(turn, StaffAnswerDraft(question_id)),
     ]

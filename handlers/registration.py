@@ -116,7 +116,7 @@ def _current(turn: Turn, draft: RegistrationDraft, step: str) -> dict[str, Any]:
 
 
 def ask_institution(turn: Turn, draft: RegistrationDraft) -> Reply:
-    return reply("reg/ask_institution", **_current(turn, draft, "institution"))
+    return reply("registration/ask_institution", **_current(turn, draft, "institution"))
 
 
 async def take_institution(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
@@ -141,7 +141,7 @@ def ask_province(turn: Turn, draft: RegistrationDraft, region: Region | None = N
             button("text", REGISTRATION.choice("province", p.code), text=p.display(turn.locale)) for p in provinces
         ]
         rows = [*rows_of(buttons, 2), [button("other_regions", REGISTRATION.choice("province", "r:"))]]
-    base = reply("reg/ask_province", rows, region=region, **_current(turn, draft, "province"))
+    base = reply("registration/ask_province", rows, region=region, **_current(turn, draft, "province"))
     return Reply(base.template, base.params, base.buttons, replace_origin=replace)
 
 
@@ -160,11 +160,11 @@ async def take_province(turn: Turn, draft: RegistrationDraft, answer: Answer) ->
 
 
 def ask_head(turn: Turn, draft: RegistrationDraft) -> Reply:
-    return reply("reg/ask_head", **_current(turn, draft, "head"))
+    return reply("registration/ask_head", **_current(turn, draft, "head"))
 
 
 async def take_head(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
-    draft.head_name, draft.head_position = parse_person(_typed(answer), error_prefix="reg/errors/head")
+    draft.head_name, draft.head_position = parse_person(_typed(answer), error_prefix="registration/errors/head")
     return Advance()
 
 
@@ -172,7 +172,7 @@ async def take_head(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Out
 
 
 def ask_size(turn: Turn, draft: RegistrationDraft) -> Reply:
-    return reply("reg/ask_size", **_current(turn, draft, "size"))
+    return reply("registration/ask_size", **_current(turn, draft, "size"))
 
 
 async def take_size(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
@@ -190,7 +190,7 @@ def ask_mode(turn: Turn, draft: RegistrationDraft) -> Reply:
             button("mode_virtual", REGISTRATION.choice("mode", VisitMode.VIRTUAL.value)),
         ]
     ]
-    return reply("reg/ask_mode", rows, **_current(turn, draft, "mode"))
+    return reply("registration/ask_mode", rows, **_current(turn, draft, "mode"))
 
 
 async def take_mode(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
@@ -211,7 +211,7 @@ async def take_mode(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Out
 def ask_arrival(turn: Turn, draft: RegistrationDraft) -> Reply:
     rules = turn.services.rules
     return reply(
-        "reg/ask_arrival",
+        "registration/ask_arrival",
         earliest=turn.today + timedelta(days=rules.min_notice_days),
         **_current(turn, draft, "arrival"),
     )
@@ -240,7 +240,7 @@ def ask_departure(turn: Turn, draft: RegistrationDraft) -> Reply:
         ]
     ]
     return reply(
-        "reg/ask_departure",
+        "registration/ask_departure",
         rows,
         arrival=draft.arrival_date,
         longest=turn.services.rules.max_visit_days,
@@ -279,7 +279,7 @@ def ask_topics(turn: Turn, draft: RegistrationDraft, *, replace: bool = False) -
     ]
     rows.append([button("done", REGISTRATION.choice("topics", "done"))])
     base = reply(
-        "reg/ask_topics",
+        "registration/ask_topics",
         rows,
         chosen=themes_of(turn, draft.topics),
         note=draft.topics_note,
@@ -299,7 +299,7 @@ async def take_topics(turn: Turn, draft: RegistrationDraft, answer: Answer) -> O
         if note.lower() not in turn.services.content.skip_words:
             draft.topics_note = note
     if not draft.topics and not draft.topics_note:
-        raise ValidationError("reg/errors/topics_empty")
+        raise ValidationError("registration/errors/topics_empty")
     return Advance()
 
 
@@ -308,7 +308,7 @@ async def take_topics(turn: Turn, draft: RegistrationDraft, answer: Answer) -> O
 
 def ask_contact_name(turn: Turn, draft: RegistrationDraft) -> Reply:
     return reply(
-        "reg/ask_contact_name",
+        "registration/ask_contact_name",
         own_name_button(turn, REGISTRATION.choice("contact_name", "me")),
         **_current(turn, draft, "contact_name"),
     )
@@ -320,7 +320,7 @@ async def take_contact_name(turn: Turn, draft: RegistrationDraft, answer: Answer
 
 
 def ask_contact_phone(turn: Turn, draft: RegistrationDraft) -> Reply:
-    return reply("reg/ask_contact_phone", **_current(turn, draft, "contact_phone"))
+    return reply("registration/ask_contact_phone", **_current(turn, draft, "contact_phone"))
 
 
 async def take_contact_phone(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
@@ -338,7 +338,7 @@ def confirm_summary(turn: Turn, draft: RegistrationDraft) -> Reply:
         [button("confirm", REGISTRATION.choice("summary", "confirm"))],
         [button("cancel_flow", CANCEL_FLOW())],
     ]
-    return reply("reg/summary", rows, summary=summary_view(turn, draft))
+    return reply("registration/summary", rows, summary=summary_view(turn, draft))
 
 
 async def take_summary(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
@@ -354,9 +354,9 @@ async def _submit(turn: Turn, draft: RegistrationDraft) -> list[Reply]:
     view = delegation_view(turn, delegation)
     link = turn.services.identity.join_link(delegation.join_code)
     return [
-        reply("reg/submitted", delegation=view, link=link),
+        reply("registration/submitted", delegation=view, link=link),
         *await turn.tell_staff(
-            "staff/new_registration",
+            "registration/submitted_for_staff",
             decision_buttons(delegation.id),
             delegation=view,
             coordinator=turn.user.display_name,
@@ -426,7 +426,7 @@ async def start_registration(turn: Turn) -> list[Reply]:
     existing = turn.conversation
     if existing is not None and existing.flow == FLOW:
         rows = [[button("continue", RESUME("continue")), button("start_over", RESUME("restart"))]]
-        return [reply("reg/resume_offer", rows, summary=summary_view(turn, REGISTRATION.draft_of(existing)))]
+        return [reply("registration/resume_offer", rows, summary=summary_view(turn, REGISTRATION.draft_of(existing)))]
     return await _start_afresh(turn)
 
 
@@ -440,6 +440,6 @@ async def resume_registration(turn: Turn, choice: str) -> list[Reply]:
 
 async def _start_afresh(turn: Turn) -> list[Reply]:
     return [
-        reply("reg/intro", min_notice=turn.services.rules.min_notice_days),
+        reply("registration/intro", min_notice=turn.services.rules.min_notice_days),
         *await REGISTRATION.begin(turn, RegistrationDraft()),
     ]

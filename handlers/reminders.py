@@ -29,12 +29,12 @@ def reminder_composer(services: Services) -> Composer:
         if due.kind is ReminderKind.ITEM:
             [item] = due.items
             rows = venue_buttons(services, [item.venue_id], due.to.locale)
-            return tell(due.to, "reminder/item", rows, item=plan.days[0].items[0], plan=plan)
+            return tell(due.to, "reminders/item", rows, item=plan.days[0].items[0], plan=plan)
         if due.kind is ReminderKind.EVENING:
-            return tell(due.to, "reminder/evening", plan=plan, day=due.day)
+            return tell(due.to, "reminders/evening", plan=plan, day=due.day)
         weather = services.knowledge.entries.get("cuaca")
         tips = tuple(services.host.fill(t) for t in weather.tips.get(due.to.locale, ())) if weather else ()
-        return tell(due.to, "reminder/morning", plan=plan, day=due.day, tips=tips)
+        return tell(due.to, "reminders/morning", plan=plan, day=due.day, tips=tips)
 
     return compose
 
@@ -59,4 +59,4 @@ def _settings(turn: Turn, prefs: ReminderPrefs) -> list[Reply]:
         [button("reminders_unmute" if prefs.muted else "reminders_mute", TOGGLE_MUTED())],
         [button("lead_minutes", CHOOSE_LEAD(m), minutes=m, chosen=lead == m) for m in LEAD_CHOICES],
     ]
-    return [reply("reminder/settings", rows, muted=prefs.muted, lead=lead)]
+    return [reply("reminders/settings", rows, muted=prefs.muted, lead=lead)]

@@ -54,7 +54,7 @@ async def cancel_visit_confirmed(turn: Turn, delegation_id: int) -> list[Reply]:
     view = delegation_view(turn, delegation)
     return [
         reply("status/cancelled", delegation=view),
-        *await turn.tell_staff("staff/visit_cancelled", delegation=view, by=turn.user.display_name),
+        *await turn.tell_staff("status/cancelled_for_staff", delegation=view, by=turn.user.display_name),
         *[
             tell(participant, "status/cancelled_for_participant", delegation=view)
             for participant in await membership.participants_to_tell(turn, delegation)

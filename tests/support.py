@@ -145,19 +145,19 @@ async def play(user: ChatUser, table: Sequence[tuple[str | Press | None, Expecte
 # --- stories several test files start from ----------------------------------------------------
 
 UP_TO_SUMMARY: list[tuple[str | Press | None, Expected]] = [
-    ("/daftar", ["reg/intro", "reg/ask_institution"]),
-    ("Pemkab Cianjur", ["reg/ask_province"]),
-    ("jabar", ["reg/ask_head"]),
-    ("Herman Suherman, Bupati", ["reg/ask_size"]),
-    ("45", ["reg/ask_mode"]),
-    (Press("mode_onsite"), ["reg/ask_arrival"]),
-    ("10/12/2026", ["reg/ask_departure"]),
-    (Press("next_day"), ["reg/ask_topics"]),
-    (Press("theme_toggle", 0), [("reg/ask_topics", "Pelayanan publik")]),
-    (Press("theme_toggle", 2), [("reg/ask_topics", "Pelayanan publik, Desa digital")]),
-    (Press("done"), ["reg/ask_contact_name"]),
-    (Press("use_my_name"), ["reg/ask_contact_phone"]),
-    ("0812 3456 7890", [("reg/summary", "+62 812-3456-7890")]),
+    ("/daftar", ["registration/intro", "registration/ask_institution"]),
+    ("Pemkab Cianjur", ["registration/ask_province"]),
+    ("jabar", ["registration/ask_head"]),
+    ("Herman Suherman, Bupati", ["registration/ask_size"]),
+    ("45", ["registration/ask_mode"]),
+    (Press("mode_onsite"), ["registration/ask_arrival"]),
+    ("10/12/2026", ["registration/ask_departure"]),
+    (Press("next_day"), ["registration/ask_topics"]),
+    (Press("theme_toggle", 0), [("registration/ask_topics", "Pelayanan publik")]),
+    (Press("theme_toggle", 2), [("registration/ask_topics", "Pelayanan publik, Desa digital")]),
+    (Press("done"), ["registration/ask_contact_name"]),
+    (Press("use_my_name"), ["registration/ask_contact_phone"]),
+    ("0812 3456 7890", [("registration/summary", "+62 812-3456-7890")]),
 ]
 
 

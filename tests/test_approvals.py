@@ -22,19 +22,19 @@ async def test_staff_see_the_load_then_approve_and_the_coordinator_is_told(
     await staff.says("/start")
     await register(coordinator)
     notice = recorder.to("pak_staf")[-1]
-    assert notice.template == "staff/new_registration" and notice.labels[:2] == ["✅ Setujui", "❌ Tolak"]
+    assert notice.template == "registration/submitted_for_staff" and notice.labels[:2] == ["✅ Setujui", "❌ Tolak"]
     staff.last_buttons = [(b.label.name, b.action) for row in notice.reply.buttons for b in row]
     await play(
         staff,
         [
-            (Press("approve"), [("approval/load", "0 delegasi lain disetujui")]),
-            (Press("approve_confirm"), ["approval/done"]),
+            (Press("approve"), [("approvals/load", "0 delegasi lain disetujui")]),
+            (Press("approve_confirm"), ["approvals/done"]),
         ],
     )
     told = recorder.to("Bu Rina")[-1]
-    assert told.template == "approval/approved" and await status_of(recorder, "Bu Rina") is DelegationStatus.APPROVED
+    assert told.template == "approvals/approved" and await status_of(recorder, "Bu Rina") is DelegationStatus.APPROVED
     sent = await staff.presses_action(notice.reply.buttons[0][0].action)  # pressed again later
-    assert [s.template for s in sent] == ["approval/already_decided"]
+    assert [s.template for s in sent] == ["approvals/already_decided"]
 
 
 async def test_approving_past_the_daily_limit_asks_to_confirm(
@@ -46,7 +46,7 @@ async def test_approving_past_the_daily_limit_asks_to_confirm(
     for delegation_id in range(1, 5):
         await staff.presses_action(f"appr:approve:{delegation_id}")
     [load] = await staff.presses_action("appr:load:5")
-    assert load.template == "approval/load" and load.reply.params["over"]
+    assert load.template == "approvals/load" and load.reply.params["over"]
     assert "⚠️ Tetap setujui" in load.labels
 
 
@@ -58,12 +58,12 @@ async def test_rejecting_asks_a_reason_that_the_coordinator_receives(
     await play(
         staff,
         [
-            ("?", ["approval/errors/reason", "approval/ask_reason"]),
-            ("Tanggal itu ada acara B-Fest.", ["approval/done"]),
+            ("?", ["approvals/errors/reason", "approvals/ask_reason"]),
+            ("Tanggal itu ada acara B-Fest.", ["approvals/done"]),
         ],
     )
     told = recorder.to("Bu Rina")[-1]
-    assert told.template == "approval/rejected" and "B-Fest" in told.text
+    assert told.template == "approvals/rejected" and "B-Fest" in told.text
     assert await status_of(recorder, "Bu Rina") is DelegationStatus.REJECTED
 
 
@@ -73,13 +73,13 @@ async def test_proposed_dates_are_accepted_by_the_coordinator(
     await staff.says("/start")
     await register(coordinator)
     await staff.presses_action("appr:propose:1")
-    await play(staff, [("17/12/2026", ["approval/ask_departure"]), (Press("next_day"), ["approval/proposed"])])
+    await play(staff, [("17/12/2026", ["approvals/ask_departure"]), (Press("next_day"), ["approvals/proposed"])])
     proposal = recorder.to("Bu Rina")[-1]
-    assert proposal.template == "approval/proposal" and "Kamis, 17 Desember 2026" in proposal.text
+    assert proposal.template == "approvals/proposal" and "Kamis, 17 Desember 2026" in proposal.text
     coordinator.last_buttons = [(b.label.name, b.action) for row in proposal.reply.buttons for b in row]
-    await play(coordinator, [(Press("accept_dates"), [("approval/proposal_answered", "17 Desember 2026")])])
-    assert recorder.to("pak_staf")[-1].template == "staff/proposal_answered"
-    assert recorder.to(str(STAFF_TELEGRAM_ID))[-1].template == "staff/proposal_answered"
+    await play(coordinator, [(Press("accept_dates"), [("approvals/proposal_answered", "17 Desember 2026")])])
+    assert recorder.to("pak_staf")[-1].template == "approvals/proposal_answered_for_staff"
+    assert recorder.to(str(STAFF_TELEGRAM_ID))[-1].template == "approvals/proposal_answered_for_staff"
     assert await status_of(recorder, "Bu Rina") is DelegationStatus.APPROVED
 
 
@@ -88,13 +88,13 @@ async def test_declining_keeps_the_registration_pending(
 ) -> None:
     await register(coordinator)
     await staff.presses_action("appr:propose:1")
-    await play(staff, [("17/12/2026", ["approval/ask_departure"]), (Press("same_day"), ["approval/proposed"])])
+    await play(staff, [("17/12/2026", ["approvals/ask_departure"]), (Press("same_day"), ["approvals/proposed"])])
     await play(coordinator, [(None, ["errors/unsupported"])])
     sent = await coordinator.presses_action("prop:decline:1")
-    assert next(s.template for s in sent) == "approval/proposal_answered"
+    assert next(s.template for s in sent) == "approvals/proposal_answered"
     assert await status_of(recorder, "Bu Rina") is DelegationStatus.PENDING
     again = await coordinator.presses_action("prop:accept:1")
-    assert [s.template for s in again] == ["approval/proposal_gone"]
+    assert [s.template for s in again] == ["approvals/proposal_gone"]
 
 
 async def test_the_guest_calendar_lists_visits_by_day(coordinator: ChatUser, staff: ChatUser) -> None:
@@ -111,8 +111,8 @@ async def test_staff_who_missed_the_notice_decide_from_status_or_the_calendar(
 ) -> None:
     await register(coordinator)
     await play(staff, [("/status", [("status/staff_overview", "Pemkab Cianjur")])])
-    await play(staff, [(Press("decide_visit"), ["approval/load"])])
-    await play(staff, [(Press("approve_confirm"), ["approval/done"])])
+    await play(staff, [(Press("decide_visit"), ["approvals/load"])])
+    await play(staff, [(Press("approve_confirm"), ["approvals/done"])])
     assert await status_of(recorder, "Bu Rina") is DelegationStatus.APPROVED
     [overview] = await staff.says("/status")
     assert overview.labels == []  # nothing left to decide

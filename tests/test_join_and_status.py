@@ -29,7 +29,7 @@ async def test_a_participant_joins_with_the_code_and_the_coordinator_sees_the_co
         participant,
         [
             (f"/gabung {code.lower()}", [("join/welcome", "Pemkab Cianjur"), "join/ask_name"]),
-            ("1", ["reg/errors/name", "join/ask_name"]),
+            ("1", ["registration/errors/name", "join/ask_name"]),
             ("Dedi Supriadi", ["join/ask_position"]),
             ("K", ["join/errors/position", "join/ask_position"]),
             ("Kepala Bappeda", ["join/ask_unit"]),
@@ -115,8 +115,8 @@ async def test_a_cancelled_visit_cannot_be_joined_and_everyone_is_told(
         ],
     )
     assert recorder.to("Pak Dedi")[-1].template == "status/cancelled_for_participant"
-    assert recorder.to(str(STAFF_TELEGRAM_ID))[-1].template == "staff/visit_cancelled"
-    assert recorder.to("pak_staf")[-1].template == "staff/visit_cancelled"
+    assert recorder.to(str(STAFF_TELEGRAM_ID))[-1].template == "status/cancelled_for_staff"
+    assert recorder.to("pak_staf")[-1].template == "status/cancelled_for_staff"
     history = await entries_for(recorder.core.database.conn, "delegation", int(delegation_id(recorder, code)))
     assert [(e.action, e.actor_id is not None) for e in history] == [
         ("delegation.registered", True),
@@ -197,6 +197,6 @@ async def test_language_follows_the_client_and_can_be_switched(recorder: Recorde
 async def test_free_text_outside_a_flow_is_a_question(recorder: Recorder) -> None:
     visitor = ChatUser(recorder, "Tamu")
     [answer] = await visitor.says("Apa itu Smart Kampung?")
-    assert answer.template == "qa/answer" and answer.reply.buttons
+    assert answer.template == "questions/answer" and answer.reply.buttons
     [answer] = await visitor.says(None)
     assert answer.template == "errors/unsupported"

@@ -19,7 +19,7 @@ async def test_a_full_registration_is_stored_pending_with_a_join_code_and_staff_
     await play(coordinator, UP_TO_SUMMARY)
     [submitted] = await coordinator.presses("confirm")
 
-    assert submitted.template == "reg/submitted"
+    assert submitted.template == "registration/submitted"
     delegation = submitted.reply.params["delegation"]
     assert re.fullmatch(f"[{ALPHABET}]{{8}}", delegation.join_code)
     assert f"https://t.me/delegasi_test_bot?start=join-{delegation.join_code}" in submitted.text
@@ -42,7 +42,7 @@ async def test_a_full_registration_is_stored_pending_with_a_join_code_and_staff_
 
     for chat in (str(STAFF_TELEGRAM_ID), "pak_staf"):
         [note] = recorder.to(chat)[-1:]
-        assert note.template == "staff/new_registration"
+        assert note.template == "registration/submitted_for_staff"
         assert "Pemkab Cianjur" in note.text and delegation.join_code in note.text
 
 
@@ -50,42 +50,42 @@ async def test_bad_answers_are_explained_and_the_same_question_is_asked_again(co
     await play(
         coordinator,
         [
-            ("/daftar", ["reg/intro", "reg/ask_institution"]),
-            ("X", ["reg/errors/institution_length", "reg/ask_institution"]),
-            ("1234", ["reg/errors/institution_letters", "reg/ask_institution"]),
-            ("P" * 121, ["reg/errors/institution_length", "reg/ask_institution"]),
-            (None, ["errors/unsupported", "reg/ask_institution"]),
-            ("Pemkab <Cianjur> & Co", ["reg/ask_province"]),
-            ("Atlantis", [("reg/errors/province_unknown", "Atlantis"), "reg/ask_province"]),
-            ("jawa", [("reg/errors/province_unclear", "Jawa Timur"), "reg/ask_province"]),
-            ("jawa timr", ["reg/ask_head"]),
-            ("Herman Suherman", ["reg/errors/head_format", "reg/ask_head"]),
-            ("H, Bupati", ["reg/errors/head_name", "reg/ask_head"]),
-            ("Herman Suherman, B", ["reg/errors/head_position", "reg/ask_head"]),
-            ("Herman Suherman - Bupati", ["reg/ask_size"]),
-            ("banyak", ["reg/errors/size_not_number", "reg/ask_size"]),
-            ("0", ["reg/errors/size_too_small", "reg/ask_size"]),
-            ("301", [("reg/errors/size_too_large", "0333 000000"), "reg/ask_size"]),
-            ("45 orang", ["reg/ask_mode"]),
-            ("naik kuda", ["reg/errors/mode_unknown", "reg/ask_mode"]),
-            ("luring", ["reg/ask_arrival"]),
-            ("kapan-kapan", ["reg/errors/date_unreadable", "reg/ask_arrival"]),
-            ("1/11/2026", ["reg/errors/date_past", "reg/ask_arrival"]),
-            ("besok", [("reg/errors/date_notice", "Sabtu, 28 November 2026"), "reg/ask_arrival"]),
-            ("senin depan", ["reg/ask_departure"]),  # 30 November 2026
-            ("29 Nov 2026", ["reg/errors/departure_before_arrival", "reg/ask_departure"]),
-            ("10 Desember 2026", [("reg/errors/visit_too_long", "11 hari"), "reg/ask_departure"]),
-            ("2 Desember 2026", ["reg/ask_topics"]),
-            (Press("done"), ["reg/errors/topics_empty", "reg/ask_topics"]),
-            ("x" * 301, ["reg/errors/note_too_long", "reg/ask_topics"]),
-            ("Mal Pelayanan Publik dan Smart Kampung", ["reg/ask_contact_name"]),
-            ("1", ["reg/errors/name", "reg/ask_contact_name"]),
-            ("Rina Marlina", ["reg/ask_contact_phone"]),
-            ("12345", ["reg/errors/phone_unreadable", "reg/ask_contact_phone"]),
-            ("+1 202 555 0100", ["reg/errors/phone_not_indonesian", "reg/ask_contact_phone"]),
-            ("0333 424 242", ["reg/errors/phone_not_mobile", "reg/ask_contact_phone"]),
-            ("62 812 3456 7890", [("reg/summary", "Mal Pelayanan Publik dan Smart Kampung")]),
-            ("ok", ["errors/use_buttons", "reg/summary"]),
+            ("/daftar", ["registration/intro", "registration/ask_institution"]),
+            ("X", ["registration/errors/institution_length", "registration/ask_institution"]),
+            ("1234", ["registration/errors/institution_letters", "registration/ask_institution"]),
+            ("P" * 121, ["registration/errors/institution_length", "registration/ask_institution"]),
+            (None, ["errors/unsupported", "registration/ask_institution"]),
+            ("Pemkab <Cianjur> & Co", ["registration/ask_province"]),
+            ("Atlantis", [("registration/errors/province_unknown", "Atlantis"), "registration/ask_province"]),
+            ("jawa", [("registration/errors/province_unclear", "Jawa Timur"), "registration/ask_province"]),
+            ("jawa timr", ["registration/ask_head"]),
+            ("Herman Suherman", ["registration/errors/head_format", "registration/ask_head"]),
+            ("H, Bupati", ["registration/errors/head_name", "registration/ask_head"]),
+            ("Herman Suherman, B", ["registration/errors/head_position", "registration/ask_head"]),
+            ("Herman Suherman - Bupati", ["registration/ask_size"]),
+            ("banyak", ["registration/errors/size_not_number", "registration/ask_size"]),
+            ("0", ["registration/errors/size_too_small", "registration/ask_size"]),
+            ("301", [("registration/errors/size_too_large", "0333 000000"), "registration/ask_size"]),
+            ("45 orang", ["registration/ask_mode"]),
+            ("naik kuda", ["registration/errors/mode_unknown", "registration/ask_mode"]),
+            ("luring", ["registration/ask_arrival"]),
+            ("kapan-kapan", ["registration/errors/date_unreadable", "registration/ask_arrival"]),
+            ("1/11/2026", ["registration/errors/date_past", "registration/ask_arrival"]),
+            ("besok", [("registration/errors/date_notice", "Sabtu, 28 November 2026"), "registration/ask_arrival"]),
+            ("senin depan", ["registration/ask_departure"]),  # 30 November 2026
+            ("29 Nov 2026", ["registration/errors/departure_before_arrival", "registration/ask_departure"]),
+            ("10 Desember 2026", [("registration/errors/visit_too_long", "11 hari"), "registration/ask_departure"]),
+            ("2 Desember 2026", ["registration/ask_topics"]),
+            (Press("done"), ["registration/errors/topics_empty", "registration/ask_topics"]),
+            ("x" * 301, ["registration/errors/note_too_long", "registration/ask_topics"]),
+            ("Mal Pelayanan Publik dan Smart Kampung", ["registration/ask_contact_name"]),
+            ("1", ["registration/errors/name", "registration/ask_contact_name"]),
+            ("Rina Marlina", ["registration/ask_contact_phone"]),
+            ("12345", ["registration/errors/phone_unreadable", "registration/ask_contact_phone"]),
+            ("+1 202 555 0100", ["registration/errors/phone_not_indonesian", "registration/ask_contact_phone"]),
+            ("0333 424 242", ["registration/errors/phone_not_mobile", "registration/ask_contact_phone"]),
+            ("62 812 3456 7890", [("registration/summary", "Mal Pelayanan Publik dan Smart Kampung")]),
+            ("ok", ["errors/use_buttons", "registration/summary"]),
         ],
     )
 
@@ -105,20 +105,20 @@ async def test_dates_typed_in_indonesian_or_english_are_understood(coordinator: 
         await play(
             coordinator,
             [
-                ("/daftar", ["reg/intro", "reg/ask_institution"]),
-                ("Pemkab Cianjur", ["reg/ask_province"]),
-                (Press("text", 1), [("reg/ask_province", "Jawa")]),  # the island groups first
-                (Press("text", 2), ["reg/ask_head"]),  # then a province of Java
-                ("Herman Suherman, Bupati", ["reg/ask_size"]),
-                ("45", ["reg/ask_mode"]),
-                ("online", ["reg/ask_arrival"]),
+                ("/daftar", ["registration/intro", "registration/ask_institution"]),
+                ("Pemkab Cianjur", ["registration/ask_province"]),
+                (Press("text", 1), [("registration/ask_province", "Jawa")]),  # the island groups first
+                (Press("text", 2), ["registration/ask_head"]),  # then a province of Java
+                ("Herman Suherman, Bupati", ["registration/ask_size"]),
+                ("45", ["registration/ask_mode"]),
+                ("online", ["registration/ask_arrival"]),
             ],
         )
         sent = await coordinator.says(typed)
         if expected is None:  # "lusa" is the day after tomorrow: too soon with 3 days' notice
-            assert [s.template for s in sent] == ["reg/errors/date_notice", "reg/ask_arrival"]
+            assert [s.template for s in sent] == ["registration/errors/date_notice", "registration/ask_arrival"]
         else:  # a virtual visit has no departure question
-            assert [s.template for s in sent] == ["reg/ask_topics"]
+            assert [s.template for s in sent] == ["registration/ask_topics"]
             user = await find_user(conn, "console", "Bu Rina")
             assert user is not None
             conversation = await load_conversation(conn, user.id)
@@ -129,27 +129,27 @@ async def test_virtual_visits_skip_the_departure_and_edits_return_to_the_summary
     await play(
         coordinator,
         [
-            ("/daftar", ["reg/intro", "reg/ask_institution"]),
-            ("Pemkab Sleman", ["reg/ask_province"]),
-            ("DIY", ["reg/ask_head"]),
-            ("Kustini Sri Purnomo, Bupati", ["reg/ask_size"]),
-            ("12", ["reg/ask_mode"]),
-            (Press("mode_virtual"), ["reg/ask_arrival"]),
-            ("4/12/2026", ["reg/ask_topics"]),
-            ("e-Village Budgeting", ["reg/ask_contact_name"]),
-            ("Dimas", ["reg/ask_contact_phone"]),
-            ("+62 813 1111 2222", [("reg/summary", "Jumat, 4 Desember 2026")]),
-            (Press("edit_size"), [("reg/ask_size", "12")]),
-            ("20", [("reg/summary", "20")]),
-            (Press("edit_mode"), ["reg/ask_mode"]),
-            (Press("mode_onsite"), ["reg/ask_departure"]),  # on site may take several days: asked now
-            (Press("same_day"), ["reg/summary"]),
-            (Press("edit_arrival"), ["reg/ask_arrival"]),
-            ("20/12/2026", ["reg/ask_departure"]),  # the old departure is now before arrival: asked again
-            ("21/12/2026", [("reg/summary", "Minggu, 20 Desember 2026 – Senin, 21 Desember 2026")]),
-            (Press("edit_topics"), ["reg/ask_topics"]),
-            (Press("theme_toggle", 6), ["reg/ask_topics"]),
-            (Press("done"), [("reg/summary", "Pendidikan")]),
+            ("/daftar", ["registration/intro", "registration/ask_institution"]),
+            ("Pemkab Sleman", ["registration/ask_province"]),
+            ("DIY", ["registration/ask_head"]),
+            ("Kustini Sri Purnomo, Bupati", ["registration/ask_size"]),
+            ("12", ["registration/ask_mode"]),
+            (Press("mode_virtual"), ["registration/ask_arrival"]),
+            ("4/12/2026", ["registration/ask_topics"]),
+            ("e-Village Budgeting", ["registration/ask_contact_name"]),
+            ("Dimas", ["registration/ask_contact_phone"]),
+            ("+62 813 1111 2222", [("registration/summary", "Jumat, 4 Desember 2026")]),
+            (Press("edit_size"), [("registration/ask_size", "12")]),
+            ("20", [("registration/summary", "20")]),
+            (Press("edit_mode"), ["registration/ask_mode"]),
+            (Press("mode_onsite"), ["registration/ask_departure"]),  # on site may take several days: asked now
+            (Press("same_day"), ["registration/summary"]),
+            (Press("edit_arrival"), ["registration/ask_arrival"]),
+            ("20/12/2026", ["registration/ask_departure"]),  # the old departure is now before arrival: asked again
+            ("21/12/2026", [("registration/summary", "Minggu, 20 Desember 2026 – Senin, 21 Desember 2026")]),
+            (Press("edit_topics"), ["registration/ask_topics"]),
+            (Press("theme_toggle", 6), ["registration/ask_topics"]),
+            (Press("done"), [("registration/summary", "Pendidikan")]),
         ],
     )
 
@@ -159,22 +159,22 @@ async def test_cancel_leaves_the_flow_at_any_step(coordinator: ChatUser, recorde
         coordinator,
         [
             ("/batal", ["menu/nothing_to_cancel"]),
-            ("/daftar", ["reg/intro", "reg/ask_institution"]),
-            ("Pemkab Cianjur", ["reg/ask_province"]),
+            ("/daftar", ["registration/intro", "registration/ask_institution"]),
+            ("Pemkab Cianjur", ["registration/ask_province"]),
             ("/batal", ["menu/cancelled_reg"]),
-            ("Pemkab Garut", ["qa/unknown"]),  # no longer in the flow: taken as a question
+            ("Pemkab Garut", ["questions/unknown"]),  # no longer in the flow: taken as a question
         ],
     )
     await play(
         coordinator,
         [
-            ("/daftar", ["reg/intro", "reg/ask_institution"]),
-            ("Pemkab Cianjur", ["reg/ask_province"]),
-            (Press("text", 5), [("reg/ask_province", "Maluku &amp; Papua")]),
-            (Press("other_regions"), ["reg/ask_province"]),
-            (Press("text", 1), ["reg/ask_province"]),
-            (Press("text", 3), ["reg/ask_head"]),
-            ("Herman, Bupati", ["reg/ask_size"]),
+            ("/daftar", ["registration/intro", "registration/ask_institution"]),
+            ("Pemkab Cianjur", ["registration/ask_province"]),
+            (Press("text", 5), [("registration/ask_province", "Maluku &amp; Papua")]),
+            (Press("other_regions"), ["registration/ask_province"]),
+            (Press("text", 1), ["registration/ask_province"]),
+            (Press("text", 3), ["registration/ask_head"]),
+            ("Herman, Bupati", ["registration/ask_size"]),
         ],
     )
     sent = await coordinator.presses_action("flow:cancel")
@@ -185,15 +185,15 @@ async def test_an_unfinished_registration_is_offered_to_continue_or_start_over(c
     await play(
         coordinator,
         [
-            ("/daftar", ["reg/intro", "reg/ask_institution"]),
-            ("Pemkab Cianjur", ["reg/ask_province"]),
+            ("/daftar", ["registration/intro", "registration/ask_institution"]),
+            ("Pemkab Cianjur", ["registration/ask_province"]),
             ("/status", ["status/none"]),  # another command does not lose the registration
-            ("/daftar", [("reg/resume_offer", "Pemkab Cianjur")]),
-            (Press("continue"), ["reg/ask_province"]),
-            ("Jawa Barat", ["reg/ask_head"]),
-            ("/daftar", ["reg/resume_offer"]),
-            (Press("start_over"), ["reg/intro", "reg/ask_institution"]),
-            ("Pemkab Bandung", ["reg/ask_province"]),
+            ("/daftar", [("registration/resume_offer", "Pemkab Cianjur")]),
+            (Press("continue"), ["registration/ask_province"]),
+            ("Jawa Barat", ["registration/ask_head"]),
+            ("/daftar", ["registration/resume_offer"]),
+            (Press("start_over"), ["registration/intro", "registration/ask_institution"]),
+            ("Pemkab Bandung", ["registration/ask_province"]),
         ],
     )
 
@@ -209,8 +209,8 @@ async def test_a_half_done_registration_survives_a_restart(make_core: CoreFactor
     await play(
         after,
         [
-            ("45", ["reg/ask_mode"]),  # the same step as before the restart: the number of participants
-            (Press("mode_onsite"), ["reg/ask_arrival"]),
+            ("45", ["registration/ask_mode"]),  # the same step as before the restart: the number of participants
+            (Press("mode_onsite"), ["registration/ask_arrival"]),
         ],
     )
 
@@ -219,10 +219,10 @@ async def test_stale_buttons_and_unknown_commands_keep_the_flow(coordinator: Cha
     await play(
         coordinator,
         [
-            ("/daftar", ["reg/intro", "reg/ask_institution"]),
-            ("Pemkab Cianjur", ["reg/ask_province"]),
-            ("Jawa Barat", ["reg/ask_head"]),
-            (Press("text"), ["errors/stale_button", "reg/ask_head"]),  # an island button pressed again
-            ("/terbang", ["errors/unknown_command", "reg/ask_head"]),
+            ("/daftar", ["registration/intro", "registration/ask_institution"]),
+            ("Pemkab Cianjur", ["registration/ask_province"]),
+            ("Jawa Barat", ["registration/ask_head"]),
+            (Press("text"), ["errors/stale_button", "registration/ask_head"]),  # an island button pressed again
+            ("/terbang", ["errors/unknown_command", "registration/ask_head"]),
         ],
     )

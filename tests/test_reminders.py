@@ -55,7 +55,7 @@ async def tick_through(core: Core, clock: FakeClock, start: datetime, end: datet
 
 
 def reminders_to(recorder: Recorder, chat: str) -> list[str]:
-    kinds = {"reminder/evening", "reminder/morning", "reminder/item"}
+    kinds = {"reminders/evening", "reminders/morning", "reminders/item"}
     return [s.template for s in recorder.to(chat) if s.template in kinds]
 
 
@@ -81,20 +81,20 @@ async def test_a_visits_reminders_fire_at_the_right_wib_times(
     await tick(core, clock, at("2026-12-09T18:59"))
     assert reminders_to(recorder, "Bu Rina") == []
     await tick(core, clock, at("2026-12-09T19:00"))
-    assert reminders_to(recorder, "Bu Rina") == ["reminder/evening"]
-    assert reminders_to(recorder, "Pak Dedi") == ["reminder/evening"]
+    assert reminders_to(recorder, "Bu Rina") == ["reminders/evening"]
+    assert reminders_to(recorder, "Pak Dedi") == ["reminders/evening"]
     evening = recorder.to("Pak Dedi")[-1]
     assert "08:30–10:00 WIB" in evening.text and "Kamis, 10 Desember 2026" in evening.text
     await tick(core, clock, at("2026-12-10T06:30"))
-    assert reminders_to(recorder, "Pak Dedi")[-1] == "reminder/morning"
+    assert reminders_to(recorder, "Pak Dedi")[-1] == "reminders/morning"
     await tick(core, clock, at("2026-12-10T07:29"))
-    assert reminders_to(recorder, "Pak Dedi")[-1] == "reminder/morning"
+    assert reminders_to(recorder, "Pak Dedi")[-1] == "reminders/morning"
     await tick(core, clock, at("2026-12-10T07:30"))  # 60 minutes before 08:30
     item = recorder.to("Pak Dedi")[-1]
-    assert item.template == "reminder/item" and "08:30–10:00 WIB" in item.text
+    assert item.template == "reminders/item" and "08:30–10:00 WIB" in item.text
     await tick_through(core, clock, at("2026-12-10T07:35"), at("2026-12-10T16:00"))
     sent = reminders_to(recorder, "Pak Dedi")
-    assert sent.count("reminder/item") == 5 and len(sent) == 7  # every item, once each, and nothing twice
+    assert sent.count("reminders/item") == 5 and len(sent) == 7  # every item, once each, and nothing twice
 
 
 async def test_plan_edits_move_and_cancel_reminders(recorder: Recorder, clock: FakeClock) -> None:
@@ -114,23 +114,25 @@ async def test_plan_edits_move_and_cancel_reminders(recorder: Recorder, clock: F
         ],
     )
     await tick(core, clock, at("2026-12-10T07:30"))  # the old time of the first item
-    assert "reminder/item" not in reminders_to(recorder, "Pak Dedi")
+    assert "reminders/item" not in reminders_to(recorder, "Pak Dedi")
     await tick(core, clock, at("2026-12-10T08:00"))  # its new time, 09:00, less 60 minutes
-    assert recorder.to("Pak Dedi")[-1].template == "reminder/item"
+    assert recorder.to("Pak Dedi")[-1].template == "reminders/item"
     await tick_through(core, clock, at("2026-12-10T08:05"), at("2026-12-10T16:00"))
-    assert reminders_to(recorder, "Pak Dedi").count("reminder/item") == 4  # the deleted item sent nothing
+    assert reminders_to(recorder, "Pak Dedi").count("reminders/item") == 4  # the deleted item sent nothing
 
 
 async def test_muting_stops_a_members_reminders_and_lead_time_is_theirs(recorder: Recorder, clock: FakeClock) -> None:
     core = recorder.core
     coordinator, member, _ = await published_visit(recorder)
-    await play(member, [("/pengingat", ["reminder/settings"]), (Press("reminders_mute"), ["reminder/settings"])])
-    await play(coordinator, [("/pengingat", ["reminder/settings"]), (Press("lead_minutes", 0), ["reminder/settings"])])
+    await play(member, [("/pengingat", ["reminders/settings"]), (Press("reminders_mute"), ["reminders/settings"])])
+    await play(
+        coordinator, [("/pengingat", ["reminders/settings"]), (Press("lead_minutes", 0), ["reminders/settings"])]
+    )
     await tick(core, clock, at("2026-12-10T07:59"))
     assert reminders_to(recorder, "Pak Dedi") == []
-    assert "reminder/item" not in reminders_to(recorder, "Bu Rina")
+    assert "reminders/item" not in reminders_to(recorder, "Bu Rina")
     await tick(core, clock, at("2026-12-10T08:00"))  # 30 minutes before 08:30
-    assert recorder.to("Bu Rina")[-1].template == "reminder/item"
+    assert recorder.to("Bu Rina")[-1].template == "reminders/item"
 
 
 async def test_a_restart_sends_what_was_missed_within_grace_once_and_drops_the_rest(
@@ -144,10 +146,10 @@ async def test_a_restart_sends_what_was_missed_within_grace_once_and_drops_the_r
     second = Recorder(await make_core())
     await second.core.scheduler.start()
     await second.core.sender.drain()
-    assert reminders_to(second, "Pak Dedi") == ["reminder/evening"]
+    assert reminders_to(second, "Pak Dedi") == ["reminders/evening"]
     await second.core.scheduler.run_due()
     await second.core.sender.drain()
-    assert reminders_to(second, "Pak Dedi") == ["reminder/evening"]  # exactly once
+    assert reminders_to(second, "Pak Dedi") == ["reminders/evening"]  # exactly once
     await second.core.scheduler.stop()
     await second.core.close()
 
@@ -156,7 +158,7 @@ async def test_a_restart_sends_what_was_missed_within_grace_once_and_drops_the_r
     await third.core.scheduler.start()
     await third.core.sender.drain()
     # the morning note (grace 2 h) and the 08:30 item are past use; the 10:15 item's reminder is due at 09:15
-    assert reminders_to(third, "Pak Dedi") == ["reminder/item"]
+    assert reminders_to(third, "Pak Dedi") == ["reminders/item"]
     assert "10:15" in third.to("Pak Dedi")[-1].text
     await third.core.scheduler.stop()
 
@@ -176,8 +178,8 @@ async def test_a_process_killed_mid_dispatch_loses_nothing(make_core: CoreFactor
     await second.core.sender.start()  # releases what was in flight
     await second.core.sender.stop()
     await second.core.sender.drain()
-    assert reminders_to(second, "Bu Rina") == ["reminder/evening"]
-    assert reminders_to(second, "Pak Dedi") == ["reminder/evening"]
+    assert reminders_to(second, "Bu Rina") == ["reminders/evening"]
+    assert reminders_to(second, "Pak Dedi") == ["reminders/evening"]
     async with second.core.database.transaction() as conn:
         assert await outbox.counts_by_status(conn) == {"sent": 2}
 

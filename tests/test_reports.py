@@ -61,28 +61,28 @@ async def register_visit(
     """A confirmed registration through the dialog (departure None: a virtual visit); returns the join code."""
     user = ChatUser(recorder, who)
     dates: list[tuple[str | Press | None, list[str]]] = (
-        [(arrival, ["reg/ask_departure"]), (departure, ["reg/ask_topics"])]
+        [(arrival, ["registration/ask_departure"]), (departure, ["registration/ask_topics"])]
         if departure
-        else [(arrival, ["reg/ask_topics"])]
+        else [(arrival, ["registration/ask_topics"])]
     )
     await play(
         user,
         [
-            ("/daftar", ["reg/intro", "reg/ask_institution"]),
-            (institution, ["reg/ask_province"]),
-            (province, ["reg/ask_head"]),
-            ("Herman Suherman, Bupati", ["reg/ask_size"]),
-            (str(size), ["reg/ask_mode"]),
-            (Press("mode_onsite" if departure else "mode_virtual"), ["reg/ask_arrival"]),
+            ("/daftar", ["registration/intro", "registration/ask_institution"]),
+            (institution, ["registration/ask_province"]),
+            (province, ["registration/ask_head"]),
+            ("Herman Suherman, Bupati", ["registration/ask_size"]),
+            (str(size), ["registration/ask_mode"]),
+            (Press("mode_onsite" if departure else "mode_virtual"), ["registration/ask_arrival"]),
             *dates,
-            *[(Press("theme_toggle", index), ["reg/ask_topics"]) for index in topics],
-            (Press("done"), ["reg/ask_contact_name"]),
-            (Press("use_my_name"), ["reg/ask_contact_phone"]),
-            ("0812 3456 7890", ["reg/summary"]),
+            *[(Press("theme_toggle", index), ["registration/ask_topics"]) for index in topics],
+            (Press("done"), ["registration/ask_contact_name"]),
+            (Press("use_my_name"), ["registration/ask_contact_phone"]),
+            ("0812 3456 7890", ["registration/summary"]),
         ],
     )
     [submitted] = await user.presses("confirm")
-    assert submitted.template == "reg/submitted"
+    assert submitted.template == "registration/submitted"
     return str(submitted.reply.params["delegation"].join_code)
 
 

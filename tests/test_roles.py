@@ -80,7 +80,7 @@ async def test_a_participant_is_refused_every_staff_command_and_nothing_happens(
     await assert_refused(recorder, clock, participant, sent, f"/{command}")
     assert [e.action for e in await history_of(recorder, participant)] == ["participant.joined", "access.refused"]
     # had a staff flow begun, this would be taken as its answer (a broadcast text, an agenda time …)
-    await play(participant, [(A_QUESTION_THE_BOT_KNOWS, ["qa/answer"])])
+    await play(participant, [(A_QUESTION_THE_BOT_KNOWS, ["questions/answer"])])
 
 
 async def test_a_participant_may_not_read_another_roster_by_its_code(
@@ -184,13 +184,13 @@ async def test_staff_actions_are_in_the_audit_log_with_who_and_when(
         expected.append((action, clock.now()))
         clock.advance(timedelta(minutes=7))
 
-    assert [s.template for s in await staff.presses_action("appr:approve:1")] == ["approval/done"]
+    assert [s.template for s in await staff.presses_action("appr:approve:1")] == ["approvals/done"]
     logged("delegation.approved")
     await staff.presses_action("appr:reject:2")
-    await play(staff, [("Tanggal itu ada acara B-Fest.", ["approval/done"])])
+    await play(staff, [("Tanggal itu ada acara B-Fest.", ["approvals/done"])])
     logged("delegation.rejected")
     await staff.presses_action("appr:propose:3")
-    await play(staff, [("17/12/2026", ["approval/ask_departure"]), (Press("next_day"), ["approval/proposed"])])
+    await play(staff, [("17/12/2026", ["approvals/ask_departure"]), (Press("next_day"), ["approvals/proposed"])])
     logged("delegation.dates_proposed")
     await plan_with_programme(staff)
     logged("agenda.replace")
@@ -210,9 +210,9 @@ async def test_staff_actions_are_in_the_audit_log_with_who_and_when(
     await play(
         staff,
         [
-            ("/pertanyaan", ["qa/open_questions"]),
-            (Press("answer_question_n"), ["qa/question_to_answer", "qa/ask_staff_answer"]),
-            ("Ada, panitia akan mengirim daftar hotel mitra.", ["qa/answer_sent"]),
+            ("/pertanyaan", ["questions/open_questions"]),
+            (Press("answer_question_n"), ["questions/question_to_answer", "questions/ask_staff_answer"]),
+            ("Ada, panitia akan mengirim daftar hotel mitra.", ["questions/answer_sent"]),
         ],
     )
     logged("question.answered")

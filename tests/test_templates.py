@@ -403,7 +403,7 @@ def test_templates_use_only_values_the_code_passes() -> None:
 # The folders of templates/<locale>; a string in the code that starts with one of them names a template.
 TEMPLATE_FOLDERS = (
     "agenda",
-    "approval",
+    "approvals",
     "broadcast",
     "console",
     "desk",
@@ -413,11 +413,10 @@ TEMPLATE_FOLDERS = (
     "participants",
     "plan",
     "privacy",
-    "qa",
-    "reg",
-    "reminder",
+    "questions",
+    "registration",
+    "reminders",
     "reports",
-    "staff",
     "status",
 )
 

@@ -12,7 +12,8 @@ test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy bot handlers storage
+	$(BIN)/lint-imports
+	$(BIN)/mypy bot handlers core storage
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/throughput.py

@@ -116,6 +116,7 @@ def button(label: str, action: ActionData, **params: Any) -> Button:
 
 Handler = Callable[..., Awaitable[list[Reply]]]
 Pressed = Callable[["Turn"], Awaitable[list[Reply]]]
+"""A handler ready to run: the argument, if any, already read from the button."""
 
 
 async def _call(handler: Handler, value: object, turn: Turn) -> list[Reply]:
@@ -163,11 +164,8 @@ ACTIONS = ActionTable()
 """The one table: filled as the handler modules are imported (handlers/router.py imports them all)."""
 
 
-Plain = Callable[["Turn"], Awaitable[list[Reply]]]
-
-
 @overload
-def on(action: Signal) -> Callable[[Plain], Plain]: ...
+def on(action: Signal) -> Callable[[Pressed], Pressed]: ...
 
 
 @overload

@@ -1,1 +1,2 @@
-"""delegasi: the host regency's delegation desk in a chat app."""
+"""delegasi's shell: settings, wiring (app.py), the channels, rendering, the scheduler, the sender and the
+command-line tools. The only layer that knows a chat platform; everything it runs lives below it."""

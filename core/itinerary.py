@@ -134,10 +134,10 @@ def suggest_plan(
             items.append(NewAgendaItem(start, 90, reception.id, catalog.titles["reception"].id))
         cursor = (
             items[-1].ends_at
-            if items and items[-1].starts_at.astimezone(tz).date() == day
+            if items and items[-1].day(tz) == day
             else at_local(day, DAY_START, tz)
         )
-        here = items[-1].venue_id if items and items[-1].starts_at.astimezone(tz).date() == day else None
+        here = items[-1].venue_id if items and items[-1].day(tz) == day else None
         lunched = False
         while wanted:
             next_visit_ends = (cursor + timedelta(minutes=VISIT_MINUTES)).astimezone(tz).time()

@@ -1,1 +1,1 @@
-"""Conversation flows. Channel-neutral: they see Incoming and return Replies, nothing else."""
+"""Conversations: read the Incoming, call core, build Replies. Channel-neutral, and never touch storage."""

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, timedelta
-from typing import Any
+from datetime import timedelta
 
 from core import visits
 from core.content import Region
 from core.errors import ValidationError
 from core.messages import Button, Reply, reply
-from core.model import NewDelegation, VisitMode
+from core.model import VisitMode
 from core.registration import (
     check_departure,
-    format_phone,
     parse_arrival,
     parse_departure,
     parse_group_size,
@@ -28,95 +25,17 @@ from core.registration import (
 from handlers.actions import WORD, Action, button, on
 from handlers.approvals import SHOW_LOAD, START_PROPOSING, START_REJECTING
 from handlers.context import Turn
-from handlers.flow import Advance, Answer, Finish, Flow, GoTo, JsonDraft, Outcome, Stay, Step
+from handlers.flow import Advance, Answer, Finish, Flow, GoTo, Outcome, Stay, Step
 from handlers.menu import CANCEL_FLOW
-from handlers.views import DelegationView, delegation_view, own_name_button, rows_of, themes_of
+from handlers.registration_draft import EDITABLE, RegistrationDraft, questions_of, step_values, summary_view
+from handlers.views import delegation_view, own_name_button, rows_of, themes_of
 
 FLOW = "reg"
-EDITABLE = (
-    "institution",
-    "province",
-    "head",
-    "size",
-    "mode",
-    "arrival",
-    "departure",
-    "topics",
-    "contact_name",
-    "contact_phone",
-)
-
-
-@dataclass
-class RegistrationDraft(JsonDraft):
-    """The answers so far, saved as JSON in the conversation row after every message."""
-
-    institution: str | None = None
-    province_code: str | None = None
-    head_name: str | None = None
-    head_position: str | None = None
-    planned_size: int | None = None
-    mode: str | None = None
-    arrival: str | None = None
-    departure: str | None = None
-    topics: list[str] = field(default_factory=list)
-    topics_note: str | None = None
-    contact_name: str | None = None
-    contact_phone: str | None = None
-
-    @property
-    def arrival_date(self) -> date | None:
-        return date.fromisoformat(self.arrival) if self.arrival else None
-
-    @property
-    def departure_date(self) -> date | None:
-        return date.fromisoformat(self.departure) if self.departure else None
-
-    @property
-    def is_virtual(self) -> bool:
-        return self.mode == VisitMode.VIRTUAL.value
-
-    def to_new_delegation(self) -> NewDelegation:
-        arrival, departure = self.arrival_date, self.departure_date
-        assert self.institution and self.province_code and self.head_name and self.head_position
-        assert self.planned_size and self.mode and arrival and departure and self.contact_name and self.contact_phone
-        return NewDelegation(
-            institution=self.institution,
-            province_code=self.province_code,
-            head_name=self.head_name,
-            head_position=self.head_position,
-            planned_size=self.planned_size,
-            mode=VisitMode(self.mode),
-            arrival_date=arrival,
-            departure_date=departure,
-            topics=tuple(self.topics),
-            topics_note=self.topics_note,
-            contact_name=self.contact_name,
-            contact_phone=self.contact_phone,
-        )
-
-
-def _questions(draft: RegistrationDraft) -> list[str]:
-    """The questions this draft is asked: a virtual visit has no departure date."""
-    return [f for f in EDITABLE if f != "departure" or not draft.is_virtual]
-
-
-def _current(turn: Turn, draft: RegistrationDraft, step: str) -> dict[str, Any]:
-    """Template values every question gets: the step number and, when editing, the current answer."""
-    questions = _questions(draft)
-    return {
-        "step": step,
-        "step_number": questions.index(step) + 1 if step in questions else None,
-        "total": len(questions),
-        "summary": summary_view(turn, draft),
-    }
-
-
 # 1. Institution -------------------------------------------------------------------------------
 
 
 def ask_institution(turn: Turn, draft: RegistrationDraft) -> Reply:
-    return reply("registration/ask_institution", **_current(turn, draft, "institution"))
+    return reply("registration/ask_institution", **step_values(turn, draft, "institution"))
 
 
 async def take_institution(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
@@ -141,7 +60,7 @@ def ask_province(turn: Turn, draft: RegistrationDraft, region: Region | None = N
             button("text", REGISTRATION.choice("province", p.code), text=p.display(turn.locale)) for p in provinces
         ]
         rows = [*rows_of(buttons, 2), [button("other_regions", REGISTRATION.choice("province", "r:"))]]
-    base = reply("registration/ask_province", rows, region=region, **_current(turn, draft, "province"))
+    base = reply("registration/ask_province", rows, region=region, **step_values(turn, draft, "province"))
     return Reply(base.template, base.params, base.buttons, replace_origin=replace)
 
 
@@ -160,7 +79,7 @@ async def take_province(turn: Turn, draft: RegistrationDraft, answer: Answer) ->
 
 
 def ask_head(turn: Turn, draft: RegistrationDraft) -> Reply:
-    return reply("registration/ask_head", **_current(turn, draft, "head"))
+    return reply("registration/ask_head", **step_values(turn, draft, "head"))
 
 
 async def take_head(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
@@ -172,7 +91,7 @@ async def take_head(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Out
 
 
 def ask_size(turn: Turn, draft: RegistrationDraft) -> Reply:
-    return reply("registration/ask_size", **_current(turn, draft, "size"))
+    return reply("registration/ask_size", **step_values(turn, draft, "size"))
 
 
 async def take_size(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
@@ -190,7 +109,7 @@ def ask_mode(turn: Turn, draft: RegistrationDraft) -> Reply:
             button("mode_virtual", REGISTRATION.choice("mode", VisitMode.VIRTUAL.value)),
         ]
     ]
-    return reply("registration/ask_mode", rows, **_current(turn, draft, "mode"))
+    return reply("registration/ask_mode", rows, **step_values(turn, draft, "mode"))
 
 
 async def take_mode(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
@@ -213,7 +132,7 @@ def ask_arrival(turn: Turn, draft: RegistrationDraft) -> Reply:
     return reply(
         "registration/ask_arrival",
         earliest=turn.today + timedelta(days=rules.min_notice_days),
-        **_current(turn, draft, "arrival"),
+        **step_values(turn, draft, "arrival"),
     )
 
 
@@ -244,7 +163,7 @@ def ask_departure(turn: Turn, draft: RegistrationDraft) -> Reply:
         rows,
         arrival=draft.arrival_date,
         longest=turn.services.rules.max_visit_days,
-        **_current(turn, draft, "departure"),
+        **step_values(turn, draft, "departure"),
     )
 
 
@@ -283,7 +202,7 @@ def ask_topics(turn: Turn, draft: RegistrationDraft, *, replace: bool = False) -
         rows,
         chosen=themes_of(turn, draft.topics),
         note=draft.topics_note,
-        **_current(turn, draft, "topics"),
+        **step_values(turn, draft, "topics"),
     )
     return Reply(base.template, base.params, base.buttons, replace_origin=replace)
 
@@ -310,7 +229,7 @@ def ask_contact_name(turn: Turn, draft: RegistrationDraft) -> Reply:
     return reply(
         "registration/ask_contact_name",
         own_name_button(turn, REGISTRATION.choice("contact_name", "me")),
-        **_current(turn, draft, "contact_name"),
+        **step_values(turn, draft, "contact_name"),
     )
 
 
@@ -320,7 +239,7 @@ async def take_contact_name(turn: Turn, draft: RegistrationDraft, answer: Answer
 
 
 def ask_contact_phone(turn: Turn, draft: RegistrationDraft) -> Reply:
-    return reply("registration/ask_contact_phone", **_current(turn, draft, "contact_phone"))
+    return reply("registration/ask_contact_phone", **step_values(turn, draft, "contact_phone"))
 
 
 async def take_contact_phone(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
@@ -332,7 +251,7 @@ async def take_contact_phone(turn: Turn, draft: RegistrationDraft, answer: Answe
 
 
 def confirm_summary(turn: Turn, draft: RegistrationDraft) -> Reply:
-    edit_buttons = [button(f"edit_{f}", REGISTRATION.choice("summary", f"edit:{f}")) for f in _questions(draft)]
+    edit_buttons = [button(f"edit_{f}", REGISTRATION.choice("summary", f"edit:{f}")) for f in questions_of(draft)]
     rows = [
         *rows_of(edit_buttons, 2),
         [button("confirm", REGISTRATION.choice("summary", "confirm"))],
@@ -370,27 +289,6 @@ def decision_buttons(delegation_id: int) -> list[list[Button]]:
         [button("approve", SHOW_LOAD(delegation_id)), button("reject", START_REJECTING(delegation_id))],
         [button("propose_dates", START_PROPOSING(delegation_id))],
     ]
-
-
-# --- the summary ---------------------------------------------------------------------------
-
-
-def summary_view(turn: Turn, draft: RegistrationDraft) -> DelegationView:
-    content = turn.services.content
-    return DelegationView(
-        institution=draft.institution,
-        province=content.province(draft.province_code) if draft.province_code else None,
-        head_name=draft.head_name,
-        head_position=draft.head_position,
-        planned_size=draft.planned_size,
-        mode=draft.mode,
-        arrival=draft.arrival_date,
-        departure=draft.departure_date,
-        topics=themes_of(turn, draft.topics),
-        topics_note=draft.topics_note,
-        contact_name=draft.contact_name,
-        contact_phone=format_phone(draft.contact_phone) if draft.contact_phone else None,
-    )
 
 
 def _typed(answer: Answer) -> str:

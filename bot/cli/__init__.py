@@ -1,0 +1,1 @@
+"""The command-line tools of `python -m bot`: ask, export, report, backup."""

@@ -83,6 +83,25 @@ async def test_proposed_dates_are_accepted_by_the_coordinator(
     assert await status_of(recorder, "Bu Rina") is DelegationStatus.APPROVED
 
 
+async def test_a_staff_member_answering_their_own_proposal_is_not_told_about_it_as_staff(
+    staff: ChatUser, recorder: Recorder
+) -> None:
+    """Every staff notice goes to the staff but the one acting: the proposal answer once forgot that."""
+    await register(staff)  # a staff member registers a visit of their own office, and so coordinates it
+    await staff.presses_action("appr:propose:1")
+    await play(
+        staff,
+        [
+            ("17/12/2026", ["approvals/ask_departure"]),
+            (Press("next_day"), ["approvals/proposed", "approvals/proposal"]),  # as staff, then as its coordinator
+        ],
+    )
+    await staff.presses_action("prop:accept:1")
+    assert [s.template for s in recorder.to("pak_staf")][-1] == "approvals/proposal_answered"
+    assert "approvals/proposal_answered_for_staff" not in [s.template for s in recorder.to("pak_staf")]
+    assert recorder.to(str(STAFF_TELEGRAM_ID))[-1].template == "approvals/proposal_answered_for_staff"
+
+
 async def test_declining_keeps_the_registration_pending(
     coordinator: ChatUser, staff: ChatUser, recorder: Recorder
 ) -> None:

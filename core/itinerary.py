@@ -132,11 +132,7 @@ def suggest_plan(
         if catalog.venues and reception is not None and day == delegation.arrival_date:
             start = at_local(day, DAY_START, tz)
             items.append(NewAgendaItem(start, 90, reception.id, catalog.titles["reception"].id))
-        cursor = (
-            items[-1].ends_at
-            if items and items[-1].day(tz) == day
-            else at_local(day, DAY_START, tz)
-        )
+        cursor = items[-1].ends_at if items and items[-1].day(tz) == day else at_local(day, DAY_START, tz)
         here = items[-1].venue_id if items and items[-1].day(tz) == day else None
         lunched = False
         while wanted:

@@ -1,4 +1,4 @@
-"""The one sender of queued messages (reminders now, broadcasts later), within Telegram's limits.
+"""The one sender of queued messages (reminders, broadcasts and their reports), within the platform's limits.
 
 Rows are claimed in the outbox before sending and settled after, each in its own transaction, so a
 crash loses nothing and repeats at most the message that was in flight. The message is composed at

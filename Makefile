@@ -12,7 +12,7 @@ test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/lint-imports
+	$(BIN)/python -m tests.layers
 	$(BIN)/mypy bot handlers core storage
 
 bench: $(VENV)/.installed-dev

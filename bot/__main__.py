@@ -68,6 +68,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.startup import StartupError, only_process
+    from storage.db import DatabaseUnavailable
+
+    try:
+        with only_process(settings.data_dir):
+            return _serve(settings, args)
+    except (StartupError, DatabaseUnavailable) as error:
+        print(f"cannot start: {error}", file=sys.stderr)
+        return 2
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import configure_logging, serve_console, serve_telegram
     from bot.channels.console import stdin_lines
 

@@ -237,8 +237,8 @@ async def serve_console(
     chosen_locale = locale or choose_locale(os.environ.get("LANG", "").split(".")[0].replace("_", "-"))
     channel = ConsoleChannel(core.renderer, out, current_chat_id=user, files_dir=settings.data_dir / "files")
     core.delivery.register(channel)
-    await core.start_background()
     try:
+        await core.start_background()
         await run_console(
             router=core.router,
             delivery=core.delivery,

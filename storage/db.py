@@ -47,10 +47,14 @@ async def connect(path: Path | str) -> aiosqlite.Connection:
     # INSERT/UPDATE/DELETE (no extra round trip), and a unit of work that only reads never begins one.
     conn = await aiosqlite.connect(str(path), isolation_level="IMMEDIATE")
     conn.row_factory = aiosqlite.Row
-    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    await conn.execute("PRAGMA journal_mode = WAL")
-    await conn.execute("PRAGMA synchronous = NORMAL")
-    await conn.execute("PRAGMA foreign_keys = ON")
+    try:
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await conn.execute("PRAGMA journal_mode = WAL")
+        await conn.execute("PRAGMA synchronous = NORMAL")
+        await conn.execute("PRAGMA foreign_keys = ON")
+    except BaseException:
+        await conn.close()  # its worker thread would keep the process alive
+        raise
     return conn
 
 
@@ -76,9 +80,35 @@ async def migrate(conn: aiosqlite.Connection, directory: Path = MIGRATIONS_DIR) 
     return current
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot be opened, migrated or written; the message says which and why, in one line."""
+
+
+async def check_writable(conn: aiosqlite.Connection) -> None:
+    """Write and roll back: a read-only file or directory fails here, before any update is taken.
+
+    Taking the write lock alone is not enough: SQLite opens a file it may not write read-only, silently,
+    and only a statement that writes finds out.
+    """
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        await conn.execute("UPDATE schema_version SET applied_at = applied_at")
+    finally:
+        await conn.rollback()
+
+
 async def open_database(path: Path | str) -> aiosqlite.Connection:
-    conn = await connect(path)
-    await migrate(conn)
+    """Open, migrate and check the database can be written; anything in the way is DatabaseUnavailable."""
+    try:
+        conn = await connect(path)
+    except (sqlite3.Error, OSError) as error:
+        raise DatabaseUnavailable(f"cannot use the database {path}: {error}") from error
+    try:
+        await migrate(conn)
+        await check_writable(conn)
+    except (sqlite3.Error, OSError) as error:
+        await conn.close()
+        raise DatabaseUnavailable(f"cannot use the database {path}: {error}") from error
     return conn
 
 

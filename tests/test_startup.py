@@ -1,0 +1,83 @@
+"""Before the first update: a read-only data directory or a second process on it stops the start with one line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.test_console import ROOT, python_m_bot
+
+
+def run_as_reader(*args: str, data_dir: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """`python -m bot …` unable to write what the file modes forbid; as root, without the capabilities that
+    override them (setpriv, from util-linux)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+    env.update(DATA_DIR=str(data_dir), LANG="C.UTF-8", PYTHONIOENCODING="utf-8", PYTHONDONTWRITEBYTECODE="1")
+    limited = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner"] if os.geteuid() == 0 else []
+    return subprocess.run(
+        [*limited, sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Iterator[Path]:
+    """A data directory with a database in it (one user wrote /start); its modes are restored afterwards."""
+    path = tmp_path / "var"
+    assert python_m_bot(data_dir=path, stdin="/start\n").returncode == 0
+    yield path
+    for child in [path, *path.rglob("*")]:
+        child.chmod(0o755 if child.is_dir() else 0o644)
+
+
+def test_a_read_only_data_directory_stops_the_start_before_any_update(data_dir: Path) -> None:
+    for path in [*data_dir.rglob("*")]:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    data_dir.chmod(0o555)
+    result = run_as_reader(data_dir=data_dir, stdin="/start\n")
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("cannot start: ") and str(data_dir) in line and "not writable" in line
+    assert "Halo" not in result.stdout  # nothing was answered
+
+
+def test_a_database_that_cannot_be_written_stops_the_start_with_one_line(data_dir: Path) -> None:
+    for path in data_dir.glob("delegasi.sqlite3*"):
+        path.chmod(0o444)
+    # the directory stays writable (the lock file works), the database is not
+    result = run_as_reader(data_dir=data_dir, stdin="/start\n")
+    assert result.returncode == 2, result.stdout + result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("cannot start: cannot use the database") and "readonly" in line
+
+
+def test_a_second_process_on_the_same_data_directory_refuses_to_start(tmp_path: Path) -> None:
+    data_dir = tmp_path / "var"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+    env.update(DATA_DIR=str(data_dir), LANG="C.UTF-8", PYTHONIOENCODING="utf-8")
+    first = subprocess.Popen(
+        [sys.executable, "-m", "bot"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env
+    )
+    try:
+        assert first.stdout is not None
+        assert "mode konsol" in first.stdout.readline()  # it holds the directory now
+        second = python_m_bot(data_dir=data_dir, stdin="/start\n")
+        assert second.returncode == 2
+        assert (
+            second.stderr.strip()
+            == f"cannot start: another delegasi is already running on {data_dir} (pid {first.pid})"
+        )
+    finally:
+        first.communicate("/keluar\n", timeout=30)
+    assert python_m_bot(data_dir=data_dir, stdin="/start\n").returncode == 0  # free again once the first has gone

@@ -2,14 +2,20 @@
 plus daily housekeeping jobs (the removal of expired personal data).
 
 Reminders are rows, so the schedule is derived: at start (and whenever a plan changes) the job is set to
-the earliest pending `due_at`. When it fires, everything due goes to the outbox (or is marked missed
-when no longer useful) and the job is armed again. A restart therefore sends what was missed within
-its grace period exactly once, and 100,000 pending reminders cost one indexed query, not 100,000 jobs.
+the earliest pending `due_at`. A restart therefore sends what was missed within its grace period exactly
+once, and 100,000 pending reminders cost one indexed query, not 100,000 jobs.
+
+The job only wakes the drain, an owned task that queues everything due and arms the job again. The drain
+never relies on the job alone: it goes on while the next due time is already past, and it wakes by
+itself shortly after the time it armed. (When the job itself drained and re-armed, a due time that passed
+while it was still running made APScheduler skip it — "maximum number of running instances reached" —
+and a date trigger fires once, so the job was gone and reminders stayed pending.)
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, time
@@ -26,6 +32,8 @@ from core.reminders import enqueue_due, next_due_at
 
 logger = logging.getLogger(__name__)
 JOB_ID = "reminders-due"
+SAFETY_MARGIN = 1.0  # seconds after the armed time at which the drain wakes by itself
+FAILURE_PAUSE = 1.0
 
 
 class ReminderScheduler:
@@ -35,17 +43,22 @@ class ReminderScheduler:
         self._sender = sender
         self._tz = tz
         self.scheduler = AsyncIOScheduler(timezone=tz)
-        self._tasks: set[asyncio.Task[object]] = set()
+        self._wake = asyncio.Event()
+        self._drain = asyncio.Lock()
+        self._armed: datetime | None = None
+        self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self.scheduler.start()
-        await self.run_due()  # whatever fell due while the bot was down: sent once if still useful
-        await self.reschedule()
+        await self.reschedule()  # whatever fell due while the bot was down: sent once if still useful
+        self._task = asyncio.create_task(self._run(), name="reminders-drain")
 
     async def stop(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
 
@@ -61,15 +74,8 @@ class ReminderScheduler:
         )
 
     def plan_changed(self) -> None:
-        """Called after a plan, its members or their preferences changed: re-arm the job (after the commit)."""
-        task = asyncio.create_task(self.reschedule(), name="reminders-reschedule")
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[object]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.error("rescheduling reminders failed", exc_info=task.exception())
+        """Called after a plan, its members or their preferences changed: the drain looks again (after the commit)."""
+        self._wake.set()
 
     async def run_due(self) -> tuple[int, int]:
         async with self._database.transaction() as conn:
@@ -83,11 +89,21 @@ class ReminderScheduler:
             return await next_due_at(conn)
 
     async def reschedule(self) -> datetime | None:
-        due = await self.next_run()
+        """Queue what is due until the next due time is still to come, arm the job for it, and return it."""
+        async with self._drain:
+            while True:
+                await self.run_due()
+                due = await self.next_run()
+                if due is None or due > self._clock.now():
+                    self._arm(due)
+                    return due
+
+    def _arm(self, due: datetime | None) -> None:
+        self._armed = due
         if due is None:
             if self.scheduler.get_job(JOB_ID):
                 self.scheduler.remove_job(JOB_ID)
-            return None
+            return
         self.scheduler.add_job(
             self._fire,
             DateTrigger(run_date=due),
@@ -96,8 +112,24 @@ class ReminderScheduler:
             misfire_grace_time=None,
             coalesce=True,
         )
-        return due
 
     async def _fire(self) -> None:
-        await self.run_due()
-        await self.reschedule()
+        """The job: wake the drain (it returns at once, so it is never still running when it fires again)."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._seconds_to_wait())
+            self._wake.clear()
+            try:
+                await self.reschedule()
+            except Exception:  # the schedule must outlive a failed drain (a database hiccup)
+                logger.exception("queuing due reminders failed; trying again shortly")
+                await asyncio.sleep(FAILURE_PAUSE)
+                self._wake.set()
+
+    def _seconds_to_wait(self) -> float | None:
+        if self._armed is None:
+            return None
+        return max(0.0, (self._armed - self._clock.now()).total_seconds()) + SAFETY_MARGIN

@@ -58,17 +58,21 @@ class RateLimiter:
         self._group_recent: dict[str, deque[float]] = {}
         self._in_flight: collections.Counter[str] = collections.Counter()
 
-    def wait_for(self, chat_id: str) -> float:
+    def wait_overall(self) -> float:
+        """How long until any message may go, whatever its chat (the overall per-second limit)."""
         now = self._now()
         second = 1.0 + self._limits.margin
         while self._recent and now - self._recent[0] >= second:
             self._recent.popleft()
-        waits = [0.0]
-        flying = self._in_flight.total()
-        excess = len(self._recent) + flying - self._limits.per_second
-        if excess >= 0:
-            # Wait until enough answered sends leave the window; if only sends in flight fill it, poll shortly.
-            waits.append(second - (now - self._recent[excess]) if excess < len(self._recent) else 0.01)
+        excess = len(self._recent) + self._in_flight.total() - self._limits.per_second
+        if excess < 0:
+            return 0.0
+        # Wait until enough answered sends leave the window; if only sends in flight fill it, poll shortly.
+        return second - (now - self._recent[excess]) if excess < len(self._recent) else 0.01
+
+    def wait_for(self, chat_id: str) -> float:
+        now = self._now()
+        waits = [self.wait_overall()]
         if self._in_flight[chat_id]:
             waits.append(self._limits.chat_interval or 0.01)
         last = self._last_by_chat.get(chat_id)
@@ -245,6 +249,10 @@ class OutboxSender:
         await self._slots.acquire()  # before the transaction, so a full house never blocks a settling send
         started = False
         try:
+            # Compose only when a message may go: composing rows the overall limit would only defer again
+            # cost a transaction each, over and over, and starved the event loop under load.
+            while (wait := self._limiter.wait_overall()) > 0 and not self._stopping:
+                await self._sleep(wait)
             if self._stopping:
                 return
             async with self._database.transaction() as conn:

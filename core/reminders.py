@@ -190,6 +190,9 @@ async def due_reminder(conn: Connection, services: Services, row: OutboxRow) -> 
     to = await reachable(conn, row.user_id)
     if reminder is None or to is None:
         return None
+    if services.clock.now() > reminder.useful_until:  # queued before a long stop: telling it now would mislead
+        logger.info("reminder %s no longer useful (until %s): not sent", reminder.id, reminder.useful_until)
+        return None
     delegation = await get_delegation(conn, reminder.delegation_id)
     if delegation is None or not delegation.is_active:
         return None

@@ -7,6 +7,7 @@ each item.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time as time_module
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from bot.scheduler import JOB_ID
 from bot.sender import RateLimiter, SendLimits
 from core.clock import FakeClock
 from storage import outbox
+from storage._codec import dump_instant
 from tests.conftest import CoreFactory
 from tests.support import ChatUser, Press, Recorder, join_as, plan_with_programme, play, register
 
@@ -213,3 +215,76 @@ def test_the_limiter_keeps_telegrams_limits() -> None:
         limiter.record("-100123")
     assert limiter.wait_for("-100123") == pytest.approx(41.0)  # a group gets 20 a minute
     assert timedelta(seconds=limiter.wait_for("5")) >= timedelta(0)
+
+
+async def count(core: Core, sql: str, *params: object) -> int:
+    async with core.database.transaction() as conn:
+        [(number,)] = await conn.execute_fetchall(sql, params)
+    return int(number)
+
+
+async def seed_due_reminders(core: Core, count: int, due: datetime) -> None:
+    """`count` reminders of one member falling due together (as after a long stop with a big programme)."""
+    async with core.database.transaction() as conn:
+        await conn.executemany(
+            """INSERT INTO reminders (key, kind, user_id, delegation_id, item_id, day, due_at, useful_until, updated_at)
+               VALUES (?, 'item', 1, 1, NULL, '2026-12-10', ?, ?, ?)""",
+            [
+                (f"seed:{n}", dump_instant(due), dump_instant(due + timedelta(hours=1)), dump_instant(due))
+                for n in range(count)
+            ],
+        )
+
+
+async def test_more_reminders_due_at_once_than_one_query_takes_are_all_queued_and_the_job_stays(
+    core: Core, clock: FakeClock, recorder: Recorder
+) -> None:
+    await published_visit(recorder)
+    await asyncio.sleep(0)  # let the reschedules the plan's publication asked for run first
+    await seed_due_reminders(core, 6_000, at("2026-12-09T18:00"))
+    clock.set(at("2026-12-09T18:00"))
+    await core.scheduler.start()
+    due_now = "SELECT COUNT(*) FROM reminders WHERE status = 'pending' AND due_at <= ?"
+    assert await count(core, due_now, dump_instant(clock.now())) == 0
+    assert await count(core, "SELECT COUNT(*) FROM reminders WHERE status = 'queued'") == 6_000
+    job = core.scheduler.scheduler.get_job(JOB_ID)
+    assert job is not None and job.next_run_time == at("2026-12-09T19:00")  # armed for the next one to come
+    await core.scheduler.stop()
+
+
+async def test_the_drain_wakes_by_itself_when_the_job_was_skipped(
+    core: Core, clock: FakeClock, recorder: Recorder
+) -> None:
+    """Even with its job gone (as APScheduler used to drop it under load), the drain queues what fell due."""
+    await published_visit(recorder)
+    clock.set(at("2026-12-09T18:59:59.5"))
+    await core.scheduler.start()
+    core.scheduler.scheduler.remove_job(JOB_ID)  # the job is lost
+    clock.set(at("2026-12-09T19:00"))  # the evening summaries fall due
+    queued = 0
+    for _ in range(100):
+        await asyncio.sleep(0.05)
+        queued = await count(core, "SELECT COUNT(*) FROM reminders WHERE status = 'queued'")
+        if queued == 2:
+            break
+    assert queued == 2, "the drain woke within a second and a half of the time it had armed"
+    job = core.scheduler.scheduler.get_job(JOB_ID)
+    assert job is not None and job.next_run_time > clock.now()  # and armed the job again
+    await core.scheduler.stop()
+
+
+async def test_a_reminder_queued_before_a_long_stop_is_dropped_when_no_longer_useful(
+    make_core: CoreFactory, clock: FakeClock
+) -> None:
+    first = Recorder(await make_core())
+    await published_visit(first)
+    clock.set(at("2026-12-09T19:00"))
+    await first.core.scheduler.run_due()  # queued for the evening summary (useful until 22:00) ...
+    await first.core.close()  # ... and the bot died before sending it
+
+    clock.set(at("2026-12-09T23:30"))
+    second = Recorder(await make_core())
+    await second.core.sender.drain()
+    assert reminders_to(second, "Pak Dedi") == [] and reminders_to(second, "Bu Rina") == []
+    async with second.core.database.transaction() as conn:
+        assert await outbox.counts_by_status(conn) == {"dropped": 2}

@@ -8,7 +8,7 @@ so the same Reply can be rendered in the recipient's own language.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aiosqlite import Connection
@@ -16,6 +16,13 @@ from aiosqlite import Connection
 from storage.outbox import OutboxRow
 
 CALLBACK_DATA_LIMIT = 64  # bytes; Telegram's limit for callback_data, respected by every channel
+# Marks that reorder the text around them (LRM/RLM, embeddings, overrides, isolates): a "right-to-left
+# override" in a name would turn what staff read around. Nobody needs them to write a name or a question.
+BIDI_CONTROLS = dict.fromkeys(map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+
+
+def without_bidi_controls(text: str) -> str:
+    return text.translate(BIDI_CONTROLS)
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,11 @@ class Incoming:
     @property
     def is_unsupported(self) -> bool:
         return self.text is None and self.action is None
+
+    def cleaned(self) -> Incoming:
+        """The same message with what a user typed (their name, their text) freed of bidirectional controls."""
+        text = without_bidi_controls(self.text) if self.text is not None else None
+        return replace(self, display_name=without_bidi_controls(self.display_name), text=text)
 
 
 @dataclass(frozen=True)

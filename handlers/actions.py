@@ -43,8 +43,14 @@ class Arg(Generic[T]):
         self.load = load
 
 
+MAX_ID = 2**63 - 1  # SQLite's largest integer: a forged id past it is no row, not an overflow
+
+
 def _load_id(text: str) -> int | None:
-    return int(text) if text.isdigit() else None
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    number = int(text)
+    return number if number <= MAX_ID else None
 
 
 def _load_word(text: str) -> str | None:
@@ -156,7 +162,7 @@ class ActionTable:
             return None if value is None else partial(_call, handler, value)
         return None
 
-    def keys(self) -> list[str]:
+    def declared(self) -> list[str]:
         return sorted(self._actions)
 
 

@@ -14,7 +14,7 @@ from core.errors import NotFound, ValidationError
 from core.messages import Reply, reply
 from core.model import Audience, OutboxRow
 from core.people import require_staff
-from handlers.actions import button
+from handlers.actions import ID, button
 from handlers.context import Turn, tell
 from handlers.flow import Advance, Answer, Finish, Flow, JsonDraft, Outcome, Step
 from handlers.menu import CANCEL_FLOW
@@ -72,13 +72,14 @@ async def take_target(turn: Turn, draft: BroadcastDraft, answer: Answer) -> Outc
             raise ValidationError("registration/errors/date_unreadable", typed=answer.text or "", example=turn.today)
         draft.ref = day.isoformat()
     else:
-        if not (answer.choice or "").isdigit():
+        delegation_id = ID.load(answer.choice or "")
+        if delegation_id is None:
             raise ValidationError("errors/use_buttons")
         try:
-            await visits.get(turn.conn, int(answer.choice or 0))
+            await visits.get(turn.conn, delegation_id)
         except NotFound:
             raise ValidationError("errors/use_buttons") from None
-        draft.ref = answer.choice
+        draft.ref = str(delegation_id)
     return Advance()
 
 

@@ -49,6 +49,15 @@ class JsonDraft:
 
 
 D = TypeVar("D", bound=Draft)
+T = TypeVar("T")
+
+
+def one_of(lookup: Callable[[str], T], value: str) -> T:
+    """What a step's button names; a value no button carries (forged, or from content since changed) asks again."""
+    try:
+        return lookup(value)
+    except (KeyError, ValueError):
+        raise ValidationError("errors/use_buttons") from None
 
 
 @dataclass(frozen=True)

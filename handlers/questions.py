@@ -14,7 +14,7 @@ from core.knowledge.search import Answer
 from core.knowledge.views import entry_view, intent_part
 from core.membership import visits_of
 from core.messages import Button, Reply, Venue, reply
-from handlers.actions import ID, WORD, Action, button, on
+from handlers.actions import ID, WORD, Action, StaleButton, button, on
 from handlers.context import Turn, tell
 from handlers.flow import Answer as StepAnswer
 from handlers.flow import Finish, Flow, JsonDraft, Outcome, Step
@@ -124,7 +124,10 @@ async def open_card(turn: Turn, entry_id: str) -> list[Reply]:
 
 @on(SHOW_PLACE)
 async def send_location(turn: Turn, entry_id: str) -> list[Reply]:
-    return [_location_reply(turn, _entry(turn, entry_id))]
+    entry = _entry(turn, entry_id)
+    if entry.location is None:  # only entries with a place offer this button
+        raise StaleButton
+    return [_location_reply(turn, entry)]
 
 
 def _location_reply(turn: Turn, entry: Entry) -> Reply:

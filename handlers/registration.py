@@ -25,7 +25,7 @@ from core.registration import (
 from handlers.actions import WORD, Action, button, on
 from handlers.approvals import SHOW_LOAD, START_PROPOSING, START_REJECTING
 from handlers.context import Turn
-from handlers.flow import Advance, Answer, Finish, Flow, GoTo, Outcome, Stay, Step
+from handlers.flow import Advance, Answer, Finish, Flow, GoTo, Outcome, Stay, Step, one_of
 from handlers.menu import CANCEL_FLOW
 from handlers.registration_draft import EDITABLE, RegistrationDraft, questions_of, step_values, summary_view
 from handlers.views import delegation_view, own_name_button, rows_of, themes_of
@@ -66,10 +66,10 @@ def ask_province(turn: Turn, draft: RegistrationDraft, region: Region | None = N
 
 async def take_province(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
     if answer.choice and answer.choice.startswith("r:"):
-        region = turn.services.content.region(answer.choice[2:]) if answer.choice[2:] else None
+        region = one_of(turn.services.content.region, answer.choice[2:]) if answer.choice[2:] else None
         return Stay([ask_province(turn, draft, region, replace=True)])
     if answer.choice:
-        draft.province_code = turn.services.content.province(answer.choice).code
+        draft.province_code = one_of(turn.services.content.province, answer.choice).code
     else:
         draft.province_code = parse_province(turn.services.content, _typed(answer)).code
     return Advance()
@@ -113,7 +113,9 @@ def ask_mode(turn: Turn, draft: RegistrationDraft) -> Reply:
 
 
 async def take_mode(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
-    mode = VisitMode(answer.choice) if answer.choice else parse_visit_mode(turn.services.content, _typed(answer))
+    mode = (
+        one_of(VisitMode, answer.choice) if answer.choice else parse_visit_mode(turn.services.content, _typed(answer))
+    )
     was_virtual = draft.is_virtual
     draft.mode = mode.value
     if draft.is_virtual:
@@ -209,7 +211,7 @@ def ask_topics(turn: Turn, draft: RegistrationDraft, *, replace: bool = False) -
 
 async def take_topics(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
     if answer.choice and answer.choice.startswith("t:"):
-        theme = turn.services.content.theme(answer.choice[2:]).id
+        theme = one_of(turn.services.content.theme, answer.choice[2:]).id
         draft.topics = [t for t in draft.topics if t != theme] if theme in draft.topics else [*draft.topics, theme]
         draft.topics = [t.id for t in turn.services.content.themes if t.id in draft.topics]
         return Stay([ask_topics(turn, draft, replace=True)])

@@ -17,6 +17,7 @@ from core.locale import choose_locale
 from core.messages import Incoming, Recipient, Reply, reply
 from core.model import Conversation, Database
 from core.people import identify, recipient_of
+from core.refusals import record_refusal
 from core.services import Services
 
 # Imported for the actions they declare: every module whose buttons the router must find is loaded here.
@@ -62,6 +63,7 @@ class Router:
         self.answerer = answerer
 
     async def handle(self, incoming: Incoming) -> Handled:
+        incoming = incoming.cleaned()
         try:
             async with self.database.transaction() as conn:
                 user = await identify(conn, incoming, self.services.staff, self.services.clock)
@@ -86,14 +88,7 @@ class Router:
     async def _record_refusal(turn: Turn, error: PermissionDenied) -> None:
         """A refused attempt stays in the audit log with who tried what, not only in the process log."""
         incoming = turn.incoming
-        await turn.audit(
-            "access.refused",
-            "user",
-            turn.user.id,
-            attempted=error.action,
-            role=turn.user.role.value,
-            typed=(incoming.text or incoming.action or "")[:200],
-        )
+        await record_refusal(turn, attempted=error.action, typed=incoming.text or incoming.action or "")
 
     async def _dispatch(self, turn: Turn) -> list[Reply]:
         incoming, conversation = turn.incoming, turn.conversation

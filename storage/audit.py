@@ -81,3 +81,25 @@ async def _entries(conn: aiosqlite.Connection, where: str, params: tuple[Any, ..
         )
         for row in rows
     ]
+
+
+async def count_since(conn: aiosqlite.Connection, actor_id: int, action: str, since: datetime) -> int:
+    rows = await fetch_all(
+        conn,
+        "SELECT COUNT(*) FROM audit_log WHERE actor_id = ? AND action = ? AND at >= ?",
+        (actor_id, action, dump_instant(since)),
+    )
+    return int(rows[0][0])
+
+
+async def latest_since(conn: aiosqlite.Connection, actor_id: int, action: str, since: datetime) -> AuditEntry | None:
+    found = await _entries(
+        conn, "WHERE actor_id = ? AND action = ? AND at >= ?", (actor_id, action, dump_instant(since))
+    )
+    return found[-1] if found else None
+
+
+async def replace_detail(conn: aiosqlite.Connection, entry_id: int, detail: dict[str, Any]) -> None:
+    await conn.execute(
+        "UPDATE audit_log SET detail = ? WHERE id = ?", (json.dumps(detail, ensure_ascii=False, default=str), entry_id)
+    )

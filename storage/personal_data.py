@@ -157,7 +157,9 @@ async def erase_user(conn: aiosqlite.Connection, user_id: int, *, today: date, n
     for table in ("conversations", "join_attempts", "reminder_prefs", "reminders", "outbox"):
         await conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
     # The audit log keeps what was done, by an account that no longer names anyone; what they typed goes.
-    await conn.execute("UPDATE audit_log SET detail = json_remove(detail, '$.typed') WHERE actor_id = ?", (user_id,))
+    await conn.execute(
+        "UPDATE audit_log SET detail = json_remove(detail, '$.typed', '$.last.typed') WHERE actor_id = ?", (user_id,)
+    )
     stamp = dump_instant(now)
     await conn.execute(
         """UPDATE users SET display_name = ?, chat_id = ?, external_id = 'erased-' || id, blocked_at = ?,

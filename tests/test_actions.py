@@ -5,13 +5,14 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
+import random
 from datetime import date
 
 import pytest
 
 import handlers
 from handlers.actions import ACTIONS, DAY, ID, TEXT, WORD, Action, ActionTable, Signal, pair
-from tests.support import ChatUser, Press, play
+from tests.support import UP_TO_SUMMARY, ChatUser, Press, Recorder, play
 
 ALL = [importlib.import_module(f"handlers.{m.name}") for m in pkgutil.iter_modules(handlers.__path__)]
 
@@ -19,7 +20,7 @@ ALL = [importlib.import_module(f"handlers.{m.name}") for m in pkgutil.iter_modul
 def test_every_declared_action_has_a_handler_in_the_table() -> None:
     declared = {value.key for module in ALL for value in vars(module).values() if isinstance(value, Action | Signal)}
     assert declared, "the handler modules declare their actions at module level"
-    assert declared <= set(ACTIONS.keys()), f"declared without a handler: {declared - set(ACTIONS.keys())}"
+    assert declared <= set(ACTIONS.declared()), f"declared without a handler: {declared - set(ACTIONS.declared())}"
 
 
 def test_a_button_carries_its_argument_and_is_read_back_with_its_type() -> None:
@@ -130,3 +131,90 @@ async def test_a_conversation_saved_before_answers_were_recorded_goes_on_at_its_
         row = await (await conn.execute("SELECT answered FROM conversations")).fetchone()
     assert row is not None
     assert json.loads(row[0]) == ["institution", "province", "head", "size"]
+
+
+FORGED_ARGUMENTS = (
+    "",
+    "0",
+    "1",
+    "2",
+    "-1",
+    "9" * 19,  # past SQLite's 64-bit integers
+    str(2**63),
+    "²",  # a digit to str.isdigit, not to int()
+    "abc",
+    "r:",
+    "r:nowhere",
+    "t:nothing",
+    "edit:nothing",
+    "edit:province",
+    "confirm",
+    "save",
+    "send",
+    "audience",
+    "me",
+    "skip",
+    "yes",
+    "35",
+    "onsite",
+    "virtual",
+    "2026-12-10",
+    "2026-13-45",
+    "1:half-day",
+    "1:when",
+    "pulau-merah",
+    "cuaca",
+    "lounge-pelayanan-publik",
+    "x" * 60,
+    "<b>&",
+)
+
+
+async def test_no_forged_button_is_answered_with_an_internal_error(coordinator: ChatUser, staff: ChatUser) -> None:
+    """Every declared key with every kind of forged argument, pressed by a member and by staff, inside a flow
+    and outside one: each gets an answer of its own or the stale-button answer, never "internal error"."""
+    rng = random.Random(20261201)
+    await play(coordinator, [("/daftar", ["registration/intro", "registration/ask_institution"])])
+    presses = [f"{key}:{argument}" for key in ACTIONS.declared() for argument in FORGED_ARGUMENTS]
+    presses += [key for key in ACTIONS.declared()]
+    presses += ["".join(rng.choice("ab:0-9é") for _ in range(rng.randint(0, 20))) for _ in range(300)]
+    rng.shuffle(presses)
+    for user in (coordinator, staff):
+        for data in presses:
+            if len(data.encode()) > 64:
+                continue
+            sent = await user.presses_action(data)
+            assert "errors/internal" not in [s.template for s in sent], (user.name, data)
+
+
+async def test_no_forged_value_for_the_current_step_of_a_flow_is_an_internal_error(
+    recorder: Recorder, staff: ChatUser
+) -> None:
+    """At every step of registering, the step's own button with every kind of forged value."""
+    for reached in range(1, len(UP_TO_SUMMARY) + 1):
+        user = ChatUser(recorder, f"Koordinator {reached}")
+        await play(user, UP_TO_SUMMARY[:reached])
+        core = recorder.core
+        async with core.database.transaction() as conn:
+            [(step,)] = await conn.execute_fetchall(
+                "SELECT step FROM conversations c JOIN users u ON u.id = c.user_id WHERE u.external_id = ?",
+                (user.external_id,),
+            )
+        for argument in FORGED_ARGUMENTS:
+            sent = await user.presses_action(f"reg:{step}:{argument}")
+            assert "errors/internal" not in [s.template for s in sent], (step, argument)
+    for argument in FORGED_ARGUMENTS:
+        await staff.says("/batal")
+        await play(
+            staff,
+            [("/siaran", ["broadcast/ask_audience"]), (Press("audience_delegation"), ["broadcast/ask_delegation"])],
+        )
+        sent = await staff.presses_action(f"siaran:target:{argument}")
+        assert "errors/internal" not in [s.template for s in sent], ("target", argument)
+    for opening in ("/siaran", "/agenda"):
+        for argument in FORGED_ARGUMENTS:
+            await staff.says("/batal")
+            await staff.says(opening)
+            for key in ("siaran:audience", "siaran:target", "agenda:minutes", "agenda:venue", "plan:open"):
+                sent = await staff.presses_action(f"{key}:{argument}")
+                assert "errors/internal" not in [s.template for s in sent], (opening, key, argument)

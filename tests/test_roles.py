@@ -259,3 +259,30 @@ async def test_the_help_lists_what_each_role_may_use(
     assert {*STAFF_MENU_COMMANDS, *ADMIN_MENU_COMMANDS} <= commands_in(in_english.text)
     assert "/ekspor — export visits to Excel" in in_english.text
     assert "/hapusdata — see and delete the data the bot holds about you" in in_english.text
+
+
+async def test_a_probing_user_cannot_fill_the_audit_log(
+    participant: ChatUser, recorder: Recorder, clock: FakeClock
+) -> None:
+    """Twenty refusals in ten minutes are kept one by one; the rest are counted in one summary entry."""
+    for n in range(85):
+        sent = await participant.presses_action(f"appr:approve:{n + 1}")
+        assert [s.template for s in sent] == ["errors/staff_only"]  # every try is still refused
+    history = await history_of(recorder, participant)
+    refused = [e for e in history if e.action == "access.refused"]
+    [summary] = [e for e in history if e.action == "access.refused.repeated"]
+    assert len(refused) == 20 and summary.detail["repeats"] == 65
+    assert summary.detail["last"]["typed"] == "appr:approve:85"
+    clock.advance(timedelta(minutes=11))  # a new window: refusals are kept one by one again
+    await participant.presses_action("appr:approve:1")
+    assert len([e for e in await history_of(recorder, participant) if e.action == "access.refused"]) == 21
+
+
+async def test_bidirectional_controls_never_reach_what_staff_read(recorder: Recorder) -> None:
+    """A right-to-left override in a chat name (or in what someone types) is dropped as the message arrives."""
+    tricky = ChatUser(recorder, "Budi \u202eiduB", external_id="budi")
+    await tricky.says("Apakah ada hotel \u202edekat Pendopo yang menerima rombongan 50 orang?")
+    [notice] = [s for s in recorder.to(str(STAFF_TELEGRAM_ID)) if s.template == "questions/unknown_for_staff"]
+    assert "\u202e" not in notice.text and "Budi iduB" in notice.text and "hotel dekat Pendopo" in notice.text
+    user = await find_user(recorder.core.database.conn, "console", "budi")
+    assert user is not None and user.display_name == "Budi iduB"

@@ -17,6 +17,8 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 from telegram.request import BaseRequest
 
+from bot import logs
+from bot.background import OwnedTasks
 from bot.channels.console import ConsoleChannel, run_console
 from bot.channels.telegram import Sleep, TelegramChannel, build_application
 from bot.config import Settings
@@ -62,6 +64,7 @@ class Core:
     sender: OutboxSender
     scheduler: ReminderScheduler
     retention: RetentionJob
+    tasks: OwnedTasks
 
     @classmethod
     async def build(cls, settings: Settings, *, clock: Clock | None = None, console_staff: Iterable[str] = ()) -> Core:
@@ -103,9 +106,11 @@ class Core:
         signals.on_outbox_changed(sender.wake)
         scheduler = ReminderScheduler(database, clock, settings.tz, sender)
         signals.on_plan_changed(scheduler.plan_changed)
+        tasks = OwnedTasks()
+        signals.on_personal_data_removed(lambda: tasks.spawn(database.checkpoint(), name="wal-checkpoint"))
         router = Router(database, services, KnowledgeAnswerer())
         retention = RetentionJob(database, clock, settings.tz, settings.retention_days, settings.retention_run_at)
-        return cls(settings, database, renderer, services, router, delivery, sender, scheduler, retention)
+        return cls(settings, database, renderer, services, router, delivery, sender, scheduler, retention, tasks)
 
     async def start_background(self) -> None:
         """Start the sender, the reminder schedule and the daily jobs (after the channels are registered)."""
@@ -121,8 +126,10 @@ class Core:
         """Stop the schedule and the sender; `flush_outbox` sends what is queued first (the console's goodbye)."""
         await self.scheduler.stop()
         await self.sender.stop(flush=flush_outbox)
+        await self.tasks.wait()
 
     async def close(self) -> None:
+        await self.tasks.wait()
         await self.database.close()
 
 
@@ -258,10 +265,9 @@ async def serve_console(
 
 def configure_logging(settings: Settings, *, console_mode: bool) -> None:
     """Telegram mode logs to stderr; console mode logs to a file so the chat stays readable."""
-    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    secrets = [settings.telegram_bot_token] if settings.telegram_bot_token else []
     if console_mode:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        logging.basicConfig(level=settings.log_level, format=fmt, filename=settings.data_dir / "console.log")
+        logs.configure(settings.log_level, secrets=secrets, filename=settings.data_dir / "console.log")
     else:
-        logging.basicConfig(level=settings.log_level, format=fmt, stream=sys.stderr)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+        logs.configure(settings.log_level, secrets=secrets, stream=sys.stderr)

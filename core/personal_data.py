@@ -63,6 +63,7 @@ async def erase_my_data(session: Session) -> Erasure:
     erasure = await erase_user(session.conn, user.id, today=session.today, now=session.now)
     await session.audit("personal_data.erased", "user", user.id, **asdict(erasure))
     logger.info("user %s erased their personal data: %s", user.id, erasure)
+    session.services.signals.personal_data_removed()
     if erasure.memberships_left:
         session.services.signals.plan_changed()  # their reminders are gone: the schedule is armed again
     return erasure
@@ -111,4 +112,5 @@ class RetentionJob:
             removed += done
         if removed:
             logger.info("removed personal data of %d visits that ended before %s", removed, ended_before)
+            await self._database.checkpoint()  # no copy of the removed fields stays in the write-ahead log
         return removed

@@ -14,12 +14,21 @@ class Signals:
     def __init__(self) -> None:
         self._plan_listeners: list[Callable[[], None]] = []
         self._outbox_listeners: list[Callable[[], None]] = []
+        self._erasure_listeners: list[Callable[[], None]] = []
 
     def on_plan_changed(self, listener: Callable[[], None]) -> None:
         self._plan_listeners.append(listener)
 
     def on_outbox_changed(self, listener: Callable[[], None]) -> None:
         self._outbox_listeners.append(listener)
+
+    def on_personal_data_removed(self, listener: Callable[[], None]) -> None:
+        self._erasure_listeners.append(listener)
+
+    def personal_data_removed(self) -> None:
+        """Personal data was erased: copies of it in the write-ahead log should go (after the commit)."""
+        for listener in self._erasure_listeners:
+            listener()
 
     def plan_changed(self) -> None:
         for listener in self._plan_listeners:

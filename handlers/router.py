@@ -80,7 +80,8 @@ class Router:
                     replies = [reply("errors/stale_button"), *await self._ask_again(turn, conversation)]
                 return Handled(recipient_of(user), replies)
         except Exception:
-            logger.exception("failed to handle %s", incoming)
+            kind = "text" if incoming.text is not None else "button" if incoming.action is not None else "other"
+            logger.exception("failed to handle a %s from %s chat %s", kind, incoming.channel, incoming.chat_id)
             origin = Recipient(incoming.channel, incoming.chat_id, choose_locale(incoming.language_code))
             return Handled(origin, [reply("errors/internal")])
 

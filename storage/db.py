@@ -52,6 +52,7 @@ async def connect(path: Path | str) -> aiosqlite.Connection:
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA synchronous = NORMAL")
         await conn.execute("PRAGMA foreign_keys = ON")
+        await conn.execute("PRAGMA secure_delete = ON")  # erased personal data is zeroed, not left in free space
     except BaseException:
         await conn.close()  # its worker thread would keep the process alive
         raise
@@ -156,6 +157,12 @@ class Database:
             else:
                 if self.conn.in_transaction:
                     await self.conn.commit()
+
+    async def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database file and empty it (after personal data was removed: the
+        log would otherwise keep copies of the erased values until SQLite checkpoints by itself)."""
+        async with self._lock:
+            await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def close(self) -> None:
         await self.conn.close()

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot import logs
 from bot.app import Core
 from bot.config import Settings, load_settings
 from core.clock import FakeClock
 from tests.support import ChatUser, Recorder
+
+PERSONAL = ("Rina Marlina", "Herman Suherman", "0812 3456 7890", "81234567890", "Cianjur")
+"""Values the registration stories type: none of them may reach the log."""
+E2E_TOKEN = "123456:TEST"  # the token of the fake Bot API in the end-to-end tests
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")  # PTB 22 warns on every RetryAfter without it
 
@@ -76,3 +83,18 @@ def coordinator(recorder: Recorder) -> ChatUser:
 @pytest.fixture
 def staff(recorder: Recorder) -> ChatUser:
     return ChatUser(recorder, "pak_staf")
+
+
+@pytest.fixture
+def debug_log() -> Iterator[io.StringIO]:
+    """What LOG_LEVEL=DEBUG would write, through the bot's own logging set-up."""
+    root = logging.getLogger()
+    levels = {name: logging.getLogger(name).level for name in [*logs.QUIETER_LIBRARIES, ""]}
+    written = io.StringIO()
+    handler = logs.configure("DEBUG", secrets=[E2E_TOKEN], stream=written)
+    try:
+        yield written
+    finally:
+        root.removeHandler(handler)
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)

@@ -211,3 +211,29 @@ async def test_starting_the_bot_catches_up_and_arms_the_daily_job(
         assert job.next_run_time.astimezone(WIB).time() == time(3, 0)  # daily at 03:00 WIB
     finally:
         await core.stop_background()
+
+
+async def test_no_copy_of_erased_data_stays_in_the_database_files(recorder: Recorder) -> None:
+    """The row is scrubbed, freed space is zeroed (secure_delete) and the write-ahead log is emptied."""
+    core = recorder.core
+    code = await register(ChatUser(recorder, "Bu Rina"))
+    member = ChatUser(recorder, "Pak Dedi Kurniawan")
+    await play(
+        member,
+        [
+            (f"/gabung {code}", ["join/welcome", "join/ask_name"]),
+            ("Dedi Kurniawan Wirasaputra", ["join/ask_position"]),
+            ("Sekretaris Daerah Kabupaten", ["join/ask_unit"]),
+            ("-", ["join/confirm"]),
+            (Press("confirm"), ["join/joined"]),
+        ],
+    )
+    await member.says("/hapusdata")
+    await member.presses("erase_my_data")
+    await core.tasks.wait()  # the checkpoint after the commit
+    files = [p for p in core.settings.data_dir.iterdir() if p.name.startswith("delegasi.sqlite3")]
+    assert files
+    for path in files:
+        raw = path.read_bytes()
+        for value in ("Dedi Kurniawan Wirasaputra", "Sekretaris Daerah Kabupaten", "Pak Dedi Kurniawan"):
+            assert value.encode() not in raw, (path.name, value)

@@ -33,11 +33,11 @@ from storage.conversations import load_conversation
 from storage.delegations import delegations_of_coordinator
 from storage.participants import insert_participant
 from storage.users import Role, find_user, upsert_user
-from tests.conftest import STAFF_TELEGRAM_ID, CoreFactory
+from tests.conftest import E2E_TOKEN, PERSONAL, STAFF_TELEGRAM_ID, CoreFactory
 from tests.fake_bot_api import FakeBotApi, SentMessage
 from tests.telegram_html import MAX_MESSAGE_LENGTH, utf16_length
 
-TOKEN = "123456:TEST"
+TOKEN = E2E_TOKEN
 BOT_USERNAME = "delegasi_test_bot"
 COORDINATOR = 1001
 ADMIN_TELEGRAM_ID = 888001  # HOST_ADMIN_TELEGRAM_IDS here: exports and reports
@@ -651,3 +651,14 @@ async def test_staff_plan_and_publish_over_telegram_and_the_coordinator_gets_a_c
     assert file.method == "sendDocument" and file.document is not None
     assert file.document.filename.endswith(".ics") and b"BEGIN:VCALENDAR" in file.document.data
     assert fake.errors == []
+
+
+async def test_a_registration_over_telegram_at_debug_logs_nobody(
+    debug_log: io.StringIO, bot: RunningBot, rina: TelegramUser
+) -> None:
+    await register_visit(rina, contact="Rina Marlina")
+    written = debug_log.getvalue()
+    assert written, "the bot logged something at DEBUG"
+    assert TOKEN not in written
+    for value in PERSONAL:
+        assert value not in written, value

@@ -254,7 +254,8 @@ def build_application(
 
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log everything the handlers did not expect, with the update; the bot keeps running."""
-        logger.error("error while handling update %s", update, exc_info=context.error)
+        update_id = update.update_id if isinstance(update, Update) else None  # the update itself names people
+        logger.error("error while handling update %s", update_id, exc_info=context.error)
 
     application.add_handler(TypeHandler(Update, on_update))
     application.add_error_handler(on_error)

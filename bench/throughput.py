@@ -55,8 +55,10 @@ from telegram.ext import (
 from telegram.request import BaseRequest, RequestData
 
 from bot.app import Core, build_telegram
+from bot.channels.telegram import DurableUpdateQueue
 from bot.config import load_settings
 from core.clock import FakeClock
+from core.inbox import InboxKey
 from core.messages import Incoming
 from handlers.router import Handled, Router
 
@@ -247,10 +249,10 @@ class MemoisedRouter:
         self._router = router
         self._memo: dict[tuple[str | None, str | None], Handled] = {}
 
-    async def handle(self, incoming: Incoming) -> Handled:
+    async def handle(self, incoming: Incoming, received: InboxKey | None = None) -> Handled:
         key = (incoming.text, incoming.action)
         if key not in self._memo:
-            self._memo[key] = await self._router.handle(incoming)
+            self._memo[key] = await self._router.handle(incoming, received)
         handled = self._memo[key]
         return Handled(dataclasses.replace(handled.origin, chat_id=incoming.chat_id), handled.replies)
 
@@ -404,6 +406,8 @@ class Simulation:
             replied = self.subject.api.expect(chat_id, index, self.subject.replies(step))
             put_at = time.perf_counter()
             await queue.put(update)
+            if isinstance(queue, DurableUpdateQueue):
+                await queue.keep()  # as the next getUpdates does: the update is in the inbox before it is confirmed
             try:
                 result.last_reply_at = await asyncio.wait_for(replied, STEP_TIMEOUT)
             except TimeoutError:

@@ -20,7 +20,13 @@ from telegram.request import BaseRequest
 from bot import logs
 from bot.background import OwnedTasks
 from bot.channels.console import ConsoleChannel, run_console
-from bot.channels.telegram import Sleep, TelegramChannel, build_application
+from bot.channels.telegram import (
+    DurableUpdateQueue,
+    Sleep,
+    TelegramChannel,
+    build_application,
+    handle_kept_updates,
+)
 from bot.config import Settings
 from bot.delivery import Delivery
 from bot.render import Renderer
@@ -155,6 +161,7 @@ def build_telegram(
         base_url=core.settings.telegram_api_base_url,
         router=core.router,
         delivery=core.delivery,
+        updates=DurableUpdateQueue(core.database, core.services.clock),
         request=request,
         get_updates_request=get_updates_request,
     )
@@ -187,6 +194,7 @@ async def start_telegram(
         await runtime.channel.register_commands(runtime.core.services.staff)
     except Exception:  # the command menu is a convenience; the bot works without it
         logger.exception("could not register the command menu")
+    await handle_kept_updates(runtime.core.router, runtime.core.delivery, runtime.core.database)
     await application.start()
     assert application.updater is not None
     await application.updater.start_polling(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from aiosqlite import Connection
 
+from core import inbox
 from core.clock import Clock, local_today
 from core.errors import DomainError
 from storage import audit
@@ -103,6 +104,8 @@ class RetentionJob:
 
     async def run(self) -> int:
         ended_before = self.cutoff()
+        async with self._database.transaction() as conn:
+            await inbox.prune(conn, self._clock.now())  # the keys of updates handled days ago
         removed = 0
         while True:
             async with self._database.transaction() as conn:

@@ -11,9 +11,10 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
-from core import conversations
+from core import conversations, inbox
 from core.errors import DomainError, PermissionDenied
-from core.locale import choose_locale
+from core.inbox import InboxKey
+from core.locale import DEFAULT_LOCALE, choose_locale
 from core.messages import Incoming, Recipient, Reply, reply
 from core.model import Conversation, Database
 from core.people import identify, recipient_of
@@ -62,10 +63,14 @@ class Router:
         self.services = services
         self.answerer = answerer
 
-    async def handle(self, incoming: Incoming) -> Handled:
+    async def handle(self, incoming: Incoming, received: InboxKey | None = None) -> Handled:
+        """Handle one message in one transaction; `received` names its inbox row, marked handled in the same
+        transaction (a message handled before, sent again by the platform, is answered with nothing)."""
         incoming = incoming.cleaned()
         try:
             async with self.database.transaction() as conn:
+                if received is not None and not await inbox.claim(conn, received, self.services.clock.now()):
+                    return Handled(Recipient(incoming.channel, incoming.chat_id, DEFAULT_LOCALE), [])
                 user = await identify(conn, incoming, self.services.staff, self.services.clock)
                 conversation = await conversations.current_of(conn, user)
                 turn = Turn(conn, user, self.services, incoming, conversation)

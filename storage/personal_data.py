@@ -154,6 +154,9 @@ async def erase_user(conn: aiosqlite.Connection, user_id: int, *, today: date, n
         (REMOVED, REMOVED, dump_instant(now), user_id),
     )
     questions = await conn.execute("DELETE FROM questions WHERE user_id = ?", (user_id,))
+    await conn.execute(
+        "DELETE FROM inbox WHERE (channel, chat_id) IN (SELECT channel, chat_id FROM users WHERE id = ?)", (user_id,)
+    )
     for table in ("conversations", "join_attempts", "reminder_prefs", "reminders", "outbox"):
         await conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
     # The audit log keeps what was done, by an account that no longer names anyone; what they typed goes.

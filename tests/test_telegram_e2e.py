@@ -15,13 +15,19 @@ import io
 import json
 import logging
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 
 import pytest
 from openpyxl import load_workbook
+from telegram import Update
 
 from bot.app import Core, TelegramRuntime, build_telegram, start_telegram, stop_telegram
 from bot.config import Settings
+from core import inbox
+from core.inbox import InboxKey
+from core.messages import Incoming
 from handlers.commands import (
     ADMIN_MENU_COMMANDS,
     MENU_COMMANDS,
@@ -38,6 +44,7 @@ from tests.fake_bot_api import FakeBotApi, SentMessage
 from tests.telegram_html import MAX_MESSAGE_LENGTH, utf16_length
 
 TOKEN = E2E_TOKEN
+FIXED_NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 BOT_USERNAME = "delegasi_test_bot"
 COORDINATOR = 1001
 ADMIN_TELEGRAM_ID = 888001  # HOST_ADMIN_TELEGRAM_IDS here: exports and reports
@@ -76,7 +83,7 @@ class RunningBot:
     """The Telegram bot as `python -m bot telegram` runs it, restartable on the same database."""
 
     def __init__(self, make_core: CoreFactory) -> None:
-        self._make_core = make_core
+        self.make_core = make_core
         self.sleep = RecordedSleep()
         self.runtime: TelegramRuntime | None = None
 
@@ -86,7 +93,7 @@ class RunningBot:
         return self.runtime.core
 
     async def start(self) -> None:
-        core = await self._make_core()
+        core = await self.make_core()
         runtime = build_telegram(core, sleep=self.sleep)
         try:
             await start_telegram(runtime, poll_timeout=1, max_start_attempts=1)
@@ -662,3 +669,45 @@ async def test_a_registration_over_telegram_at_debug_logs_nobody(
     assert TOKEN not in written
     for value in PERSONAL:
         assert value not in written, value
+
+
+async def test_an_update_kept_but_not_handled_before_a_kill_is_answered_at_the_next_start(
+    bot: RunningBot, fake: FakeBotApi, rina: TelegramUser
+) -> None:
+    """The platform was told the update arrived (its offset confirmed), then the process died: the inbox has it."""
+    await bot.stop()
+    tool = await bot.make_core()  # the database opened while the bot is down
+    async with tool.database.transaction() as conn:
+        incoming = Incoming("telegram", str(COORDINATOR), str(COORDINATOR), "Rina", "id", text="/start")
+        assert await inbox.receive(conn, InboxKey("telegram", "424242"), incoming, FIXED_NOW)
+    await tool.close()
+    await bot.start()
+    [greeting] = await fake.wait_for_messages(COORDINATOR, 1)
+    assert "Halo Rina" in (greeting.plain_text or "")
+    await bot.restart()
+    await fake.assert_no_messages(COORDINATOR, within=0.2)  # handled once: not again at the next start
+
+
+async def test_the_same_update_sent_twice_is_answered_once(bot: RunningBot, fake: FakeBotApi) -> None:
+    payload = fake.user_sends(COORDINATOR, "/start", first_name="Rina")
+    await fake.wait_for_messages(COORDINATOR, 1)
+    update = Update.de_json(payload, bot.runtime.application.bot)  # type: ignore[union-attr]
+    await bot.runtime.application.update_queue.put(update)  # type: ignore[union-attr]  # Telegram sends it again
+    await fake.assert_no_messages(COORDINATOR, within=0.3)
+
+
+async def test_an_update_the_database_cannot_keep_is_not_confirmed_and_comes_again(
+    bot: RunningBot, fake: FakeBotApi, rina: TelegramUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failures = [sqlite3.OperationalError("database or disk is full")]
+    receive = inbox.receive
+
+    async def full_disk_once(*args: object, **kwargs: object) -> bool:
+        if failures:
+            raise failures.pop()
+        return await receive(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(inbox, "receive", full_disk_once)
+    [greeting] = await rina.says("/start")  # kept at the second delivery, answered once
+    assert "Halo Rina" in (greeting.plain_text or "")
+    await fake.assert_no_messages(COORDINATOR, within=0.2)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from functools import partial
@@ -23,17 +24,22 @@ from telegram import (
     InputFile,
     Update,
 )
+from telegram._utils.defaultvalue import DEFAULT_NONE
+from telegram._utils.types import ODVInput
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, ContextTypes, TypeHandler
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from bot.delivery import Delivery, DeliveryFailed, RecipientBlocked
 from bot.ordering import KeyedLocks
 from bot.render import RenderedReply, Renderer
+from core import inbox
+from core.clock import Clock
+from core.inbox import InboxKey
 from core.locale import LOCALES
 from core.messages import Incoming, Label, Recipient, Reply
-from core.model import Role
+from core.model import Database, Role
 from core.people import StaffDirectory
 from handlers.commands import menu_commands_for
 from handlers.router import Router
@@ -103,6 +109,89 @@ def to_incoming(update: Update) -> Incoming | None:
         language_code=message.from_user.language_code,
         text=message.text,
     )
+
+
+def inbox_key(update: Update) -> InboxKey:
+    return InboxKey(CHANNEL, str(update.update_id))
+
+
+class DurableUpdateQueue(asyncio.Queue[object]):
+    """The Application's update queue, which keeps every update in the inbox before Telegram learns it arrived.
+
+    PTB's Updater puts the updates of a getUpdates answer here, moves its offset past them, and the *next*
+    getUpdates confirms them to Telegram. The updates are queued for handling at once and written to the
+    inbox together, in one transaction, before that next getUpdates goes out (KeepBeforeConfirming). A kill
+    at any moment loses none: Telegram resends what was not confirmed, and what was kept but not handled is
+    handled at the next start. If the database cannot keep them, the getUpdates waits and tries again.
+    """
+
+    def __init__(self, database: Database, clock: Clock) -> None:
+        super().__init__()
+        self._database = database
+        self._clock = clock
+        self._unkept: list[tuple[InboxKey, Incoming]] = []
+        self._keeping = asyncio.Lock()
+
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update):
+            incoming = to_incoming(item)
+            if incoming is not None:
+                self._unkept.append((inbox_key(item), incoming))
+        await super().put(item)
+
+    async def keep(self) -> None:
+        """Write the updates received since the last getUpdates to the inbox; raises NetworkError if it cannot."""
+        async with self._keeping:
+            if not self._unkept:
+                return
+            batch = list(self._unkept)
+            try:
+                async with self._database.transaction() as conn:
+                    for key, incoming in batch:
+                        await inbox.receive(conn, key, incoming, self._clock.now())
+            except (sqlite3.Error, OSError) as error:
+                logger.error("could not keep %d updates (%s); not confirming them to Telegram", len(batch), error)
+                raise NetworkError(f"could not keep the updates: {error}") from error
+            del self._unkept[: len(batch)]
+
+
+class KeepBeforeConfirming(BaseRequest):
+    """The getUpdates connection: before each call (which confirms the previous answer) the updates are kept."""
+
+    def __init__(self, inner: BaseRequest, updates: DurableUpdateQueue) -> None:
+        self._inner = inner
+        self._updates = updates
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._inner.read_timeout
+
+    async def initialize(self) -> None:
+        await self._inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self._inner.shutdown()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = DEFAULT_NONE,
+        write_timeout: ODVInput[float] = DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        await self._updates.keep()
+        return await self._inner.do_request(
+            url,
+            method,
+            request_data,
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
+        )
 
 
 def _retry_after_seconds(error: RetryAfter) -> float:
@@ -228,15 +317,23 @@ def build_application(
     base_url: str,
     router: Router,
     delivery: Delivery,
+    updates: DurableUpdateQueue,
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
 ) -> Application:
     """The PTB Application wired to the router; the caller registers the TelegramChannel with `delivery`."""
-    builder = ApplicationBuilder().token(token).base_url(base_url).concurrent_updates(ChatOrderedProcessor())
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url)
+        .concurrent_updates(ChatOrderedProcessor())
+        .update_queue(updates)
+    )
     if request is not None:
         builder = builder.request(request)
-    if get_updates_request is not None:
-        builder = builder.get_updates_request(get_updates_request)
+    builder = builder.get_updates_request(
+        KeepBeforeConfirming(get_updates_request or HTTPXRequest(connection_pool_size=1), updates)
+    )
     application = builder.build()
 
     async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -249,7 +346,7 @@ def build_application(
                 await update.callback_query.answer()
             except TelegramError as error:  # only stops the button's spinner; never worth failing the update
                 logger.info("answerCallbackQuery failed: %s", error)
-        handled = await router.handle(incoming)
+        handled = await router.handle(incoming, inbox_key(update))
         await delivery.deliver(handled.origin, handled.replies, incoming.origin_message_id)
 
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -260,3 +357,15 @@ def build_application(
     application.add_handler(TypeHandler(Update, on_update))
     application.add_error_handler(on_error)
     return application
+
+
+async def handle_kept_updates(router: Router, delivery: Delivery, database: Database) -> int:
+    """Before polling: the updates kept but not handled at the last stop, oldest first; returns how many."""
+    async with database.transaction() as conn:
+        waiting = await inbox.waiting(conn, CHANNEL)
+    for key, incoming in waiting:
+        handled = await router.handle(incoming, key)
+        await delivery.deliver(handled.origin, handled.replies, incoming.origin_message_id)
+    if waiting:
+        logger.warning("handled %d updates kept before the last stop", len(waiting))
+    return len(waiting)

@@ -1,0 +1,112 @@
+"""A Reply as JSON and back, so a message can wait in the outbox (and survive a restart) before it is sent.
+
+A Reply's values are what its template reads: plain values, dates and times, enums, and frozen dataclasses
+of our own (views, records, content). They are written with their type, and read back only as types of
+this project's own packages, so a row in the database can never make the bot import or build anything
+else. Times keep their offset, which is all a template uses (it shows them in WIB or in their own zone).
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import enum
+import importlib
+import json
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from typing import Any
+
+from core.messages import Reply
+
+OUR_PACKAGES = ("core", "handlers", "storage")
+_TYPE, _VALUE = "$type", "$value"
+
+
+class UnreadableReply(ValueError):
+    """A stored reply names a type this version does not have (renamed by an upgrade) or is damaged."""
+
+
+def dump_reply(reply: Reply) -> str:
+    return json.dumps(_dump(reply), ensure_ascii=False, separators=(",", ":"))
+
+
+def load_reply(text: str) -> Reply:
+    try:
+        value = _load(json.loads(text))
+    except (KeyError, TypeError, ValueError, AttributeError, ImportError) as error:
+        raise UnreadableReply(str(error)) from error
+    if not isinstance(value, Reply):
+        raise UnreadableReply(f"not a reply: {type(value).__name__}")
+    return value
+
+
+def _name(cls: type) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def _dump(value: Any) -> Any:
+    if value is None or (isinstance(value, bool | int | float | str) and not isinstance(value, enum.Enum)):
+        return value
+    if isinstance(value, enum.Enum):
+        return {_TYPE: _name(type(value)), _VALUE: value.value}
+    if isinstance(value, datetime):
+        return {_TYPE: "datetime", _VALUE: value.isoformat()}
+    if isinstance(value, date):
+        return {_TYPE: "date", _VALUE: value.isoformat()}
+    if isinstance(value, time):
+        return {_TYPE: "time", _VALUE: value.isoformat()}
+    if isinstance(value, bytes):
+        return {_TYPE: "bytes", _VALUE: base64.b64encode(value).decode("ascii")}
+    if isinstance(value, tuple | frozenset):
+        return {_TYPE: "tuple" if isinstance(value, tuple) else "frozenset", _VALUE: [_dump(v) for v in value]}
+    if isinstance(value, list):
+        return [_dump(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: _dump(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+        return {_TYPE: _name(type(value)), _VALUE: fields}
+    if isinstance(value, Mapping):
+        if not all(isinstance(k, str) for k in value):
+            raise TypeError(f"a reply's mapping must have text keys: {value!r}")
+        return {_TYPE: "dict", _VALUE: {k: _dump(v) for k, v in value.items()}}
+    raise TypeError(f"cannot keep a {type(value).__name__} in the outbox")
+
+
+_SCALARS = {"datetime": datetime.fromisoformat, "date": date.fromisoformat, "time": time.fromisoformat}
+
+
+def _load(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_load(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    kind, inner = value[_TYPE], value[_VALUE]
+    if kind in _SCALARS:
+        return _SCALARS[kind](inner)
+    if kind == "bytes":
+        return base64.b64decode(inner)
+    if kind == "tuple":
+        return tuple(_load(v) for v in inner)
+    if kind == "frozenset":
+        return frozenset(_load(v) for v in inner)
+    if kind == "dict":
+        return {k: _load(v) for k, v in inner.items()}
+    cls = _our_type(kind)
+    if issubclass(cls, enum.Enum):
+        return cls(inner)
+    if dataclasses.is_dataclass(cls):
+        known = {f.name for f in dataclasses.fields(cls) if f.init}
+        return cls(**{k: _load(v) for k, v in inner.items() if k in known})
+    raise TypeError(f"{kind} is neither an enum nor a dataclass")
+
+
+def _our_type(name: str) -> type:
+    module_name, _, qualname = name.partition(":")
+    if module_name.partition(".")[0] not in OUR_PACKAGES:
+        raise TypeError(f"{module_name} is not a module of this project")
+    found: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        found = getattr(found, part)
+    if not isinstance(found, type):
+        raise TypeError(f"{name} is not a type")
+    return found

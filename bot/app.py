@@ -18,6 +18,7 @@ from telegram.ext import Application
 from telegram.request import BaseRequest
 
 from bot import logs
+from bot.answers import AnswerSender
 from bot.background import OwnedTasks
 from bot.channels.console import ConsoleChannel, run_console
 from bot.channels.telegram import (
@@ -46,6 +47,7 @@ from core.people import StaffDirectory
 from core.personal_data import RetentionJob
 from core.registration import VisitRules
 from core.reminders import ReminderRules
+from core.replies import compose_reply
 from core.services import Services
 from core.signals import Signals
 from core.venues import VenueCatalog
@@ -71,6 +73,7 @@ class Core:
     scheduler: ReminderScheduler
     retention: RetentionJob
     tasks: OwnedTasks
+    answers: AnswerSender
 
     @classmethod
     async def build(cls, settings: Settings, *, clock: Clock | None = None, console_staff: Iterable[str] = ()) -> Core:
@@ -106,6 +109,7 @@ class Core:
             settings.send_per_second, settings.send_chat_interval_seconds, settings.send_group_per_minute
         )
         sender = OutboxSender(database, delivery, clock, limits, concurrency=settings.send_concurrency)
+        sender.register(OutboxKind.REPLY, compose_reply)
         sender.register(OutboxKind.REMINDER, reminder_composer(services))
         sender.register(OutboxKind.BROADCAST, broadcast.compose_broadcast, partial(report_when_done, services=services))
         sender.register(OutboxKind.BROADCAST_REPORT, broadcast.compose_report)
@@ -116,7 +120,10 @@ class Core:
         signals.on_personal_data_removed(lambda: tasks.spawn(database.checkpoint(), name="wal-checkpoint"))
         router = Router(database, services, KnowledgeAnswerer())
         retention = RetentionJob(database, clock, settings.tz, settings.retention_days, settings.retention_run_at)
-        return cls(settings, database, renderer, services, router, delivery, sender, scheduler, retention, tasks)
+        answers = AnswerSender(database, delivery, clock, sender.limiter)
+        return cls(
+            settings, database, renderer, services, router, delivery, sender, scheduler, retention, tasks, answers
+        )
 
     async def start_background(self) -> None:
         """Start the sender, the reminder schedule and the daily jobs (after the channels are registered)."""
@@ -160,7 +167,7 @@ def build_telegram(
         token=token,
         base_url=core.settings.telegram_api_base_url,
         router=core.router,
-        delivery=core.delivery,
+        answers=core.answers,
         updates=DurableUpdateQueue(core.database, core.services.clock),
         request=request,
         get_updates_request=get_updates_request,
@@ -194,7 +201,7 @@ async def start_telegram(
         await runtime.channel.register_commands(runtime.core.services.staff)
     except Exception:  # the command menu is a convenience; the bot works without it
         logger.exception("could not register the command menu")
-    await handle_kept_updates(runtime.core.router, runtime.core.delivery, runtime.core.database)
+    await handle_kept_updates(runtime.core.router, runtime.core.answers, runtime.core.database)
     await application.start()
     assert application.updater is not None
     await application.updater.start_polling(
@@ -256,7 +263,7 @@ async def serve_console(
         await core.start_background()
         await run_console(
             router=core.router,
-            delivery=core.delivery,
+            answers=core.answers,
             channel=channel,
             renderer=core.renderer,
             user_name=user,

@@ -15,12 +15,14 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiosqlite import Connection
 
 from bot.delivery import Delivery, Outcome
 from core.clock import Clock
 from core.messages import Composer, Reply, Settled
+from core.replies import origin_message_of
 from storage import outbox
 from storage.db import Database
 from storage.outbox import OutboxKind, OutboxRow, OutboxStatus
@@ -29,6 +31,10 @@ logger = logging.getLogger(__name__)
 
 SETTLED_AS = {Outcome.SENT: OutboxStatus.SENT, Outcome.UNREACHABLE: OutboxStatus.UNREACHABLE}
 """How a send's outcome is recorded; anything else failed."""
+LEFT_BEHIND_AFTER = timedelta(seconds=10)
+"""A reply still queued this long after its turn was left behind (a failed send, a kill): this sender sends it.
+Younger ones are being sent by their turn (bot/answers.py)."""
+ANSWERS_FIRST_PAUSE = 0.005
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,7 @@ class RateLimiter:
         self._last_by_chat: dict[str, float] = {}
         self._group_recent: dict[str, deque[float]] = {}
         self._in_flight: collections.Counter[str] = collections.Counter()
+        self.answers_waiting = 0  # replies someone waits for, waiting for their turn: queued messages yield
 
     def wait_overall(self) -> float:
         """How long until any message may go, whatever its chat (the overall per-second limit)."""
@@ -70,13 +77,16 @@ class RateLimiter:
         # Wait until enough answered sends leave the window; if only sends in flight fill it, poll shortly.
         return second - (now - self._recent[excess]) if excess < len(self._recent) else 0.01
 
-    def wait_for(self, chat_id: str) -> float:
+    def wait_for(self, chat_id: str, *, answer: bool = False) -> float:
+        """How long until a message to this chat may go. An answer (a reply someone waits for) keeps its place
+        after the chat's send in flight but not the per-chat interval: the two or three messages of one
+        answer go one after another, as a person's chat app shows a bot's answer."""
         now = self._now()
         waits = [self.wait_overall()]
         if self._in_flight[chat_id]:
-            waits.append(self._limits.chat_interval or 0.01)
+            waits.append(0.01 if answer else self._limits.chat_interval or 0.01)
         last = self._last_by_chat.get(chat_id)
-        if last is not None:
+        if last is not None and not answer:
             waits.append(self._limits.chat_interval - (now - last))
         if chat_id.startswith("-"):
             window = self._group_recent.setdefault(chat_id, deque())
@@ -140,12 +150,14 @@ class OutboxSender:
         self._database = database
         self._delivery = delivery
         self._clock = clock
-        self._limiter = RateLimiter(limits, monotonic)
+        self.limiter = self._limiter = RateLimiter(limits, monotonic)  # shared with the answers (bot/answers.py)
         self._slots = asyncio.Semaphore(concurrency)
         self._sleep = sleep
         self._composers: dict[OutboxKind, Composer] = {}
         self._settled: dict[OutboxKind, Settled] = {}
         self._wake = asyncio.Event()
+        self._draining = asyncio.Lock()
+        self._a_send_settled = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._finishing = False
@@ -195,7 +207,8 @@ class OutboxSender:
 
     async def _run(self) -> None:
         while not self._stopping:
-            await self._wake.wait()
+            with contextlib.suppress(TimeoutError):  # looks now and then for replies left behind by a failed turn
+                await asyncio.wait_for(self._wake.wait(), LEFT_BEHIND_AFTER.total_seconds())
             self._wake.clear()
             if self._stopping:
                 return
@@ -211,24 +224,25 @@ class OutboxSender:
             if self._finishing and not self._wake.is_set():
                 return  # flushed: everything queued before the stop has been sent
 
-    async def drain(self) -> int:
+    async def drain(self, kinds: frozenset[OutboxKind] | None = None) -> int:
         """Send everything pending, honouring the limits; returns how many were sent once all have settled.
 
         Settling can queue more (a broadcast's report when its last message settles), so the outbox is
         looked at again after every round of sends has finished.
         """
-        self._sent = 0
-        while not self._stopping and await self._send_round():
-            pass
-        return self._sent
+        async with self._draining:  # one drain at a time: two would race each other for a chat's order
+            self._sent = 0
+            while not self._stopping and await self._send_round(kinds):
+                pass
+            return self._sent
 
-    async def _send_round(self) -> bool:
+    async def _send_round(self, kinds: frozenset[OutboxKind] | None) -> bool:
         """Start a send for every pending row and wait for them all; False when nothing was pending."""
         found = False
         async with asyncio.TaskGroup() as sends:
             while not self._stopping:
                 async with self._database.transaction() as conn:
-                    rows = await outbox.pending(conn)
+                    rows = await outbox.pending(conn, kinds=kinds, replies_before=self._clock.now() - LEFT_BEHIND_AFTER)
                 if not rows:
                     break
                 found = True
@@ -239,10 +253,16 @@ class OutboxSender:
                     await self._start_row(row, deferred, sends)
                 while deferred.rows and not self._stopping:
                     waiting, deferred = deferred.rows, _Deferred()
-                    await self._sleep(max(0.01, min(self._limiter.wait_for(chat) for _, chat in waiting)))
+                    await self._until_a_send_settles(min(self._limiter.wait_for(chat) for _, chat in waiting))
                     for row, _ in waiting:
                         await self._start_row(row, deferred, sends)
         return found
+
+    async def _until_a_send_settles(self, wait: float) -> None:
+        """Wait `wait` seconds, or less if a send settles first (a row held behind its chat's send may go then)."""
+        self._a_send_settled.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._a_send_settled.wait(), max(0.001, wait))
 
     async def _start_row(self, row: OutboxRow, deferred: _Deferred, sends: asyncio.TaskGroup) -> None:
         """Compose and claim one row, then send it in a slot of its own; a row whose chat must wait is deferred."""
@@ -251,8 +271,8 @@ class OutboxSender:
         try:
             # Compose only when a message may go: composing rows the overall limit would only defer again
             # cost a transaction each, over and over, and starved the event loop under load.
-            while (wait := self._limiter.wait_overall()) > 0 and not self._stopping:
-                await self._sleep(wait)
+            while ((wait := self._limiter.wait_overall()) > 0 or self._limiter.answers_waiting) and not self._stopping:
+                await self._sleep(wait or ANSWERS_FIRST_PAUSE)
             if self._stopping:
                 return
             async with self._database.transaction() as conn:
@@ -265,7 +285,8 @@ class OutboxSender:
                     await self._after(conn, row)
                     return
                 chat_id = reply.to.chat_id
-                if deferred.holds(chat_id) or self._limiter.wait_for(chat_id) > 0:
+                answer = row.kind is OutboxKind.REPLY
+                if deferred.holds(chat_id) or self._limiter.wait_for(chat_id, answer=answer) > 0:
                     deferred.add(row, chat_id)
                     return
                 if not await outbox.claim(conn, row.id, self._clock.now()):
@@ -282,7 +303,7 @@ class OutboxSender:
         assert reply.to is not None
         try:
             try:
-                outcome = await self._delivery.send_one(reply.to, reply)
+                outcome = await self._delivery.send_one(reply.to, reply, origin_message_of(row))
             except Exception:  # a bug in composing or rendering must not take the other sends down
                 logger.exception("sending outbox row %s failed unexpectedly", row.id)
                 outcome = Outcome.FAILED
@@ -296,6 +317,7 @@ class OutboxSender:
             self._sent += outcome is Outcome.SENT
         finally:
             self._slots.release()
+            self._a_send_settled.set()
 
     async def _after(self, conn: Connection, row: OutboxRow) -> None:
         settled = self._settled.get(row.kind)

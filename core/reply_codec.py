@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import enum
+import functools
 import importlib
 import json
 from collections.abc import Mapping
@@ -41,13 +42,24 @@ def load_reply(text: str) -> Reply:
     return value
 
 
-def _name(cls: type) -> str:
-    return f"{cls.__module__}:{cls.__qualname__}"
+@functools.cache
+def _init_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls) if f.init)
+
+
+_PLAIN = (str, int, float, bool, type(None))
 
 
 def _dump(value: Any) -> Any:
-    if value is None or (isinstance(value, bool | int | float | str) and not isinstance(value, enum.Enum)):
+    if type(value) in _PLAIN:  # exactly these: an enum is a str too, and must keep its type
         return value
+    if isinstance(value, list):
+        return [_dump(v) for v in value]
+    if isinstance(value, tuple):
+        return {_TYPE: "tuple", _VALUE: [_dump(v) for v in value]}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        cls = type(value)
+        return {_TYPE: _name(cls), _VALUE: {name: _dump(getattr(value, name)) for name in _init_fields(cls)}}
     if isinstance(value, enum.Enum):
         return {_TYPE: _name(type(value)), _VALUE: value.value}
     if isinstance(value, datetime):
@@ -58,18 +70,18 @@ def _dump(value: Any) -> Any:
         return {_TYPE: "time", _VALUE: value.isoformat()}
     if isinstance(value, bytes):
         return {_TYPE: "bytes", _VALUE: base64.b64encode(value).decode("ascii")}
-    if isinstance(value, tuple | frozenset):
-        return {_TYPE: "tuple" if isinstance(value, tuple) else "frozenset", _VALUE: [_dump(v) for v in value]}
-    if isinstance(value, list):
-        return [_dump(v) for v in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = {f.name: _dump(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
-        return {_TYPE: _name(type(value)), _VALUE: fields}
+    if isinstance(value, frozenset):
+        return {_TYPE: "frozenset", _VALUE: [_dump(v) for v in value]}
     if isinstance(value, Mapping):
         if not all(isinstance(k, str) for k in value):
             raise TypeError(f"a reply's mapping must have text keys: {value!r}")
         return {_TYPE: "dict", _VALUE: {k: _dump(v) for k, v in value.items()}}
     raise TypeError(f"cannot keep a {type(value).__name__} in the outbox")
+
+
+@functools.cache
+def _name(cls: type) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
 
 
 _SCALARS = {"datetime": datetime.fromisoformat, "date": date.fromisoformat, "time": time.fromisoformat}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from core.messages import Reply, reply
+from core.people import recipient_of
 from core.personal_data import erase_my_data, my_data
 from core.registration import format_phone
 from handlers.actions import Signal, button, on
@@ -34,8 +37,14 @@ async def show_my_data(turn: Turn) -> list[Reply]:
 
 @on(ERASE)
 async def erase_confirmed(turn: Turn) -> list[Reply]:
-    """The button was pressed: check again (a visit may have been registered since) and erase."""
-    return [reply("privacy/erased", erasure=await erase_my_data(turn))]
+    """The button was pressed: check again (a visit may have been registered since) and erase.
+
+    The confirmation goes to the chat, not to the account, which no longer names anyone: no row left
+    behind points at the erased user.
+    """
+    erasure = await erase_my_data(turn)
+    chat = replace(recipient_of(turn.user), user_id=None)
+    return [replace(reply("privacy/erased", erasure=erasure), to=chat)]
 
 
 @on(KEEP)

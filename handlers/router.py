@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
-from core import conversations, inbox
+from core import conversations, inbox, replies
 from core.errors import DomainError, PermissionDenied
 from core.inbox import InboxKey
 from core.locale import DEFAULT_LOCALE, choose_locale
@@ -55,6 +55,8 @@ class Handled:
 
     origin: Recipient
     replies: list[Reply]
+    outbox_ids: tuple[int, ...] = ()  # the replies' rows in the outbox, in the same order
+    origin_message_id: str | None = None  # the message whose button was pressed
 
 
 class Router:
@@ -64,31 +66,51 @@ class Router:
         self.answerer = answerer
 
     async def handle(self, incoming: Incoming, received: InboxKey | None = None) -> Handled:
-        """Handle one message in one transaction; `received` names its inbox row, marked handled in the same
-        transaction (a message handled before, sent again by the platform, is answered with nothing)."""
+        """Handle one message in one transaction, which also queues its replies in the outbox (the channel then
+        sends them, bot/answers.py) and marks `received`, its inbox row, handled: a message handled before and
+        sent again by the platform is answered with nothing."""
         incoming = incoming.cleaned()
+        now = self.services.clock.now
         try:
             async with self.database.transaction() as conn:
-                if received is not None and not await inbox.claim(conn, received, self.services.clock.now()):
+                if received is not None and not await inbox.claim(conn, received, now()):
                     return Handled(Recipient(incoming.channel, incoming.chat_id, DEFAULT_LOCALE), [])
                 user = await identify(conn, incoming, self.services.staff, self.services.clock)
                 conversation = await conversations.current_of(conn, user)
                 turn = Turn(conn, user, self.services, incoming, conversation)
                 try:
-                    replies = await self._dispatch(turn)
+                    answers = await self._dispatch(turn)
                 except PermissionDenied as error:
                     await self._record_refusal(turn, error)
-                    replies = [Reply(error.template, error.params)]
+                    answers = [Reply(error.template, error.params)]
                 except DomainError as error:
-                    replies = [Reply(error.template, error.params)]
+                    answers = [Reply(error.template, error.params)]
                 except StaleButton:
-                    replies = [reply("errors/stale_button"), *await self._ask_again(turn, conversation)]
-                return Handled(recipient_of(user), replies)
+                    answers = [reply("errors/stale_button"), *await self._ask_again(turn, conversation)]
+                origin = recipient_of(user)
+                ids = await replies.keep(
+                    conn, answers, origin=origin, origin_message_id=incoming.origin_message_id, now=now()
+                )
+                handled = Handled(origin, answers, tuple(ids), incoming.origin_message_id)
         except Exception:
             kind = "text" if incoming.text is not None else "button" if incoming.action is not None else "other"
             logger.exception("failed to handle a %s from %s chat %s", kind, incoming.channel, incoming.chat_id)
             origin = Recipient(incoming.channel, incoming.chat_id, choose_locale(incoming.language_code))
-            return Handled(origin, [reply("errors/internal")])
+            handled = await self._answer_failure(Handled(origin, [reply("errors/internal")]), received)
+        return handled
+
+    async def _answer_failure(self, handled: Handled, received: InboxKey | None) -> Handled:
+        """The turn was rolled back: say so, and count the message handled, so it is not tried at every start."""
+        now = self.services.clock.now()
+        try:
+            async with self.database.transaction() as conn:
+                if received is not None:
+                    await inbox.claim(conn, received, now)
+                ids = await replies.keep(conn, handled.replies, origin=handled.origin, origin_message_id=None, now=now)
+        except Exception:  # the database itself is failing: the message stays in the inbox for the next start
+            logger.exception("could not record the failure of a message from %s", handled.origin.chat_id)
+            return handled
+        return Handled(handled.origin, handled.replies, tuple(ids))
 
     @staticmethod
     async def _record_refusal(turn: Turn, error: PermissionDenied) -> None:

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 import aiosqlite
 
-from storage._codec import dump_instant, literal
-from storage.db import fetch_all
+from storage._codec import dump_instant, literal, literals
+from storage.db import fetch_all, fetch_one
 
 
 class OutboxKind(enum.StrEnum):
     """What a row sends; a composer registered for the kind turns the row into a message at send time."""
 
+    REPLY = "reply"  # an answer, a notice or a relay written by a turn: the Reply itself is in the row
     REMINDER = "reminder"
     BROADCAST = "broadcast"
     BROADCAST_REPORT = "broadcast_report"
@@ -34,13 +36,30 @@ WAITING = frozenset({OutboxStatus.PENDING, OutboxStatus.SENDING})
 _PENDING, _SENDING = literal(OutboxStatus.PENDING), literal(OutboxStatus.SENDING)
 
 
+REPLY_PRIORITY, QUEUED_PRIORITY = 0, 1
+"""Someone is waiting for a reply; broadcasts and reminders fill the rest of the rate."""
+
+
+@dataclass(frozen=True)
+class StoredReply:
+    """A reply's row: where it goes and the Reply as JSON (core.reply_codec)."""
+
+    channel: str
+    chat_id: str
+    locale: str
+    user_id: int | None
+    payload: str
+    origin_message_id: str | None
+
+
 @dataclass(frozen=True)
 class OutboxRow:
     id: int
     kind: OutboxKind
-    ref: int
-    user_id: int
+    ref: int  # 0 for a reply
+    user_id: int  # 0 for a reply to someone not known as a user yet
     attempts: int
+    reply: StoredReply | None = None
 
 
 async def enqueue(conn: aiosqlite.Connection, *, kind: OutboxKind, ref: int, user_id: int, now: datetime) -> bool:
@@ -52,13 +71,71 @@ async def enqueue(conn: aiosqlite.Connection, *, kind: OutboxKind, ref: int, use
     return cursor.rowcount == 1
 
 
-async def pending(conn: aiosqlite.Connection, limit: int = 500) -> list[OutboxRow]:
+async def enqueue_reply(conn: aiosqlite.Connection, reply: StoredReply, now: datetime) -> int:
+    """Queue a reply already taken for sending by the turn that wrote it (which sends it right after its
+    commit); a kill in between leaves it in flight, and in flight is sent again at the next start."""
+    row = await fetch_one(
+        conn,
+        f"""INSERT INTO outbox (kind, user_id, channel, chat_id, locale, payload, origin_message_id, priority,
+               status, attempts, created_at, claimed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, {_SENDING}, 1, ?, ?)
+            RETURNING id""",
+        (
+            OutboxKind.REPLY.value,
+            reply.user_id,
+            reply.channel,
+            reply.chat_id,
+            reply.locale,
+            reply.payload,
+            reply.origin_message_id,
+            REPLY_PRIORITY,
+            dump_instant(now),
+            dump_instant(now),
+        ),
+    )
+    assert row is not None
+    return int(row["id"])
+
+
+def _row(r: aiosqlite.Row) -> OutboxRow:
+    kind = OutboxKind(r["kind"])
+    stored = None
+    if kind is OutboxKind.REPLY:
+        stored = StoredReply(
+            r["channel"], r["chat_id"], r["locale"], r["user_id"], r["payload"] or "", r["origin_message_id"]
+        )
+    return OutboxRow(r["id"], kind, r["ref"] or 0, r["user_id"] or 0, r["attempts"], stored)
+
+
+async def pending(
+    conn: aiosqlite.Connection,
+    limit: int = 500,
+    *,
+    kinds: Iterable[OutboxKind] | None = None,
+    replies_before: datetime | None = None,
+) -> list[OutboxRow]:
+    """What waits to be sent (of these kinds): replies first, then the rest, each in the order it was queued.
+
+    `replies_before` leaves out replies queued since then: their turn is still sending them itself.
+    """
+    only = f"AND kind IN {literals(kinds)}" if kinds is not None else ""
+    params: tuple[object, ...] = (limit,)
+    if replies_before is not None:
+        only += f" AND NOT (kind = {literal(OutboxKind.REPLY)} AND created_at > ?)"
+        params = (dump_instant(replies_before), limit)
     rows = await fetch_all(
         conn,
-        f"SELECT id, kind, ref, user_id, attempts FROM outbox WHERE status = {_PENDING} ORDER BY id LIMIT ?",
-        (limit,),
+        f"""SELECT id, kind, ref, user_id, attempts, channel, chat_id, locale, payload, origin_message_id
+            FROM outbox WHERE status = {_PENDING} {only} ORDER BY priority, id LIMIT ?""",
+        params,
     )
-    return [OutboxRow(r["id"], OutboxKind(r["kind"]), r["ref"], r["user_id"], r["attempts"]) for r in rows]
+    return [_row(r) for r in rows]
+
+
+async def release(conn: aiosqlite.Connection, row_ids: list[int]) -> None:
+    """Rows taken but not sent after all (the sending turn failed): back in the queue for the sender."""
+    await conn.executemany(
+        f"UPDATE outbox SET status = {_PENDING} WHERE id = ? AND status = {_SENDING}", [(i,) for i in row_ids]
+    )
 
 
 async def claim(conn: aiosqlite.Connection, row_id: int, now: datetime) -> bool:
@@ -74,8 +151,8 @@ async def claim(conn: aiosqlite.Connection, row_id: int, now: datetime) -> bool:
 async def settle(
     conn: aiosqlite.Connection, row_id: int, status: OutboxStatus, now: datetime, error: str | None = None
 ) -> None:
-    await conn.execute(
-        "UPDATE outbox SET status = ?, finished_at = ?, error = ? WHERE id = ?",
+    await conn.execute(  # a reply's content is personal: it goes once the reply is settled
+        "UPDATE outbox SET status = ?, finished_at = ?, error = ?, payload = NULL WHERE id = ?",
         (status.value, dump_instant(now), error, row_id),
     )
 

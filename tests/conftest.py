@@ -42,6 +42,7 @@ def settings(tmp_path: Path) -> Settings:
             "TELEGRAM_BOT_USERNAME": "delegasi_test_bot",
             "HOST_CONTACT": "0333 000000 (Bagian Protokol)",
             "SEND_CHAT_INTERVAL_MS": "0",  # the limiter has its own tests; flows need not wait a second
+            "SEND_PER_SECOND": "1000",  # nor for the 31st message of a second
         },
         env_file=None,
     )

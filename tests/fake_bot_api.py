@@ -418,7 +418,13 @@ class FakeBotApi:
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params: JsonDict = {}
-        for key, value in (await request.post()).items():  # form-urlencoded, or multipart with files
+        try:
+            form = await request.post()  # form-urlencoded, or multipart with files
+        except ConnectionResetError:
+            # The client went away mid-body (a bot stopping while a call is under way): nothing
+            # arrived, so nothing is recorded, and there is no one left to answer.
+            return web.Response(status=499)
+        for key, value in form.items():
             if isinstance(value, web.FileField):
                 params[key] = SentFile(filename=value.filename, data=value.file.read())
             else:

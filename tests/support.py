@@ -113,9 +113,10 @@ class ChatUser:
             language_code=self.language_code,
             text=text,
             action=action,
+            origin_message_id="1" if action is not None else None,
         )
         handled = await self.recorder.core.router.handle(incoming)
-        await self.recorder.core.delivery.deliver(handled.origin, handled.replies, "1")
+        await self.recorder.core.answers.send(handled)  # as the channels send a turn's replies from the outbox
         new = self.recorder.sent[before:]
         mine = [s for s in new if s.recipient.chat_id == self.external_id]
         for sent in mine:

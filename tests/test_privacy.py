@@ -217,7 +217,7 @@ async def test_no_copy_of_erased_data_stays_in_the_database_files(recorder: Reco
     """The row is scrubbed, freed space is zeroed (secure_delete) and the write-ahead log is emptied."""
     core = recorder.core
     code = await register(ChatUser(recorder, "Bu Rina"))
-    member = ChatUser(recorder, "Pak Dedi Kurniawan")
+    member = ChatUser(recorder, "Pak Dedi Kurniawan", external_id="70012")  # a chat id, as Telegram's are
     await play(
         member,
         [

@@ -22,6 +22,7 @@ from bot.sender import RateLimiter, SendLimits
 from core.clock import FakeClock
 from storage import outbox
 from storage._codec import dump_instant
+from storage.outbox import OutboxKind
 from tests.conftest import CoreFactory
 from tests.support import ChatUser, Press, Recorder, join_as, plan_with_programme, play, register
 
@@ -171,7 +172,7 @@ async def test_a_process_killed_mid_dispatch_loses_nothing(make_core: CoreFactor
     clock.set(at("2026-12-09T19:00"))
     await first.core.scheduler.run_due()
     async with first.core.database.transaction() as conn:
-        rows = await outbox.pending(conn)
+        rows = await outbox.pending(conn, kinds=[OutboxKind.REMINDER])
         assert len(rows) == 2
         assert await outbox.claim(conn, rows[0].id, clock.now())  # in flight when the process dies
     await first.core.close()
@@ -183,7 +184,7 @@ async def test_a_process_killed_mid_dispatch_loses_nothing(make_core: CoreFactor
     assert reminders_to(second, "Bu Rina") == ["reminders/evening"]
     assert reminders_to(second, "Pak Dedi") == ["reminders/evening"]
     async with second.core.database.transaction() as conn:
-        assert await outbox.counts_by_status(conn) == {"sent": 2}
+        assert await outbox.counts_by_status(conn, OutboxKind.REMINDER) == {"sent": 2}
 
 
 async def test_the_schedule_is_rebuilt_from_the_database(make_core: CoreFactory, clock: FakeClock) -> None:
@@ -287,4 +288,4 @@ async def test_a_reminder_queued_before_a_long_stop_is_dropped_when_no_longer_us
     await second.core.sender.drain()
     assert reminders_to(second, "Pak Dedi") == [] and reminders_to(second, "Bu Rina") == []
     async with second.core.database.transaction() as conn:
-        assert await outbox.counts_by_status(conn) == {"dropped": 2}
+        assert await outbox.counts_by_status(conn, OutboxKind.REMINDER) == {"dropped": 2}

@@ -97,6 +97,7 @@ class RunningBot:
         runtime = build_telegram(core, sleep=self.sleep)
         try:
             await start_telegram(runtime, poll_timeout=1, max_start_attempts=1)
+            await core.start_background()  # the sender (every message goes through the outbox) and the scheduler
         except BaseException:
             await stop_telegram(runtime)
             raise
@@ -107,6 +108,7 @@ class RunningBot:
         runtime, self.runtime = self.runtime, None
         if runtime is not None:
             try:
+                await runtime.core.stop_background()
                 await stop_telegram(runtime)
             finally:
                 await runtime.core.close()

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TextIO
 
-from bot.delivery import Delivery
+from bot.answers import AnswerSender
 from bot.render import Renderer
 from core.messages import Incoming, Recipient, Reply
 from handlers.router import Router
@@ -84,7 +84,7 @@ async def stdin_lines() -> AsyncIterator[str]:
 async def run_console(
     *,
     router: Router,
-    delivery: Delivery,
+    answers: AnswerSender,
     channel: ConsoleChannel,
     renderer: Renderer,
     user_name: str,
@@ -116,8 +116,7 @@ async def run_console(
         )
         if not interactive:
             out.write(f"\n> {line}\n")
-        handled = await router.handle(incoming)
-        await delivery.deliver(handled.origin, handled.replies)
+        await answers.send(await router.handle(incoming))  # the answer is shown before the next prompt
         if interactive:
             out.write("\n> ")
             out.flush()

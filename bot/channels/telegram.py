@@ -31,7 +31,8 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, ContextTypes, TypeHandler
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
-from bot.delivery import Delivery, DeliveryFailed, RecipientBlocked
+from bot.answers import AnswerSender
+from bot.delivery import DeliveryFailed, RecipientBlocked
 from bot.ordering import KeyedLocks
 from bot.render import RenderedReply, Renderer
 from core import inbox
@@ -316,12 +317,12 @@ def build_application(
     token: str,
     base_url: str,
     router: Router,
-    delivery: Delivery,
+    answers: AnswerSender,
     updates: DurableUpdateQueue,
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
 ) -> Application:
-    """The PTB Application wired to the router; the caller registers the TelegramChannel with `delivery`."""
+    """The PTB Application wired to the router; the caller registers the TelegramChannel with the delivery."""
     builder = (
         ApplicationBuilder()
         .token(token)
@@ -346,8 +347,7 @@ def build_application(
                 await update.callback_query.answer()
             except TelegramError as error:  # only stops the button's spinner; never worth failing the update
                 logger.info("answerCallbackQuery failed: %s", error)
-        handled = await router.handle(incoming, inbox_key(update))
-        await delivery.deliver(handled.origin, handled.replies, incoming.origin_message_id)
+        await answers.send(await router.handle(incoming, inbox_key(update)))  # from the outbox rows of the turn
 
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log everything the handlers did not expect, with the update; the bot keeps running."""
@@ -359,13 +359,12 @@ def build_application(
     return application
 
 
-async def handle_kept_updates(router: Router, delivery: Delivery, database: Database) -> int:
+async def handle_kept_updates(router: Router, answers: AnswerSender, database: Database) -> int:
     """Before polling: the updates kept but not handled at the last stop, oldest first; returns how many."""
     async with database.transaction() as conn:
         waiting = await inbox.waiting(conn, CHANNEL)
     for key, incoming in waiting:
-        handled = await router.handle(incoming, key)
-        await delivery.deliver(handled.origin, handled.replies, incoming.origin_message_id)
+        await answers.send(await router.handle(incoming, key))
     if waiting:
         logger.warning("handled %d updates kept before the last stop", len(waiting))
     return len(waiting)

@@ -1,0 +1,78 @@
+"""A turn's replies go out as soon as the turn is committed, from the outbox rows the turn wrote.
+
+The turn wrote them already taken for sending (in flight). They are sent one after another to their chats
+within the one rate limit (answers before broadcasts and reminders), each settled as soon as its answer
+arrives. A kill at any moment leaves what was not settled in flight, and the outbox sender sends it after
+the restart: in each chat at most the one message on its way is repeated. A failure of this turn's
+sending puts its rows back in the queue for the outbox sender.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot.delivery import Delivery, Outcome
+from bot.sender import SETTLED_AS, RateLimiter
+from core.clock import Clock
+from core.model import Database, OutboxStatus
+from handlers.router import Handled
+from storage import outbox
+
+logger = logging.getLogger(__name__)
+
+
+class AnswerSender:
+    def __init__(
+        self,
+        database: Database,
+        delivery: Delivery,
+        clock: Clock,
+        limiter: RateLimiter,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._database = database
+        self._delivery = delivery
+        self._clock = clock
+        self._limiter = limiter
+        self._sleep = sleep
+
+    async def send(self, handled: Handled) -> int:
+        """Send the replies of one handled message in order; returns how many went out."""
+        if not handled.outbox_ids:
+            return 0
+        sent = 0
+        unsent = list(handled.outbox_ids)
+        try:
+            for row_id, reply in zip(handled.outbox_ids, handled.replies, strict=True):
+                to = reply.to or handled.origin
+                await self._wait_turn(to.chat_id)
+                self._limiter.begin(to.chat_id)
+                try:
+                    origin = handled.origin_message_id if reply.to is None else None
+                    outcome = await self._delivery.send_one(to, reply, origin)
+                except Exception:  # a bug in rendering must not lose the rest of the answer
+                    logger.exception("sending reply %s failed unexpectedly", row_id)
+                    outcome = Outcome.FAILED
+                finally:
+                    self._limiter.record(to.chat_id)
+                status = SETTLED_AS.get(outcome, OutboxStatus.FAILED)
+                async with self._database.transaction() as conn:
+                    error = None if status is OutboxStatus.SENT else outcome.value
+                    await outbox.settle(conn, row_id, status, self._clock.now(), error)
+                unsent.remove(row_id)
+                sent += status is OutboxStatus.SENT
+        finally:
+            if unsent:  # this turn's sending was cut short: the outbox sender takes the rest over
+                async with self._database.transaction() as conn:
+                    await outbox.release(conn, unsent)
+        return sent
+
+    async def _wait_turn(self, chat_id: str) -> None:
+        self._limiter.answers_waiting += 1
+        try:
+            while (wait := self._limiter.wait_for(chat_id, answer=True)) > 0:
+                await self._sleep(wait)
+        finally:
+            self._limiter.answers_waiting -= 1

@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 
 from bot.app import Core
 from bot.config import load_settings
+from bot.delivery import Attempt
 from core.messages import Recipient, Reply
 from storage._codec import dump_instant
 
@@ -122,7 +123,9 @@ class RecordingChannel:
         self.expected = expected
         self.all_sent = asyncio.Event()
 
-    async def send(self, recipient: Recipient, reply: Reply, *, origin_message_id: str | None = None) -> None:
+    async def send(
+        self, recipient: Recipient, reply: Reply, attempt: Attempt, *, origin_message_id: str | None = None
+    ) -> None:
         self.sent.append((recipient.chat_id, time.time()))
         if len(self.sent) >= self.expected:
             self.all_sent.set()

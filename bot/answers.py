@@ -12,13 +12,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 
-from bot.delivery import Delivery, Outcome
-from bot.sender import SETTLED_AS, RateLimiter
+from bot.delivery import Attempt, Delivery, Outcome
+from bot.sender import RateLimiter, save_delivered, settle
 from core.clock import Clock
-from core.model import Database, OutboxStatus
+from core.model import Database
+from core.sending import worth_sending_until
 from handlers.router import Handled
 from storage import outbox
+from storage.outbox import OutboxKind, Priority
 
 logger = logging.getLogger(__name__)
 
@@ -48,21 +51,23 @@ class AnswerSender:
             for row_id, reply in zip(handled.outbox_ids, handled.replies, strict=True):
                 to = reply.to or handled.origin
                 await self._wait_turn(to.chat_id)
+                now = self._clock.now()
+                priority = Priority.ANSWER if reply.to is None else Priority.NOTICE
+                worth_for = worth_sending_until(OutboxKind.REPLY, priority, now, reply) - now
+                attempt = Attempt(worth_for.total_seconds(), save=partial(save_delivered, self._database, row_id))
                 self._limiter.begin(to.chat_id)
                 try:
                     origin = handled.origin_message_id if reply.to is None else None
-                    outcome = await self._delivery.send_one(to, reply, origin)
+                    outcome = await self._delivery.send_one(to, reply, attempt, origin)
                 except Exception:  # a bug in rendering must not lose the rest of the answer
                     logger.exception("sending reply %s failed unexpectedly", row_id)
                     outcome = Outcome.FAILED
                 finally:
                     self._limiter.record(to.chat_id)
-                status = SETTLED_AS.get(outcome, OutboxStatus.FAILED)
                 async with self._database.transaction() as conn:
-                    error = None if status is OutboxStatus.SENT else outcome.value
-                    await outbox.settle(conn, row_id, status, self._clock.now(), error)
+                    await settle(conn, row_id, outcome, attempt, self._clock.now())
                 unsent.remove(row_id)
-                sent += status is OutboxStatus.SENT
+                sent += outcome is Outcome.SENT
         finally:
             if unsent:  # this turn's sending was cut short: the outbox sender takes the rest over
                 async with self._database.transaction() as conn:

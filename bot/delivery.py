@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from core.clock import Clock
@@ -29,11 +31,34 @@ class DeliveryFailed(Exception):
     """The platform refused the message for good, or kept failing after the retries."""
 
 
+@dataclass
+class Attempt:
+    """One delivery of one Reply: how long retrying is still worth it, and what the platform accepted so far.
+
+    A Reply can take several sends (the parts of a long text, a file, a map). `delivered` holds the ids the
+    platform gave the steps already accepted; a channel skips those, and after each step that has more to
+    follow calls `save`, so the sender records it before the next one goes: a kill then repeats at most the
+    one step that was on its way. Network errors and 5xx are retried with backoff while the retries' waits
+    add up to less than `patience` seconds (core.sending says how long each message is worth it).
+    """
+
+    patience: float
+    delivered: list[str] = field(default_factory=list)
+    save: Callable[[Sequence[str]], Awaitable[None]] | None = None
+
+    async def accepted(self, message_id: str, *, more_to_come: bool) -> None:
+        self.delivered.append(message_id)
+        if more_to_come and self.save is not None:
+            await self.save(self.delivered)
+
+
 class Channel(Protocol):
     name: str
 
-    async def send(self, recipient: Recipient, reply: Reply, *, origin_message_id: str | None = None) -> None:
-        """Render and send one Reply; raises RecipientBlocked or DeliveryFailed."""
+    async def send(
+        self, recipient: Recipient, reply: Reply, attempt: Attempt, *, origin_message_id: str | None = None
+    ) -> None:
+        """Render and send what `attempt` has not delivered yet; raises RecipientBlocked or DeliveryFailed."""
         ...
 
 
@@ -46,19 +71,10 @@ class Delivery:
     def register(self, channel: Channel) -> None:
         self._channels[channel.name] = channel
 
-    async def deliver(self, origin: Recipient, replies: list[Reply], origin_message_id: str | None = None) -> int:
-        """Send replies in order (answers to the origin chat, notifications to others); returns how many went out.
-
-        A failure for one recipient is recorded and does not stop the others.
-        """
-        sent = 0
-        for reply in replies:
-            recipient = reply.to or origin
-            outcome = await self.send_one(recipient, reply, origin_message_id if reply.to is None else None)
-            sent += outcome is Outcome.SENT
-        return sent
-
-    async def send_one(self, recipient: Recipient, reply: Reply, origin_message_id: str | None = None) -> Outcome:
+    async def send_one(
+        self, recipient: Recipient, reply: Reply, attempt: Attempt, origin_message_id: str | None = None
+    ) -> Outcome:
+        """Send one Reply; a failure is recorded (a block in the user's row) and returned, never raised."""
         channel = self._channels.get(recipient.channel)
         if channel is None:
             logger.warning(
@@ -66,13 +82,15 @@ class Delivery:
             )
             return Outcome.NO_CHANNEL
         try:
-            await channel.send(recipient, reply, origin_message_id=origin_message_id)
+            await channel.send(recipient, reply, attempt, origin_message_id=origin_message_id)
         except RecipientBlocked:
             logger.info("%s chat %s blocked the bot; recorded", recipient.channel, recipient.chat_id)
             async with self._database.transaction() as conn:
                 await mark_blocked(conn, recipient.channel, recipient.chat_id, self._clock.now())
             return Outcome.UNREACHABLE
-        except DeliveryFailed:
-            logger.exception("could not deliver %s to %s:%s", reply.template, recipient.channel, recipient.chat_id)
+        except DeliveryFailed as error:
+            logger.error(
+                "could not deliver %s to %s:%s: %s", reply.template, recipient.channel, recipient.chat_id, error
+            )
             return Outcome.FAILED
         return Outcome.SENT

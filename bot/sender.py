@@ -13,16 +13,18 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 
 from aiosqlite import Connection
 
-from bot.delivery import Delivery, Outcome
+from bot.delivery import Attempt, Delivery, Outcome
 from core.clock import Clock
 from core.messages import Composer, Reply, Settled
 from core.replies import origin_message_of
+from core.sending import worth_sending_until
 from storage import outbox
 from storage.db import Database
 from storage.outbox import OutboxKind, OutboxRow, OutboxStatus
@@ -31,6 +33,22 @@ logger = logging.getLogger(__name__)
 
 SETTLED_AS = {Outcome.SENT: OutboxStatus.SENT, Outcome.UNREACHABLE: OutboxStatus.UNREACHABLE}
 """How a send's outcome is recorded; anything else failed."""
+NO_LONGER_WORTH_IT = "no longer worth sending"
+
+
+async def settle(conn: Connection, row_id: int, outcome: Outcome, attempt: Attempt, now: datetime) -> None:
+    """Record how one row's send ended, with the message ids the platform gave (answers and queued rows alike)."""
+    status = SETTLED_AS.get(outcome, OutboxStatus.FAILED)
+    error = None if status is OutboxStatus.SENT else outcome.value
+    await outbox.settle(conn, row_id, status, now, error, attempt.delivered)
+
+
+async def save_delivered(database: Database, row_id: int, delivered: Sequence[str]) -> None:
+    """An Attempt's `save`: the steps of a row accepted so far, in a transaction of their own."""
+    async with database.transaction() as conn:
+        await outbox.save_delivered(conn, row_id, delivered)
+
+
 LEFT_BEHIND_AFTER = timedelta(seconds=10)
 """A reply still queued this long after its turn was left behind (a failed send, a kill): this sender sends it.
 Younger ones are being sent by their turn (bot/answers.py)."""
@@ -113,19 +131,11 @@ class RateLimiter:
             self._group_recent.setdefault(chat_id, deque()).append(now)
 
 
-class _Deferred:
-    """Rows that must wait, in queue order; a chat with a row waiting here sends nothing newer before it."""
+class _Waiting:
+    """The chats with a row left waiting in this pass: nothing newer goes to them before it."""
 
     def __init__(self) -> None:
-        self.rows: list[tuple[OutboxRow, str]] = []
-        self._chats: set[str] = set()
-
-    def add(self, row: OutboxRow, chat_id: str) -> None:
-        self.rows.append((row, chat_id))
-        self._chats.add(chat_id)
-
-    def holds(self, chat_id: str) -> bool:
-        return chat_id in self._chats
+        self.chats: set[str] = set()
 
 
 class OutboxSender:
@@ -158,6 +168,7 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._draining = asyncio.Lock()
         self._a_send_settled = asyncio.Event()
+        self._claimed: set[int] = set()  # rows this sender took and has not settled yet
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._finishing = False
@@ -168,9 +179,6 @@ class OutboxSender:
         self._composers[kind] = composer
         if settled is not None:
             self._settled[kind] = settled
-
-    def wake(self) -> None:
-        self._wake.set()
 
     async def start(self) -> None:
         async with self._database.transaction() as conn:
@@ -218,7 +226,8 @@ class OutboxSender:
                 logger.exception("outbox sender failed; retrying shortly")
                 await self._sleep(1.0)
                 async with self._database.transaction() as conn:
-                    await outbox.release_in_flight(conn)  # the sends cancelled with the failure go out again
+                    await outbox.release(conn, sorted(self._claimed))  # cancelled with the failure: they go again
+                self._claimed.clear()
                 self.wake()
                 continue
             if self._finishing and not self._wake.is_set():
@@ -227,36 +236,45 @@ class OutboxSender:
     async def drain(self, kinds: frozenset[OutboxKind] | None = None) -> int:
         """Send everything pending, honouring the limits; returns how many were sent once all have settled.
 
-        Settling can queue more (a broadcast's report when its last message settles), so the outbox is
-        looked at again after every round of sends has finished.
+        A send that takes long (retrying through an outage) holds up neither the other chats nor rows queued
+        meanwhile: the outbox is looked at again after every pass, and when a pass could start nothing, again
+        when a send settles, a chat's interval is over or something new is queued. Settling can queue more
+        (a broadcast's report when its last message settles).
         """
         async with self._draining:  # one drain at a time: two would race each other for a chat's order
             self._sent = 0
-            while not self._stopping and await self._send_round(kinds):
-                pass
+            async with asyncio.TaskGroup() as sends:
+                while not self._stopping:
+                    found, started, soonest = await self._start_pending(kinds, sends)
+                    if not found and not self._claimed:
+                        break
+                    if not started:
+                        await self._until_a_send_settles(min(soonest, LEFT_BEHIND_AFTER.total_seconds()))
             return self._sent
 
-    async def _send_round(self, kinds: frozenset[OutboxKind] | None) -> bool:
-        """Start a send for every pending row and wait for them all; False when nothing was pending."""
-        found = False
-        async with asyncio.TaskGroup() as sends:
-            while not self._stopping:
-                async with self._database.transaction() as conn:
-                    rows = await outbox.pending(conn, kinds=kinds, replies_before=self._clock.now() - LEFT_BEHIND_AFTER)
-                if not rows:
-                    break
-                found = True
-                deferred = _Deferred()
-                for row in rows:
-                    if self._stopping:
-                        break
-                    await self._start_row(row, deferred, sends)
-                while deferred.rows and not self._stopping:
-                    waiting, deferred = deferred.rows, _Deferred()
-                    await self._until_a_send_settles(min(self._limiter.wait_for(chat) for _, chat in waiting))
-                    for row, _ in waiting:
-                        await self._start_row(row, deferred, sends)
-        return found
+    async def _start_pending(
+        self, kinds: frozenset[OutboxKind] | None, sends: asyncio.TaskGroup
+    ) -> tuple[bool, int, float]:
+        """One pass over the pending rows, in order: each is sent if its chat may get it now, else left pending.
+
+        Returns whether any row was pending, how many sends started, and the soonest a row left may go.
+        """
+        async with self._database.transaction() as conn:
+            rows = await outbox.pending(conn, kinds=kinds, replies_before=self._clock.now() - LEFT_BEHIND_AFTER)
+        waiting = _Waiting()
+        started = 0
+        for row in rows:
+            if self._stopping:
+                break
+            started += await self._start_row(row, waiting, sends)
+        soonest = min(
+            (self._limiter.wait_for(chat) for chat in waiting.chats), default=LEFT_BEHIND_AFTER.total_seconds()
+        )
+        return bool(rows), started, soonest
+
+    def wake(self) -> None:
+        self._wake.set()
+        self._a_send_settled.set()
 
     async def _until_a_send_settles(self, wait: float) -> None:
         """Wait `wait` seconds, or less if a send settles first (a row held behind its chat's send may go then)."""
@@ -264,8 +282,9 @@ class OutboxSender:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._a_send_settled.wait(), max(0.001, wait))
 
-    async def _start_row(self, row: OutboxRow, deferred: _Deferred, sends: asyncio.TaskGroup) -> None:
-        """Compose and claim one row, then send it in a slot of its own; a row whose chat must wait is deferred."""
+    async def _start_row(self, row: OutboxRow, waiting: _Waiting, sends: asyncio.TaskGroup) -> bool:
+        """Compose and claim one row, then send it in a slot of its own; False when it was not started (its chat
+        must wait, or it was settled without a send)."""
         await self._slots.acquire()  # before the transaction, so a full house never blocks a settling send
         started = False
         try:
@@ -274,46 +293,56 @@ class OutboxSender:
             while ((wait := self._limiter.wait_overall()) > 0 or self._limiter.answers_waiting) and not self._stopping:
                 await self._sleep(wait or ANSWERS_FIRST_PAUSE)
             if self._stopping:
-                return
+                return False
+            now = self._clock.now()
             async with self._database.transaction() as conn:
                 composer = self._composers.get(row.kind)
                 reply = await composer(conn, row) if composer else None
                 if reply is None or reply.to is None:
-                    await outbox.settle(
-                        conn, row.id, OutboxStatus.DROPPED, self._clock.now(), "nothing to send any more"
-                    )
+                    await outbox.settle(conn, row.id, OutboxStatus.DROPPED, now, "nothing to send any more")
                     await self._after(conn, row)
-                    return
+                    return False
+                worth_until = worth_sending_until(row.kind, row.priority, row.created_at or now, reply)
+                if now >= worth_until:
+                    logger.warning(
+                        "outbox row %s (%s) not sent by %s: no longer worth sending", row.id, row.kind, worth_until
+                    )
+                    await outbox.settle(conn, row.id, OutboxStatus.FAILED, now, NO_LONGER_WORTH_IT, row.delivered)
+                    await self._after(conn, row)
+                    return False
                 chat_id = reply.to.chat_id
                 answer = row.kind is OutboxKind.REPLY
-                if deferred.holds(chat_id) or self._limiter.wait_for(chat_id, answer=answer) > 0:
-                    deferred.add(row, chat_id)
-                    return
-                if not await outbox.claim(conn, row.id, self._clock.now()):
-                    return
+                if chat_id in waiting.chats or self._limiter.wait_for(chat_id, answer=answer) > 0:
+                    waiting.chats.add(chat_id)
+                    return False
+                if not await outbox.claim(conn, row.id, now):
+                    return False
+            self._claimed.add(row.id)
             self._limiter.begin(chat_id)
-            sends.create_task(self._send(row, reply), name=f"outbox-send-{row.id}")
+            save = partial(save_delivered, self._database, row.id)
+            attempt = Attempt((worth_until - now).total_seconds(), list(row.delivered), save)
+            sends.create_task(self._send(row, reply, attempt), name=f"outbox-send-{row.id}")
             started = True
+            return True
         finally:
             if not started:
                 self._slots.release()
 
-    async def _send(self, row: OutboxRow, reply: Reply) -> None:
+    async def _send(self, row: OutboxRow, reply: Reply, attempt: Attempt) -> None:
         """Send one claimed row and settle it; the slot is freed whatever happens."""
         assert reply.to is not None
         try:
             try:
-                outcome = await self._delivery.send_one(reply.to, reply, origin_message_of(row))
+                outcome = await self._delivery.send_one(reply.to, reply, attempt, origin_message_of(row))
             except Exception:  # a bug in composing or rendering must not take the other sends down
                 logger.exception("sending outbox row %s failed unexpectedly", row.id)
                 outcome = Outcome.FAILED
             finally:
                 self._limiter.record(reply.to.chat_id)
-            status = SETTLED_AS.get(outcome, OutboxStatus.FAILED)
             async with self._database.transaction() as conn:
-                error = None if status is OutboxStatus.SENT else outcome.value
-                await outbox.settle(conn, row.id, status, self._clock.now(), error)
+                await settle(conn, row.id, outcome, attempt, self._clock.now())
                 await self._after(conn, row)
+            self._claimed.discard(row.id)
             self._sent += outcome is Outcome.SENT
         finally:
             self._slots.release()

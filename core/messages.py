@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from aiosqlite import Connection
 
@@ -93,13 +94,27 @@ class Document:
     mime_type: str
 
 
+class DocumentSource(Protocol):
+    """What a file is made from once the turn's transaction is over: the rows of an export, as they were read.
+
+    Making the file (a workbook of 12,000 rows) is seconds of CPU work. Inside the turn it would hold the one
+    database connection, and every other chat, the sender and the scheduler would wait; so the router commits
+    the turn's reads first, calls `make` in a worker thread, and keeps the reply with the file in its place.
+    Only a turn that may safely run twice returns one (it reads, and audits that it read): a kill while the
+    file is made leaves the message unhandled in the inbox, to be handled again at the next start.
+    """
+
+    def make(self) -> Document: ...
+
+
 @dataclass(frozen=True)
 class Reply:
     """A message to show: a template with its values, optional button rows, optional recipient.
 
     `to=None` means "answer in the chat the Incoming came from". `replace_origin` asks a channel
     that can edit messages to update the message whose button was pressed instead of sending anew
-    (used for multi-select toggles).
+    (used for multi-select toggles). `document_from` is a file still to be made (see DocumentSource): a reply
+    with one is never kept or sent, the router makes the file first (core.replies.finish).
     """
 
     template: str
@@ -109,6 +124,8 @@ class Reply:
     replace_origin: bool = False
     venue: Venue | None = None
     document: Document | None = None
+    document_from: DocumentSource | None = None
+    useful_until: datetime | None = None  # past it, a message still undelivered is given up (a reminder's event)
 
 
 def reply(
@@ -117,11 +134,14 @@ def reply(
     *,
     venue: Venue | None = None,
     document: Document | None = None,
+    document_from: DocumentSource | None = None,
     **params: Any,
 ) -> Reply:
     """Shorthand used by the flows: `reply("registration/ask_institution", rows, draft=d)`."""
     rows = tuple(tuple(row) for row in buttons)
-    return Reply(template=template, params=params, buttons=rows, venue=venue, document=document)
+    return Reply(
+        template=template, params=params, buttons=rows, venue=venue, document=document, document_from=document_from
+    )
 
 
 Composer = Callable[[Connection, OutboxRow], Awaitable[Reply | None]]

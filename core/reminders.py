@@ -182,6 +182,7 @@ class DueReminder:
     delegation: Delegation
     day: date | None
     items: list[AgendaItem]  # the one item (ITEM), or that day's items
+    useful_until: datetime  # past it the reminder would mislead: not sent, even if it is late already
 
 
 async def due_reminder(conn: Connection, services: Services, row: OutboxRow) -> DueReminder | None:
@@ -202,7 +203,7 @@ async def due_reminder(conn: Connection, services: Services, row: OutboxRow) -> 
     else:
         assert reminder.day is not None
         shown = items_on(plan, reminder.day, services.tz)
-    return DueReminder(reminder.kind, to, delegation, reminder.day, shown) if shown else None
+    return DueReminder(reminder.kind, to, delegation, reminder.day, shown, reminder.useful_until) if shown else None
 
 
 # --- each member's preferences ------------------------------------------------------------------

@@ -3,6 +3,8 @@ member mutes reminders or chooses how long before an item they come."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aiosqlite import Connection
 
 from core import reminders
@@ -21,10 +23,7 @@ CHOOSE_LEAD = Action("remind:lead", ID)
 def reminder_composer(services: Services) -> Composer:
     """The outbox composer for reminders, bound to the shared services."""
 
-    async def compose(conn: Connection, row: OutboxRow) -> Reply | None:
-        due = await reminders.due_reminder(conn, services, row)
-        if due is None:
-            return None
+    def message(due: reminders.DueReminder) -> Reply:
         plan = build_plan_view(services, due.delegation, due.items, locale=due.to.locale)
         if due.kind is ReminderKind.ITEM:
             [item] = due.items
@@ -35,6 +34,10 @@ def reminder_composer(services: Services) -> Composer:
         weather = services.knowledge.entries.get("cuaca")
         tips = tuple(services.host.fill(t) for t in weather.tips.get(due.to.locale, ())) if weather else ()
         return tell(due.to, "reminders/morning", plan=plan, day=due.day, tips=tips)
+
+    async def compose(conn: Connection, row: OutboxRow) -> Reply | None:
+        due = await reminders.due_reminder(conn, services, row)
+        return None if due is None else replace(message(due), useful_until=due.useful_until)
 
     return compose
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import aiosqlite
 
-from storage._codec import dump_instant, literal, literals
+from storage._codec import dump_instant, literal, literals, load_instant
 from storage.db import fetch_all, fetch_one
 
 
@@ -36,8 +36,12 @@ WAITING = frozenset({OutboxStatus.PENDING, OutboxStatus.SENDING})
 _PENDING, _SENDING = literal(OutboxStatus.PENDING), literal(OutboxStatus.SENDING)
 
 
-REPLY_PRIORITY, QUEUED_PRIORITY = 0, 1
-"""Someone is waiting for a reply; broadcasts and reminders fill the rest of the rate."""
+class Priority(enum.IntEnum):
+    """Who goes first within the one rate budget: the lower, the sooner."""
+
+    ANSWER = 0  # someone is waiting for it in the chat they wrote in
+    NOTICE = 1  # a turn's message to another chat: a staff notice, a relayed answer
+    QUEUED = 2  # broadcasts and reminders fill the rest of the rate
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class StoredReply:
     user_id: int | None
     payload: str
     origin_message_id: str | None
+    priority: Priority = Priority.ANSWER
 
 
 @dataclass(frozen=True)
@@ -60,13 +65,16 @@ class OutboxRow:
     user_id: int  # 0 for a reply to someone not known as a user yet
     attempts: int
     reply: StoredReply | None = None
+    priority: Priority = Priority.QUEUED
+    created_at: datetime | None = None
+    delivered: tuple[str, ...] = ()  # the platform's ids of the steps already accepted
 
 
 async def enqueue(conn: aiosqlite.Connection, *, kind: OutboxKind, ref: int, user_id: int, now: datetime) -> bool:
     """Queue a message once; False when the same (kind, ref, user) is already there."""
     cursor = await conn.execute(
-        "INSERT INTO outbox (kind, ref, user_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        (kind.value, ref, user_id, dump_instant(now)),
+        "INSERT INTO outbox (kind, ref, user_id, priority, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (kind.value, ref, user_id, Priority.QUEUED, dump_instant(now)),
     )
     return cursor.rowcount == 1
 
@@ -87,7 +95,7 @@ async def enqueue_reply(conn: aiosqlite.Connection, reply: StoredReply, now: dat
             reply.locale,
             reply.payload,
             reply.origin_message_id,
-            REPLY_PRIORITY,
+            reply.priority,
             dump_instant(now),
             dump_instant(now),
         ),
@@ -96,14 +104,29 @@ async def enqueue_reply(conn: aiosqlite.Connection, reply: StoredReply, now: dat
     return int(row["id"])
 
 
+_DELIVERED_SEPARATOR = ","
+
+
 def _row(r: aiosqlite.Row) -> OutboxRow:
     kind = OutboxKind(r["kind"])
+    priority = Priority(r["priority"])
     stored = None
     if kind is OutboxKind.REPLY:
         stored = StoredReply(
-            r["channel"], r["chat_id"], r["locale"], r["user_id"], r["payload"] or "", r["origin_message_id"]
+            r["channel"], r["chat_id"], r["locale"], r["user_id"], r["payload"] or "", r["origin_message_id"], priority
         )
-    return OutboxRow(r["id"], kind, r["ref"] or 0, r["user_id"] or 0, r["attempts"], stored)
+    delivered = tuple(r["delivered"].split(_DELIVERED_SEPARATOR)) if r["delivered"] else ()
+    return OutboxRow(
+        r["id"],
+        kind,
+        r["ref"] or 0,
+        r["user_id"] or 0,
+        r["attempts"],
+        stored,
+        priority,
+        load_instant(r["created_at"]),
+        delivered,
+    )
 
 
 async def pending(
@@ -124,7 +147,8 @@ async def pending(
         params = (dump_instant(replies_before), limit)
     rows = await fetch_all(
         conn,
-        f"""SELECT id, kind, ref, user_id, attempts, channel, chat_id, locale, payload, origin_message_id
+        f"""SELECT id, kind, ref, user_id, attempts, channel, chat_id, locale, payload, origin_message_id,
+                   priority, created_at, delivered
             FROM outbox WHERE status = {_PENDING} {only} ORDER BY priority, id LIMIT ?""",
         params,
     )
@@ -149,12 +173,27 @@ async def claim(conn: aiosqlite.Connection, row_id: int, now: datetime) -> bool:
 
 
 async def settle(
-    conn: aiosqlite.Connection, row_id: int, status: OutboxStatus, now: datetime, error: str | None = None
+    conn: aiosqlite.Connection,
+    row_id: int,
+    status: OutboxStatus,
+    now: datetime,
+    error: str | None = None,
+    delivered: Sequence[str] = (),
 ) -> None:
+    """Record how a send ended, with the platform's ids of what it accepted."""
     await conn.execute(  # a reply's content is personal: it goes once the reply is settled
-        "UPDATE outbox SET status = ?, finished_at = ?, error = ?, payload = NULL WHERE id = ?",
-        (status.value, dump_instant(now), error, row_id),
+        "UPDATE outbox SET status = ?, finished_at = ?, error = ?, delivered = ?, payload = NULL WHERE id = ?",
+        (status.value, dump_instant(now), error, _dump_delivered(delivered), row_id),
     )
+
+
+async def save_delivered(conn: aiosqlite.Connection, row_id: int, delivered: Sequence[str]) -> None:
+    """The steps of a message accepted so far, saved before the next step goes (see the migration 0010)."""
+    await conn.execute("UPDATE outbox SET delivered = ? WHERE id = ?", (_dump_delivered(delivered), row_id))
+
+
+def _dump_delivered(delivered: Sequence[str]) -> str | None:
+    return _DELIVERED_SEPARATOR.join(delivered) or None
 
 
 async def release_in_flight(conn: aiosqlite.Connection) -> int:

@@ -83,6 +83,7 @@ class SentMessage:
     parse_mode: str | None = None
     reply_markup: JsonDict | None = None
     document: SentFile | None = None
+    at: float = field(default=0.0, compare=False)  # time.monotonic() when the fake accepted it (benches)
 
     @property
     def edited(self) -> bool:
@@ -137,6 +138,8 @@ class FakeBotApi:
     rejected ones), ``errors`` (method, status, exact description of every refusal, since PTB
     rewrites the description), ``commands`` (setMyCommands for the default scope, keyed by
     language_code; every scope in ``commands_by_scope``), ``callback_answers`` and ``rate_limited``.
+    For timing (bench/peak.py): ``handed_over`` maps each update_id to the time.monotonic() at which a
+    getUpdates first returned it, and each ``SentMessage.at`` is when the fake accepted the message.
     """
 
     def __init__(
@@ -157,6 +160,7 @@ class FakeBotApi:
         self.callback_answers: list[JsonDict] = []
         self.errors: list[tuple[str, int, str]] = []  # (method, status, description) of refusals
         self.rate_limited = 0
+        self.handed_over: dict[int, float] = {}  # update_id -> when a getUpdates first returned it
 
         self._base_url: str | None = None
         self._runner: web.AppRunner | None = None
@@ -170,6 +174,7 @@ class FakeBotApi:
         self._open_callback_queries: set[str] = set()
         self._blocked: set[int] = set()
         self._faults: dict[str, deque[_Fault]] = {}
+        self._late_answers: dict[str, deque[float]] = {}
         self._cursors: dict[int, int] = {}
         self._send_times: deque[float] = deque()
         self._update_event = asyncio.Event()
@@ -385,6 +390,11 @@ class FakeBotApi:
         fault = _Fault(status=status, description=description, retry_after=retry_after, remaining=times)
         self._faults.setdefault(method, deque()).append(fault)
 
+    def answer_late(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` are carried out at once but answered ``seconds`` later, as a
+        platform under load does: a client that stops waiting and sends again shows the message twice."""
+        self._late_answers.setdefault(method, deque()).extend([seconds] * times)
+
     def block_user(self, chat_id: int) -> None:
         """Every send to ``chat_id`` answers 403, as after the user blocked the bot."""
         self._blocked.add(chat_id)
@@ -442,6 +452,9 @@ class FakeBotApi:
             if method in _RATE_LIMITED_METHODS:
                 self._check_rate_limit()
             result = await handler(params)
+            late = self._late_answers.get(method)
+            if late:
+                await asyncio.sleep(late.popleft())
         except _ApiError as exc:
             self.errors.append((method, exc.status, exc.description))
             body: JsonDict = {"ok": False, "error_code": exc.status, "description": exc.description}
@@ -535,7 +548,8 @@ class FakeBotApi:
         return message
 
     def _record(self, method: str, params: JsonDict, message: JsonDict, **fields: Any) -> None:
-        self.sent.append(SentMessage(method, int(message["chat"]["id"]), int(message["message_id"]), params, **fields))
+        chat_id, message_id = int(message["chat"]["id"]), int(message["message_id"])
+        self.sent.append(SentMessage(method, chat_id, message_id, params, **fields, at=time.monotonic()))
         self._sent_event.set()
 
     # ------------------------------------------------------------------ method handlers
@@ -577,6 +591,9 @@ class FakeBotApi:
             except TimeoutError:
                 break
             drop_confirmed_and_unwanted()
+        now = time.monotonic()
+        for update in self._updates:
+            self.handed_over.setdefault(update["update_id"], now)
         return list(self._updates)
 
     async def _set_my_commands(self, params: JsonDict) -> bool:

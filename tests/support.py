@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.app import Core
+from bot.delivery import Attempt
 from bot.render import RenderedReply
 from core.messages import Incoming, Recipient, Reply
 from tests.telegram_html import MAX_MESSAGE_LENGTH, telegram_text_length, validate_telegram_html
@@ -54,7 +55,9 @@ class _RecordingChannel:
         self.name = name
         self._recorder = recorder
 
-    async def send(self, recipient: Recipient, reply: Reply, *, origin_message_id: str | None = None) -> None:
+    async def send(
+        self, recipient: Recipient, reply: Reply, attempt: Attempt, *, origin_message_id: str | None = None
+    ) -> None:
         rendered = self._recorder.core.renderer.render_reply(reply, recipient.locale)
         for part in rendered.parts:
             validate_telegram_html(part)

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from aiosqlite import Connection
 
 from bot.app import Core
-from bot.delivery import Outcome
+from bot.delivery import Attempt, Outcome
 from bot.sender import OutboxSender, RateLimiter, SendLimits
+from core import replies
+from core.clock import FakeClock
 from core.messages import Recipient, Reply
+from core.replies import compose_reply
+from core.sending import BROADCAST_WORTH_FOR, NOTICE_WORTH_FOR
 from storage import outbox
 from storage.outbox import OutboxKind, OutboxRow
 from storage.users import Role, upsert_user
@@ -46,9 +53,13 @@ class ControlledDelivery:
         self.held: dict[str, asyncio.Event] = {}
         self.in_flight = 0
         self.most_in_flight = 0
+        self.patience: dict[str, float] = {}  # how long each send was told retrying is worth it
 
-    async def send_one(self, recipient: Recipient, reply: Reply, origin_message_id: str | None = None) -> Outcome:
+    async def send_one(
+        self, recipient: Recipient, reply: Reply, attempt: Attempt, origin_message_id: str | None = None
+    ) -> Outcome:
         self.started.append(f"{recipient.chat_id}:{reply.params['n']}")
+        self.patience[f"{recipient.chat_id}:{reply.params['n']}"] = attempt.patience
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         gate = self.held.get(recipient.chat_id)
@@ -163,3 +174,72 @@ async def test_a_flushing_stop_sends_everything_queued_first(core: Core) -> None
     assert sorted(entry.split(":")[1] for entry in delivery.finished) == ["1", "2", "3", "4", "5"]
     async with core.database.transaction() as conn:
         assert await outbox.counts_by_status(conn, PROBE) == {"sent": 5}
+
+
+async def test_a_send_retrying_for_long_holds_up_nothing_queued_after_it(core: Core) -> None:
+    await queue(core, [(1, 1)])
+    delivery = ControlledDelivery()
+    delivery.held["chat" + str((await first_pending(core)).user_id)] = gate = asyncio.Event()
+    sender = make_sender(core, delivery)
+    draining = asyncio.create_task(sender.drain())
+    await until(lambda: delivery.in_flight == 1)
+
+    await queue(core, [(u, u) for u in range(2, 6)])  # queued while the first send is still retrying
+    sender.wake()
+
+    await until(lambda: len(delivery.finished) == 4)
+    assert not draining.done()
+    gate.set()
+    assert await draining == 5
+
+
+async def test_each_message_is_retried_for_as_long_as_it_is_worth_it(core: Core, clock: FakeClock) -> None:
+    """A broadcast or a reminder for hours (a reminder never past its event); an answer for minutes, and one
+    left unsent by a long stop is given up rather than sent to a chat that has moved on."""
+    event_at = clock.now() + timedelta(minutes=30)
+
+    async def reminder(conn: Connection, row: OutboxRow) -> Reply:
+        return replace(await probe_composer(conn, row), useful_until=event_at if row.ref == 2 else None)
+
+    await queue(core, [(1, 1), (2, 2)])
+    origin = Recipient("console", "chat9", "id")
+    async with core.database.transaction() as conn:
+        answer_ids = await replies.keep(
+            conn, [Reply("menu/help", {"n": 3})], origin=origin, origin_message_id=None, now=clock.now()
+        )
+        notice_ids = await replies.keep(
+            conn,
+            [Reply("menu/help", {"n": 4}, to=Recipient("console", "chat8", "id"))],
+            origin=origin,
+            origin_message_id=None,
+            now=clock.now(),
+        )
+        await outbox.release(conn, answer_ids + notice_ids)  # their turn was killed before sending them
+    clock.advance(timedelta(minutes=11))
+    delivery = ControlledDelivery()
+    sender = make_sender(core, delivery)
+    sender.register(PROBE, reminder)
+    sender.register(OutboxKind.REPLY, compose_reply)
+
+    assert await sender.drain() == 3
+
+    assert delivery.patience == {
+        "chat1:1": (BROADCAST_WORTH_FOR - timedelta(minutes=11)).total_seconds(),
+        "chat2:2": timedelta(minutes=19).total_seconds(),
+        "chat8:4": (NOTICE_WORTH_FOR - timedelta(minutes=11)).total_seconds(),
+    }
+    async with core.database.conn.execute("SELECT status, error FROM outbox WHERE id = ?", answer_ids) as cursor:
+        assert tuple(await cursor.fetchone()) == ("failed", "no longer worth sending")
+
+
+async def first_pending(core: Core) -> OutboxRow:
+    async with core.database.transaction() as conn:
+        return (await outbox.pending(conn))[0]
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    for _ in range(500):  # the database runs in a thread: give it real moments, not just loop turns
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("not within 5 s")

@@ -17,7 +17,7 @@ import logging
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -25,9 +25,11 @@ from telegram import Update
 
 from bot.app import Core, TelegramRuntime, build_telegram, start_telegram, stop_telegram
 from bot.config import Settings
-from core import inbox
+from core import inbox, replies
+from core.clock import FakeClock
 from core.inbox import InboxKey
-from core.messages import Incoming
+from core.messages import Incoming, Recipient, Reply, Venue
+from core.sending import ANSWER_WORTH_FOR
 from handlers.commands import (
     ADMIN_MENU_COMMANDS,
     MENU_COMMANDS,
@@ -35,8 +37,10 @@ from handlers.commands import (
     STAFF_MENU_COMMANDS,
     menu_commands_for,
 )
+from storage import outbox
 from storage.conversations import load_conversation
 from storage.delegations import delegations_of_coordinator
+from storage.outbox import OutboxKind, OutboxStatus
 from storage.participants import insert_participant
 from storage.users import Role, find_user, upsert_user
 from tests.conftest import E2E_TOKEN, PERSONAL, STAFF_TELEGRAM_ID, CoreFactory
@@ -176,16 +180,16 @@ def asks(message: SentMessage, step: str) -> bool:
     return ASKS[step] in message.plain_text
 
 
-async def eventually(check: Callable[[], Awaitable[object]], what: str) -> None:
-    """Wait (at most 5 s) until `check` gives something true."""
+async def eventually(check: Callable[[], Awaitable[object]], what: str, within: float = 5.0) -> None:
+    """Wait (at most `within` seconds) until `check` gives something true."""
     try:
-        async with asyncio.timeout(5.0):
+        async with asyncio.timeout(within):
             while True:
                 if await check():
                     return
                 await asyncio.sleep(0.01)  # a database row changes: there is no event to wait for
     except TimeoutError:
-        raise AssertionError(f"not within 5 s: {what}") from None
+        raise AssertionError(f"not within {within:.0f} s: {what}") from None
 
 
 async def blocked_at(core: Core, telegram_id: int) -> str | None:
@@ -407,6 +411,84 @@ async def test_server_errors_are_retried_with_backoff_and_the_reply_arrives_once
     assert len(delays) == 3 and delays == sorted(delays) and delays[0] > 0 and delays[-1] > delays[0]
     assert len(fake.calls_to("sendMessage")) == 4
     await fake.assert_no_messages(COORDINATOR, within=0.05)
+
+
+async def test_an_outage_of_minutes_is_retried_through_and_the_reply_arrives_once(
+    bot: RunningBot, fake: FakeBotApi, rina: TelegramUser
+) -> None:
+    fake.inject_fault("sendMessage", status=502, times=12)  # 3.5 minutes of backoff: six attempts used to give up
+
+    [greeting] = await rina.says("/start")
+
+    assert "Halo Rina" in (greeting.plain_text or "")
+    delays = bot.sleep.delays
+    assert len(delays) == 12 and max(delays) == 30.0 and sum(delays) == 211.5
+    assert len(fake.calls_to("sendMessage")) == 13
+    await fake.assert_no_messages(COORDINATOR, within=0.05)
+
+
+async def test_a_reply_still_failing_after_it_stopped_being_useful_is_given_up_and_recorded(
+    bot: RunningBot, fake: FakeBotApi, rina: TelegramUser, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.inject_fault("sendMessage", status=503, times=1000)
+
+    rina.types("/start")
+
+    async def failed() -> bool:
+        async with bot.core.database.transaction() as conn:
+            return (await outbox.counts_by_status(conn, OutboxKind.REPLY)).get(OutboxStatus.FAILED) == 1
+
+    await eventually(failed, "the reply is recorded as failed")
+    assert sum(bot.sleep.delays) <= ANSWER_WORTH_FOR.total_seconds()  # ten minutes of retrying, then no more
+    assert len(bot.sleep.delays) == 24
+    assert fake.messages_to(COORDINATOR) == []
+    [given_up] = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "still failing after 25 attempts over 572 s" in given_up
+    caplog.clear()  # the one error this test is about
+
+
+async def test_an_answer_the_platform_gives_late_is_waited_for_and_the_message_is_not_sent_twice(
+    bot: RunningBot, fake: FakeBotApi, rina: TelegramUser
+) -> None:
+    fake.answer_late("sendMessage", 5.5)  # python-telegram-bot stops waiting after 5 s by default
+
+    [greeting] = await rina.says("/start")
+
+    async def recorded() -> str | None:
+        async with bot.core.database.conn.execute("SELECT status, delivered FROM outbox") as cursor:
+            row = await cursor.fetchone()
+        return row["delivered"] if row is not None and row["status"] == "sent" else None
+
+    await eventually(recorded, "the send is recorded with its message id", within=10.0)
+    assert await recorded() == str(greeting.message_id)
+    assert len(fake.calls_to("sendMessage")) == 1
+    await fake.assert_no_messages(COORDINATOR, within=0.05)
+
+
+async def test_a_message_cut_short_by_a_kill_goes_on_after_the_last_step_accepted(
+    bot: RunningBot, fake: FakeBotApi, clock: FakeClock
+) -> None:
+    """A text with a map is two sends; the text was accepted and saved when the process died."""
+    origin = Recipient("telegram", str(COORDINATOR), "id")
+    venue = Reply("plan/venue", {"name": "Pendopo", "address": None}, venue=Venue(-8.2, 114.37, "Pendopo", "Jl. A"))
+    async with bot.core.database.transaction() as conn:
+        [row_id] = await replies.keep(conn, [venue], origin=origin, origin_message_id=None, now=clock.now())
+        await outbox.save_delivered(conn, row_id, ["4242"])
+        await outbox.release_in_flight(conn)  # as the next start finds it
+    clock.advance(timedelta(seconds=11))  # left behind by its turn: the outbox sender takes it
+
+    bot.core.sender.wake()
+
+    [pin] = await fake.wait_for_messages(COORDINATOR, 1)
+    assert pin.method == "sendVenue"
+    assert fake.calls_to("sendMessage") == []
+
+    async def delivered() -> bool:
+        async with bot.core.database.conn.execute("SELECT delivered FROM outbox WHERE id = ?", (row_id,)) as cursor:
+            row = await cursor.fetchone()
+        return bool(row["delivered"] == f"4242,{pin.message_id}")
+
+    await eventually(delivered, "both steps' message ids are recorded")
 
 
 async def test_a_user_who_blocked_the_bot_is_recorded_and_others_are_still_served(

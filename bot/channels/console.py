@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.answers import AnswerSender
+from bot.delivery import Attempt
 from bot.render import Renderer
 from core.messages import Incoming, Recipient, Reply
 from handlers.router import Router
@@ -39,7 +40,10 @@ class ConsoleChannel:
         self._files_dir = files_dir or Path("var") / "files"
         self.pending_actions: list[str] = []
 
-    async def send(self, recipient: Recipient, reply: Reply, *, origin_message_id: str | None = None) -> None:
+    async def send(
+        self, recipient: Recipient, reply: Reply, attempt: Attempt, *, origin_message_id: str | None = None
+    ) -> None:
+        """Print the reply (a console cannot fail to show it: nothing to retry or resume)."""
         rendered = self._renderer.render_reply(reply, recipient.locale)
         text = "\n".join(html_to_text(part) for part in rendered.parts)
         own = recipient.chat_id == self._current_chat_id

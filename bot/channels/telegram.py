@@ -1,8 +1,9 @@
 """The Telegram channel: python-telegram-bot's Application in, rendered HTML messages out.
 
 Updates of one chat are processed strictly in order (ChatOrderedProcessor) while different chats
-run concurrently. Every Bot API call goes through `_call`, which retries network errors, 5xx and
-429 (honouring retry_after) with backoff and turns 403 into RecipientBlocked.
+run concurrently. Every Bot API call goes through `_call`, which waits out 429 (honouring retry_after),
+retries network errors and 5xx with backoff for as long as the message is worth it (core.sending), and
+turns 403 into RecipientBlocked; every send waits long for its answer and records the message id.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
+    Message,
     Update,
 )
 from telegram._utils.defaultvalue import DEFAULT_NONE
@@ -32,7 +34,7 @@ from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, C
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from bot.answers import AnswerSender
-from bot.delivery import DeliveryFailed, RecipientBlocked
+from bot.delivery import Attempt, DeliveryFailed, RecipientBlocked
 from bot.ordering import KeyedLocks
 from bot.render import RenderedReply, Renderer
 from core import inbox
@@ -200,6 +202,14 @@ def _retry_after_seconds(error: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+ANSWER_TIMEOUT = 60.0
+"""Seconds a send waits for the Bot API's answer. A send given up on too early may have been accepted all
+the same, and sending it again would show it twice: so the answer is awaited long (the platform usually
+answers in well under a second, python-telegram-bot's default gives up after 5) and its message id recorded."""
+OTHER_CALLS_PATIENCE = 60.0
+"""Seconds of retrying worth it for a call that is not a message (the command menu at start)."""
+
+
 class TelegramChannel:
     """Sends Replies as Telegram HTML messages, with retries."""
 
@@ -211,22 +221,23 @@ class TelegramChannel:
         renderer: Renderer,
         *,
         sleep: Sleep = asyncio.sleep,
-        max_attempts: int = 6,
         base_backoff: float = 0.5,
         max_backoff: float = 30.0,
     ) -> None:
         self._application = application
         self._renderer = renderer
         self._sleep = sleep
-        self._max_attempts = max_attempts
         self._base_backoff = base_backoff
         self._max_backoff = max_backoff
 
-    async def send(self, recipient: Recipient, reply: Reply, *, origin_message_id: str | None = None) -> None:
+    async def send(
+        self, recipient: Recipient, reply: Reply, attempt: Attempt, *, origin_message_id: str | None = None
+    ) -> None:
         rendered = self._renderer.render_reply(reply, recipient.locale)
         bot = self._application.bot
         keyboard = _keyboard(rendered)
-        if reply.replace_origin and origin_message_id and len(rendered.parts) == 1:
+        timeouts = {"read_timeout": ANSWER_TIMEOUT}
+        if reply.replace_origin and origin_message_id and len(rendered.parts) == 1 and not attempt.delivered:
             edit = partial(
                 bot.edit_message_text,
                 rendered.parts[0],
@@ -235,38 +246,57 @@ class TelegramChannel:
                 parse_mode=ParseMode.HTML,
                 reply_markup=keyboard,
                 disable_web_page_preview=True,
+                **timeouts,
             )
             try:
-                await self._call(edit)
+                await self._call(edit, attempt.patience)
+                await attempt.accepted(origin_message_id, more_to_come=False)
                 return
             except DeliveryFailed as error:
                 if "not modified" in str(error.__cause__ or "").lower():
                     return
                 logger.info("editing message %s failed, sending anew", origin_message_id)
-        last = len(rendered.parts) - 1
-        for index, part in enumerate(rendered.parts):
-            send = partial(
+        steps: list[Callable[[], Awaitable[Message]]] = [
+            partial(
                 bot.send_message,
                 recipient.chat_id,
                 part,
                 parse_mode=ParseMode.HTML,
                 disable_web_page_preview=True,
-                reply_markup=keyboard if index == last else None,
+                reply_markup=keyboard if index == len(rendered.parts) - 1 else None,
+                **timeouts,
             )
-            await self._call(send)
+            for index, part in enumerate(rendered.parts)
+        ]
         if reply.document is not None:
-            document = reply.document
-            upload = InputFile(document.data, filename=document.filename)
-            await self._call(partial(bot.send_document, recipient.chat_id, upload))
+            upload = InputFile(reply.document.data, filename=reply.document.filename)
+            steps.append(partial(bot.send_document, recipient.chat_id, upload, **timeouts))
         if reply.venue is not None:
             venue = reply.venue
-            await self._call(
-                partial(bot.send_venue, recipient.chat_id, venue.latitude, venue.longitude, venue.title, venue.address)
+            steps.append(
+                partial(
+                    bot.send_venue,
+                    recipient.chat_id,
+                    venue.latitude,
+                    venue.longitude,
+                    venue.title,
+                    venue.address,
+                    **timeouts,
+                )
             )
+        for index, step in enumerate(steps):
+            if index < len(attempt.delivered):
+                continue  # accepted before a kill or a give-up: not shown twice
+            message = await self._call(step, attempt.patience)
+            await attempt.accepted(str(message.message_id), more_to_come=index < len(steps) - 1)
 
-    async def _call(self, request: Callable[[], Awaitable[T]]) -> T:
-        """Run one Bot API call with retries: 429 waits retry_after, network/5xx back off, 403 and 400 do not retry."""
-        for attempt in range(1, self._max_attempts + 1):
+    async def _call(self, request: Callable[[], Awaitable[T]], patience: float = OTHER_CALLS_PATIENCE) -> T:
+        """Run one Bot API call with retries: 429 waits retry_after, network errors and 5xx back off; the waits
+        add up to at most `patience` seconds, then it gives up. 403 and 400 are final."""
+        waited = 0.0
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 return await request()
             except RetryAfter as error:
@@ -277,13 +307,14 @@ class TelegramChannel:
             except BadRequest as error:
                 raise DeliveryFailed(f"Telegram refused the request: {error}") from error
             except NetworkError as error:  # includes timeouts and 5xx answers
-                delay = min(self._max_backoff, self._base_backoff * 2 ** (attempt - 1))
+                delay = min(self._max_backoff, self._base_backoff * 2 ** min(attempt - 1, 16))
                 logger.warning("Telegram network error %r, retrying in %.1f s (attempt %d)", error, delay, attempt)
             except TelegramError as error:
                 raise DeliveryFailed(f"Telegram error: {error}") from error
-            if attempt < self._max_attempts:
-                await self._sleep(delay)
-        raise DeliveryFailed(f"gave up after {self._max_attempts} attempts")
+            if waited + delay > patience:
+                raise DeliveryFailed(f"still failing after {attempt} attempts over {waited:.0f} s: no longer worth it")
+            waited += delay
+            await self._sleep(delay)
 
     async def register_commands(self, staff: StaffDirectory) -> None:
         """The command menu in Indonesian (default) and English, descriptions from the label templates.

@@ -16,7 +16,7 @@ from storage.inbox import InboxKey
 HANDLED_KEPT = timedelta(days=2)
 """How long the key of a handled update is kept to recognise a late copy (its content goes at once)."""
 
-__all__ = ["HANDLED_KEPT", "InboxKey", "claim", "prune", "receive", "waiting"]
+__all__ = ["HANDLED_KEPT", "InboxKey", "claim", "handled", "prune", "receive", "waiting"]
 
 
 async def receive(conn: Connection, key: InboxKey, incoming: Incoming, now: datetime) -> bool:
@@ -27,6 +27,12 @@ async def receive(conn: Connection, key: InboxKey, incoming: Incoming, now: date
 async def claim(conn: Connection, key: InboxKey, now: datetime) -> bool:
     """Mark the update handled in this transaction; False when it was handled before (then it is not again)."""
     return await inbox.mark_handled(conn, key, now)
+
+
+async def handled(conn: Connection, key: InboxKey) -> bool:
+    """Whether the update was handled before, leaving it unclaimed: a turn that makes a file after its reads
+    claims the update only in the transaction that keeps its replies, so a kill in between loses nothing."""
+    return await inbox.is_handled(conn, key)
 
 
 async def waiting(conn: Connection, channel: str) -> list[tuple[InboxKey, Incoming]]:

@@ -16,8 +16,8 @@ async def export_command(turn: Turn, argument: str) -> list[Reply]:
     request = parse_export_request(argument, turn.today)
     if request is None:
         raise ValidationError("reports/export_usage", typed=argument)
-    data, document = await take_export(turn, request)
-    return [reply("reports/export", document=document, export=data.summary(request.format))]
+    snapshot = await take_export(turn, request)  # the file is made once the turn's reads are committed
+    return [reply("reports/export", document_from=snapshot, export=snapshot.summary)]
 
 
 async def report_command(turn: Turn, argument: str) -> list[Reply]:
@@ -26,5 +26,5 @@ async def report_command(turn: Turn, argument: str) -> list[Reply]:
     month = parse_month(argument, turn.today)
     if month is None:
         raise ValidationError("reports/month_usage", typed=argument)
-    report, document = await make_report(turn, month)
-    return [reply("reports/month", document=document, report=report)]
+    chart = await make_report(turn, month)
+    return [reply("reports/month", document_from=chart, report=chart.report)]

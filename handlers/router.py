@@ -11,6 +11,8 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
+from aiosqlite import Connection
+
 from core import conversations, inbox, replies
 from core.errors import DomainError, PermissionDenied
 from core.inbox import InboxKey
@@ -68,39 +70,59 @@ class Router:
     async def handle(self, incoming: Incoming, received: InboxKey | None = None) -> Handled:
         """Handle one message in one transaction, which also queues its replies in the outbox (the channel then
         sends them, bot/answers.py) and marks `received`, its inbox row, handled: a message handled before and
-        sent again by the platform is answered with nothing."""
+        sent again by the platform is answered with nothing.
+
+        A reply with a file still to make (an export, `Reply.document_from`) splits the turn in two: the turn's
+        reads and changes are committed, the file is made in a worker thread while other chats, the sender and
+        the scheduler use the database, and a second short transaction marks the message handled and queues the
+        replies. A kill in between leaves the message unhandled in the inbox, to be handled again at the next
+        start; such a turn only read, so doing it again is harmless."""
         incoming = incoming.cleaned()
-        now = self.services.clock.now
         try:
             async with self.database.transaction() as conn:
-                if received is not None and not await inbox.claim(conn, received, now()):
+                if received is not None and await inbox.handled(conn, received):
                     return Handled(Recipient(incoming.channel, incoming.chat_id, DEFAULT_LOCALE), [])
-                user = await identify(conn, incoming, self.services.staff, self.services.clock)
-                conversation = await conversations.current_of(conn, user)
-                turn = Turn(conn, user, self.services, incoming, conversation)
-                try:
-                    answers = await self._dispatch(turn)
-                except PermissionDenied as error:
-                    await self._record_refusal(turn, error)
-                    answers = [Reply(error.template, error.params)]
-                except DomainError as error:
-                    answers = [Reply(error.template, error.params)]
-                except StaleButton:
-                    answers = [reply("errors/stale_button"), *await self._ask_again(turn, conversation)]
-                origin = recipient_of(user)
-                ids = await replies.keep(
-                    conn, answers, origin=origin, origin_message_id=incoming.origin_message_id, now=now()
-                )
-                handled = Handled(origin, answers, tuple(ids), incoming.origin_message_id)
+                origin, answers = await self._turn(conn, incoming)
+                if not replies.unfinished(answers):
+                    return await self._keep(conn, incoming, received, origin, answers)
+            answers = await replies.finish(answers)
+            async with self.database.transaction() as conn:
+                return await self._keep(conn, incoming, received, origin, answers)
         except Exception:
             kind = "text" if incoming.text is not None else "button" if incoming.action is not None else "other"
             logger.exception("failed to handle a %s from %s chat %s", kind, incoming.channel, incoming.chat_id)
             origin = Recipient(incoming.channel, incoming.chat_id, choose_locale(incoming.language_code))
-            handled = await self._answer_failure(Handled(origin, [reply("errors/internal")]), received)
-        return handled
+            return await self._answer_failure(Handled(origin, [reply("errors/internal")]), received)
+
+    async def _turn(self, conn: Connection, incoming: Incoming) -> tuple[Recipient, list[Reply]]:
+        """Who wrote, and the replies: what the handler answered, or the error it raised as a message."""
+        user = await identify(conn, incoming, self.services.staff, self.services.clock)
+        conversation = await conversations.current_of(conn, user)
+        turn = Turn(conn, user, self.services, incoming, conversation)
+        try:
+            answers = await self._dispatch(turn)
+        except PermissionDenied as error:
+            await self._record_refusal(turn, error)
+            answers = [Reply(error.template, error.params)]
+        except DomainError as error:
+            answers = [Reply(error.template, error.params)]
+        except StaleButton:
+            answers = [reply("errors/stale_button"), *await self._ask_again(turn, conversation)]
+        return recipient_of(user), answers
+
+    async def _keep(
+        self, conn: Connection, incoming: Incoming, received: InboxKey | None, origin: Recipient, answers: list[Reply]
+    ) -> Handled:
+        """Mark the message handled and queue its replies, in the transaction that ends the turn."""
+        now = self.services.clock.now()
+        if received is not None and not await inbox.claim(conn, received, now):
+            return Handled(origin, [])  # a copy of the message was handled while this one's file was made
+        ids = await replies.keep(conn, answers, origin=origin, origin_message_id=incoming.origin_message_id, now=now)
+        return Handled(origin, answers, tuple(ids), incoming.origin_message_id)
 
     async def _answer_failure(self, handled: Handled, received: InboxKey | None) -> Handled:
-        """The turn was rolled back: say so, and count the message handled, so it is not tried at every start."""
+        """The turn was rolled back (or, once its file failed, ended): say so, and count the message handled, so it
+        is not tried at every start."""
         now = self.services.clock.now()
         try:
             async with self.database.transaction() as conn:

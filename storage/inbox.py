@@ -10,7 +10,7 @@ from typing import Any
 import aiosqlite
 
 from storage._codec import dump_instant
-from storage.db import fetch_all
+from storage.db import fetch_all, fetch_one
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,16 @@ async def mark_handled(conn: aiosqlite.Connection, key: InboxKey, now: datetime)
         (key.channel, key.update_key, dump_instant(now), dump_instant(now)),
     )
     return cursor.rowcount == 1
+
+
+async def is_handled(conn: aiosqlite.Connection, key: InboxKey) -> bool:
+    """Whether the update was handled already, without claiming it (see core.inbox.handled)."""
+    row = await fetch_one(
+        conn,
+        "SELECT 1 FROM inbox WHERE channel = ? AND update_key = ? AND handled_at IS NOT NULL",
+        (key.channel, key.update_key),
+    )
+    return row is not None
 
 
 async def unhandled(conn: aiosqlite.Connection, channel: str, limit: int = 1000) -> list[InboxRow]:

@@ -34,6 +34,7 @@ from core.people import identify
 from core.records.exports import ExportData, delegations_csv, delegations_workbook
 from core.records.periods import DateRange
 from core.records.report import ModeTally, RepeatVisitor, month_report
+from core.replies import finish
 from handlers.context import Turn
 from handlers.reports import export_command, report_command
 from storage.delegations import DelegationStatus, VisitMode
@@ -148,7 +149,8 @@ async def four_visits(recorder: Recorder) -> dict[str, str]:
 
 
 async def run_command(core: Core, who: str, handler: Handler, argument: str) -> list[Reply]:
-    """What Router.handle does for one command, calling the handler directly to get its Reply objects."""
+    """What Router.handle does for one command, calling the handler directly to get its Reply objects: the file of
+    a reply is made after the transaction."""
     incoming = Incoming("console", who, who, who, "id", text=f"/x {argument}")
     async with core.database.transaction() as conn:
         user = await identify(conn, incoming, core.services.staff, core.services.clock)
@@ -157,6 +159,7 @@ async def run_command(core: Core, who: str, handler: Handler, argument: str) -> 
             replies = await handler(turn, argument)
         except DomainError as error:
             replies = [Reply(error.template, error.params)]
+    replies = await finish(replies)
     for sent in replies:
         for part in core.renderer.render_reply(sent, user.language).parts:
             validate_telegram_html(part)

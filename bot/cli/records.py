@@ -1,7 +1,9 @@
 """`python -m bot export …` and `python -m bot report …`: the staff exports, written to files from a terminal.
 
 The same code as /ekspor and /laporan makes the files, so a spreadsheet from the server and one from
-the chat are the same. The report's summary is the chat message as plain text, beside the chart.
+the chat are the same: the rows are read in one short transaction (`read_export`), and the file is made
+from that snapshot after it (`ExportSnapshot.make`). The report's summary is the chat message as plain
+text, beside the chart.
 Periods are read as in the chat and "today" is the host's date (WIB), whatever the server's zone.
 """
 
@@ -19,8 +21,8 @@ from bot.render import Renderer
 from core.clock import Clock, SystemClock, local_today
 from core.content import Content
 from core.model import Database
-from core.records.exports import ExportData, export_document, load_export
-from core.records.periods import DateRange, ExportFormat, Month, parse_export_request, parse_month
+from core.records.exports import ExportSnapshot, read_export
+from core.records.periods import ExportFormat, ExportRequest, Month, parse_export_request, parse_month
 from core.records.report import MonthReport, month_report, report_document
 
 _TAG = re.compile(r"<[^>]+>")
@@ -70,8 +72,9 @@ def run_export(
         return 2
     if _no_database(settings):
         return 1
-    data = asyncio.run(_load_export(settings, request.period))
-    document = export_document(data, Content(), locale, settings.tz, request.format)
+    snapshot = asyncio.run(_read_export(settings, request, locale))
+    document = snapshot.make()
+    data = snapshot.data
     path = _target(output, document.filename)
     path.write_bytes(document.data)
     print(
@@ -82,11 +85,11 @@ def run_export(
     return 0
 
 
-async def _load_export(settings: Settings, period: DateRange) -> ExportData:
+async def _read_export(settings: Settings, request: ExportRequest, locale: str) -> ExportSnapshot:
     database = await Database.open(settings.database_path)
     try:
         async with database.transaction() as conn:
-            return await load_export(conn, period)
+            return await read_export(conn, request, Content(), locale, settings.tz)
     finally:
         await database.close()
 

@@ -9,6 +9,10 @@ CSV is a zip of two files (delegations, participants) rather than one file: the 
 half of what staff ask for, and one document keeps the chat reply and the command line simple.
 Each CSV is UTF-8 with a byte-order mark, which is how Excel recognises UTF-8 (names such as
 "Kepulauan Bangka Belitung" are plain, but a participant's name may not be).
+
+An export is read and made in two steps (`read_export`, then `ExportSnapshot.make`): the rows are read in a
+short transaction, and the file, seconds of CPU for thousands of participants, is made after it, in a worker
+thread in the chat (the router, core.replies.finish) and straight away on the command line.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from core.content import Content
 from core.messages import Document
 from core.records.export_texts import DELEGATION_COLUMNS, PARTICIPANT_COLUMNS, ExportTexts, export_texts
-from core.records.periods import DateRange, ExportFormat
+from core.records.periods import DateRange, ExportFormat, ExportRequest
 from core.registration import format_phone
 from storage.reports import DelegationRecord, ParticipantRecord, delegations_overlapping, participants_overlapping
 
@@ -88,6 +92,33 @@ async def load_export(conn: Connection, period: DateRange) -> ExportData:
     delegations = await delegations_overlapping(conn, period.first_day, period.last_day)
     participants = await participants_overlapping(conn, period.first_day, period.last_day)
     return ExportData(period, tuple(delegations), tuple(participants))
+
+
+@dataclass(frozen=True)
+class ExportSnapshot:
+    """The rows of an export as one transaction read them, and all else its file needs: making the file
+    reads nothing more from the database, so it can happen after the transaction, in any thread
+    (a core.messages.DocumentSource)."""
+
+    data: ExportData
+    format: ExportFormat
+    content: Content
+    locale: str
+    tz: tzinfo
+
+    @property
+    def summary(self) -> ExportSummary:
+        return self.data.summary(self.format)
+
+    def make(self) -> Document:
+        return export_document(self.data, self.content, self.locale, self.tz, self.format)
+
+
+async def read_export(
+    conn: Connection, request: ExportRequest, content: Content, locale: str, tz: tzinfo
+) -> ExportSnapshot:
+    """What the export of `request` will hold, read now; make the file once the transaction is over."""
+    return ExportSnapshot(await load_export(conn, request.period), request.format, content, locale, tz)
 
 
 class _Names:

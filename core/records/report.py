@@ -8,8 +8,9 @@ office types its name a little differently each time.
 
 The chart is drawn with matplotlib's object API on the Agg canvas (no pyplot, no screen, no global
 figure state), so it works on a headless server. Drawing takes a CPU-bound fraction of a second;
-the chat handler runs it in a worker thread, and the lock keeps matplotlib's shared font cache to
-one drawing at a time.
+in the chat it happens after the transaction that read the month (`ReportChart`, made in a worker
+thread by core.replies.finish), and the lock keeps matplotlib's shared font cache to one drawing
+at a time.
 """
 
 from __future__ import annotations
@@ -159,3 +160,15 @@ def report_document(report: MonthReport, content: Content, locale: str) -> Docum
     png = report_chart(report, locale, texts.chart)
     stem = texts.report_file.format(month=f"{report.year:04d}-{report.month:02d}")
     return Document(f"{stem}.png", png, "image/png")
+
+
+@dataclass(frozen=True)
+class ReportChart:
+    """The chart of a report already read: drawn after the transaction, in any thread (a DocumentSource)."""
+
+    report: MonthReport
+    content: Content
+    locale: str
+
+    def make(self) -> Document:
+        return report_document(self.report, self.content, self.locale)

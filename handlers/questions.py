@@ -14,6 +14,7 @@ from core.knowledge.search import Answer
 from core.knowledge.views import entry_view, intent_part
 from core.membership import visits_of
 from core.messages import Button, Reply, Venue, reply
+from core.questions import StaffNotice
 from handlers.actions import ID, WORD, Action, StaleButton, button, on
 from handlers.context import Turn, tell
 from handlers.flow import Answer as StepAnswer
@@ -28,6 +29,7 @@ SHOW_PLACE = Action("qa:loc", WORD)
 BROWSE_THEME = Action("qa:theme", WORD)
 BROWSE_AREA = Action("qa:area", WORD)
 ANSWER_QUESTION = Action("qa:reply", ID)
+SHOW_BURST = Action("qa:burst", ID)
 
 
 # --- answering --------------------------------------------------------------------------------
@@ -65,15 +67,23 @@ async def answer_question(turn: Turn, question: str) -> list[Reply]:
 
 
 async def _pass_to_staff(turn: Turn, question: str, result: Answer) -> list[Reply]:
-    queued, is_new = await questions.pass_to_staff(turn, question, turn.locale)
+    passed = await questions.pass_to_staff(turn, question, turn.locale)
     closest = [[_entry_button(turn, e)] for e in result.alternatives[:2]]
-    replies = [reply("questions/unknown", closest, question=question, already_queued=not is_new)]
-    if is_new:
+    replies = [reply("questions/unknown", closest, question=question, already_queued=not passed.is_new)]
+    asker = turn.user.display_name
+    if passed.notice is StaffNotice.OWN:
         replies += await turn.tell_staff(
             "questions/unknown_for_staff",
-            [[button("answer_question", ANSWER_QUESTION(queued.id))]],
+            [[button("answer_question", ANSWER_QUESTION(passed.question.id))]],
             question=question,
-            asker=turn.user.display_name,
+            asker=asker,
+        )
+    elif passed.notice is StaffNotice.BURST:
+        replies += await turn.tell_staff(
+            "questions/burst_for_staff",
+            [[button("burst_questions", SHOW_BURST(passed.question.id))]],
+            asker=asker,
+            until=passed.slot_ends,
         )
     return replies
 
@@ -199,6 +209,16 @@ async def list_open_questions(turn: Turn) -> list[Reply]:
     waiting = await questions.waiting(turn)
     rows = [[button("answer_question_n", ANSWER_QUESTION(q.id), number=q.id)] for q in waiting]
     return [reply("questions/open_questions", rows, questions=waiting)]
+
+
+@on(SHOW_BURST)
+async def list_burst(turn: Turn, question_id: int) -> list[Reply]:
+    """The questions of a burst that staff were told of in one notice, each with its answer button."""
+    burst = await questions.burst_of(turn, question_id)
+    rows = [
+        [button("answer_question_n", ANSWER_QUESTION(q.id), number=q.id)] for q in burst.questions if not q.answered
+    ]
+    return [reply("questions/burst_questions", rows, asker=burst.asker, until=burst.until, questions=burst.questions)]
 
 
 @dataclass

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from storage._codec import dump_instant, literal, load_instant, load_optional_instant
+from storage._codec import dump_instant, literal, literals, load_instant, load_optional_instant
 from storage.db import fetch_all, fetch_one
 
 
@@ -18,6 +18,8 @@ class QuestionStatus(enum.StrEnum):
 
 
 _OPEN = literal(QuestionStatus.OPEN)
+_ANY_STATUS = literals(QuestionStatus)
+"""Every status: with it the (status, asked_at) index serves a time range of one user's questions."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,29 @@ async def open_questions(conn: aiosqlite.Connection, limit: int = 20) -> list[Qu
         conn,
         f"SELECT {_COLUMNS} FROM questions WHERE status = {_OPEN} ORDER BY asked_at, id LIMIT ?",
         (limit,),
+    )
+    return [_question(row) for row in rows]
+
+
+async def asked_since(conn: aiosqlite.Connection, user_id: int, since: datetime, limit: int) -> list[datetime]:
+    """When this user's latest questions (at most `limit`, newest first) asked after `since` were queued."""
+    rows = await fetch_all(
+        conn,
+        f"""SELECT asked_at FROM questions WHERE status IN {_ANY_STATUS} AND asked_at > ? AND user_id = ?
+            ORDER BY asked_at DESC, id DESC LIMIT ?""",
+        (dump_instant(since), user_id, limit),
+    )
+    return [load_instant(row["asked_at"]) for row in rows]
+
+
+async def asked_between(conn: aiosqlite.Connection, user_id: int, start: datetime, end: datetime) -> list[Question]:
+    """This user's questions asked from `start` until before `end`, answered or not, in the order they came."""
+    rows = await fetch_all(
+        conn,
+        f"""SELECT {_COLUMNS} FROM questions
+            WHERE status IN {_ANY_STATUS} AND asked_at >= ? AND asked_at < ? AND user_id = ?
+            ORDER BY asked_at, id""",
+        (dump_instant(start), dump_instant(end), user_id),
     )
     return [_question(row) for row in rows]
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from tests.conftest import STAFF_TELEGRAM_ID
+from datetime import datetime, timedelta
+
+from core.clock import FakeClock
+from core.questions import QUESTION_LIMIT, QUESTION_WINDOW
+from tests.conftest import STAFF_TELEGRAM_ID, WIB, CoreFactory
 from tests.support import ChatUser, Press, Recorder, play, register
 
 
@@ -82,3 +86,118 @@ async def test_browsing_destinations_by_area_opens_cards_with_their_place(coordi
     )
     sent = await coordinator.presses_action("qa:open:pulau-merah")
     assert next(s.template for s in sent) == "questions/card"
+
+
+# --- what one person can cause ------------------------------------------------------------------
+
+
+def unknown_question(n: int) -> str:
+    return f"Apakah rombongan nomor {n} boleh membawa kucing peliharaan ke ruang rapat?"
+
+
+STAFF_CHATS = ("pak_staf", str(STAFF_TELEGRAM_ID))
+
+
+async def test_a_flood_of_questions_is_stored_up_to_the_limit_and_staff_get_two_notices(
+    coordinator: ChatUser, staff: ChatUser, recorder: Recorder, clock: FakeClock
+) -> None:
+    await staff.says("/start")
+    before = {chat: len(recorder.to(chat)) for chat in STAFF_CHATS}
+    answers = []
+    for n in range(1, 201):  # 200 different questions in 20 seconds
+        [answer] = await coordinator.says(unknown_question(n))
+        answers.append(answer)
+        clock.advance(timedelta(milliseconds=100))
+
+    assert [a.template for a in answers] == ["questions/unknown"] * QUESTION_LIMIT + ["questions/limit_reached"] * 190
+    note = answers[QUESTION_LIMIT]
+    assert "10:10 WIB" in note.text  # ten minutes after the first, which was asked at 10:00 WIB
+    assert "10 pertanyaan dalam 10 menit terakhir" in note.text and "sudah diterima panitia" in note.text
+    assert "rombongan nomor 11 boleh" in note.text  # the one not passed on
+
+    for chat in STAFF_CHATS:
+        notices = recorder.to(chat)[before[chat] :]
+        assert [n.template for n in notices] == ["questions/unknown_for_staff", "questions/burst_for_staff"]
+        assert "rombongan nomor 1 boleh" in notices[0].text and "10:02 WIB" in notices[1].text
+    burst_button = recorder.to("pak_staf")[-1].reply.buttons[0][0].action
+
+    # every stored question reaches staff once: the first on its own, the other nine in the burst's list
+    [open_list] = await staff.says("/pertanyaan")
+    assert [q.text for q in open_list.reply.params["questions"]] == [
+        unknown_question(n) for n in range(1, QUESTION_LIMIT + 1)
+    ]
+    [listing] = await staff.presses_action(burst_button)
+    assert listing.template == "questions/burst_questions"
+    listed = [q.text for q in listing.reply.params["questions"]]
+    assert listed == [unknown_question(n) for n in range(2, QUESTION_LIMIT + 1)]
+    assert listing.labels == [f"✍️ Jawab #{n}" for n in range(2, QUESTION_LIMIT + 1)]
+
+    # a held question is answered from the list and relayed like any other
+    await play(
+        staff,
+        [
+            (Press("answer_question_n", 2), ["questions/question_to_answer", "questions/ask_staff_answer"]),
+            ("Boleh, asal di dalam keranjang.", ["questions/answer_sent"]),
+        ],
+    )
+    assert recorder.to("Bu Rina")[-1].template == "questions/staff_answer"
+    [listing] = await staff.presses_action(burst_button)
+    assert "sudah dijawab" in listing.text and "✍️ Jawab #4" not in listing.labels
+
+    # once the window has passed they may ask again, and staff hear of it on its own
+    clock.set(datetime(2026, 11, 25, 10, 10, tzinfo=WIB))
+    told = len(recorder.to("pak_staf"))
+    [again] = await coordinator.says(unknown_question(201))
+    assert again.template == "questions/unknown"
+    assert [n.template for n in recorder.to("pak_staf")[told:]] == ["questions/unknown_for_staff"]
+
+
+async def test_the_limit_and_the_burst_hold_across_a_restart(make_core: CoreFactory, clock: FakeClock) -> None:
+    recorder = Recorder(await make_core())
+    staff, asker = ChatUser(recorder, "pak_staf"), ChatUser(recorder, "Bu Rina")
+    await staff.says("/start")
+    for n in range(1, 3):
+        await asker.says(unknown_question(n))
+        clock.advance(timedelta(seconds=1))
+    assert [n.template for n in recorder.to("pak_staf")[1:]] == [
+        "questions/unknown_for_staff",
+        "questions/burst_for_staff",
+    ]
+
+    await recorder.core.close()
+    recorder = Recorder(await make_core())  # the bot restarts in the middle of the burst
+    asker = ChatUser(recorder, "Bu Rina")
+    for n in range(3, QUESTION_LIMIT + 1):
+        [answer] = await asker.says(unknown_question(n))
+        assert answer.template == "questions/unknown"
+    assert recorder.to("pak_staf") == []  # the burst's notice went before the restart
+    [refused] = await asker.says(unknown_question(99))
+    assert refused.template == "questions/limit_reached"
+
+
+async def test_a_repeated_question_past_the_limit_stores_nothing(coordinator: ChatUser, clock: FakeClock) -> None:
+    for n in range(1, QUESTION_LIMIT + 1):
+        await coordinator.says(unknown_question(n))
+    [refused] = await coordinator.says(unknown_question(1))
+    assert refused.template == "questions/limit_reached"
+    clock.advance(QUESTION_WINDOW)
+    [again] = await coordinator.says(unknown_question(1))
+    assert again.template == "questions/unknown" and again.reply.params["already_queued"]  # still waiting, once
+
+
+async def test_the_note_past_the_limit_is_in_english_for_english_speakers(recorder: Recorder) -> None:
+    visitor = ChatUser(recorder, "Ms Lee", language_code="en")
+    for n in range(1, QUESTION_LIMIT + 1):
+        [answer] = await visitor.says(f"Is there a hotel near Pendopo that takes a group of {n} people?")
+        assert answer.template == "questions/unknown"
+    [note] = await visitor.says("Is there a hotel near Pendopo that takes a group of 99 people?")
+    assert note.template == "questions/limit_reached" and note.recipient.locale == "en"
+    assert "You have sent 10 questions in the last 10 minutes" in note.text
+    assert "from 10:10 WIB" in note.text and "group of 99 people" in note.text
+
+
+async def test_staff_only_see_a_burst_and_a_forged_one_is_stale(coordinator: ChatUser, staff: ChatUser) -> None:
+    await coordinator.says(unknown_question(1))
+    await coordinator.says(unknown_question(2))
+    assert [s.template for s in await coordinator.presses_action("qa:burst:2")] == ["errors/staff_only"]
+    assert [s.template for s in await staff.presses_action("qa:burst:999")] == ["errors/stale_button"]

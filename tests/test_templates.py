@@ -207,7 +207,11 @@ def parameter_sets() -> list[dict[str, Any]]:
         recommended=[hostile_entry()] * 3,
         heading=HOSTILE,
         entries=[hostile_entry()] * 3,
-        questions=[OpenQuestion(7, HOSTILE, datetime(2026, 11, 25, 3, 0, tzinfo=UTC), HOSTILE)],
+        questions=[
+            OpenQuestion(7, HOSTILE, datetime(2026, 11, 25, 3, 0, tzinfo=UTC), HOSTILE),
+            OpenQuestion(8, HOSTILE, datetime(2026, 11, 25, 3, 1, tzinfo=UTC), HOSTILE, answered=True),
+        ],
+        window_minutes=10,
         question_id=7,
         answer=HOSTILE,
         asker=HOSTILE,

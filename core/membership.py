@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from aiosqlite import Connection
 
-from core.errors import DomainError, ValidationError
+from core import join_limits
+from core.errors import DomainError
 from core.joincode import normalize_join_code
 from core.messages import Recipient
 from core.people import reachable
@@ -20,44 +20,20 @@ from core.reminders import follow_visit
 from core.session import Session
 from core.visits import for_manager, get
 from storage.delegations import Delegation, delegations_joined_by, delegations_of_coordinator, find_by_join_code
-from storage.join_attempts import failures_since, record_attempt
 from storage.participants import AlreadyJoined, Participant, find_participant, insert_participant, participants_of
 from storage.users import User
 
 logger = logging.getLogger(__name__)
 
-LOCK_AFTER_FAILURES = 5
-LOCK_WINDOW = timedelta(hours=1)
-LOCK_DURATION = timedelta(hours=1)
-
-
-async def locked_until(session: Session) -> datetime | None:
-    """When a user who typed five wrong codes within an hour may try again (None: not locked)."""
-    now = session.now
-    failures = await failures_since(session.conn, session.user.id, now - LOCK_WINDOW - LOCK_DURATION)
-    until: datetime | None = None
-    for first, fifth in zip(failures, failures[LOCK_AFTER_FAILURES - 1 :], strict=False):
-        if fifth - first <= LOCK_WINDOW:
-            until = fifth + LOCK_DURATION
-    return until if until is not None and until > now else None
-
 
 async def find_joinable(session: Session, typed: str) -> Delegation:
-    """The delegation a typed code opens, after checking the lock; every wrong code counts."""
+    """The delegation a typed code opens, once the guessing limits (core.join_limits) let it be checked."""
     conn, user = session.conn, session.user
-    until = await locked_until(session)
-    if until is not None:
-        raise DomainError("join/errors/locked", until=until)
+    identity = await join_limits.admit(session)
     code = normalize_join_code(typed)
     delegation = await find_by_join_code(conn, code) if code else None
-    await record_attempt(conn, user.id, code or typed.strip(), delegation is not None, session.now)
     if delegation is None:
-        until = await locked_until(session)
-        if until is not None:
-            logger.warning("join locked for user %s after %d wrong codes", user.id, LOCK_AFTER_FAILURES)
-            raise DomainError("join/errors/locked", until=until)
-        failures = await failures_since(conn, user.id, session.now - LOCK_WINDOW)
-        raise ValidationError("join/errors/unknown_code", typed=typed, left=LOCK_AFTER_FAILURES - len(failures))
+        await join_limits.refuse_wrong_code(session, identity, typed)
     if not delegation.is_active:
         raise DomainError("join/errors/closed", delegation=delegation)
     if await find_participant(conn, delegation.id, user.id) is not None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from aiosqlite import Connection
 
-from core import inbox
+from core import inbox, join_limits
 from core.clock import Clock, local_today
 from core.errors import DomainError
 from storage import audit
@@ -106,6 +106,7 @@ class RetentionJob:
         ended_before = self.cutoff()
         async with self._database.transaction() as conn:
             await inbox.prune(conn, self._clock.now())  # the keys of updates handled days ago
+            await join_limits.prune(conn, self._clock.now())  # wrong join codes older than any limit reads
         removed = 0
         while True:
             async with self._database.transaction() as conn:

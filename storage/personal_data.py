@@ -157,8 +157,10 @@ async def erase_user(conn: aiosqlite.Connection, user_id: int, *, today: date, n
     await conn.execute(
         "DELETE FROM inbox WHERE (channel, chat_id) IN (SELECT channel, chat_id FROM users WHERE id = ?)", (user_id,)
     )
-    for table in ("conversations", "join_attempts", "reminder_prefs", "reminders", "outbox"):
+    for table in ("conversations", "reminder_prefs", "reminders", "outbox"):
         await conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
+    # Wrong join codes stay: they are counted by a keyed hash of the platform identity, with no user id and no
+    # typed code (core.join_limits), so erasing does not reset a guesser's count; they are pruned at two hours old.
     # The audit log keeps what was done, by an account that no longer names anyone; what they typed goes.
     await conn.execute(
         "UPDATE audit_log SET detail = json_remove(detail, '$.typed', '$.last.typed') WHERE actor_id = ?", (user_id,)

@@ -68,8 +68,9 @@ async def test_a_participant_sees_their_data_then_deletes_it_and_leaves_the_visi
     ]
     assert scrubbed[0]["erased_at"] is not None
     assert await rows(core, "SELECT id FROM participants") == []  # the visit is still to come: they left it
-    for table in ("reminders", "reminder_prefs", "conversations", "outbox", "questions", "join_attempts"):
+    for table in ("reminders", "reminder_prefs", "conversations", "outbox", "questions"):
         assert await rows(core, f"SELECT * FROM {table} WHERE user_id = ?", dedi["id"]) == [], table
+    assert [c["name"] for c in await rows(core, "PRAGMA table_info(join_failures)")] == ["id", "identity", "at"]
     async with core.database.transaction() as conn:
         [entry] = await audit.entries_with_action(conn, "personal_data.erased")
     assert entry.detail == {

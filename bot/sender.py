@@ -11,6 +11,7 @@ import asyncio
 import collections
 import contextlib
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -53,6 +54,8 @@ LEFT_BEHIND_AFTER = timedelta(seconds=10)
 """A reply still queued this long after its turn was left behind (a failed send, a kill): this sender sends it.
 Younger ones are being sent by their turn (bot/answers.py)."""
 ANSWERS_FIRST_PAUSE = 0.005
+PACING_CREDIT = 0.2
+"""Seconds of paced slots a queue that waited may take at once (RateLimiter.paced)."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,7 @@ class RateLimiter:
         self._group_recent: dict[str, deque[float]] = {}
         self._in_flight: collections.Counter[str] = collections.Counter()
         self.answers_waiting = 0  # replies someone waits for, waiting for their turn: queued messages yield
+        self._next_paced = -math.inf
 
     def wait_overall(self) -> float:
         """How long until any message may go, whatever its chat (the overall per-second limit)."""
@@ -94,6 +98,19 @@ class RateLimiter:
             return 0.0
         # Wait until enough answered sends leave the window; if only sends in flight fill it, poll shortly.
         return second - (now - self._recent[excess]) if excess < len(self._recent) else 0.01
+
+    def wait_paced(self) -> float:
+        """How long until the next queued message (a broadcast's, a reminder) may go: within the overall limit,
+        and evenly spaced. Unpaced, a broadcast went out as thirty sends at once and then nothing for a second,
+        in the same rhythm every second, and an answer arriving just after a burst waited most of a second."""
+        return max(self.wait_overall(), self._next_paced - self._now())
+
+    def paced(self) -> None:
+        """Take the next paced slot (before composing, so the time composing takes is not added to the spacing).
+        After a pause, up to PACING_CREDIT seconds' worth of slots may be taken at once: a queue that fell
+        behind catches up a little, and an answer still never waits behind a burst of more than a few."""
+        now = self._now()
+        self._next_paced = max(self._next_paced, now - PACING_CREDIT) + 1.0 / self._limits.per_second
 
     def wait_for(self, chat_id: str, *, answer: bool = False) -> float:
         """How long until a message to this chat may go. An answer (a reply someone waits for) keeps its place
@@ -290,10 +307,11 @@ class OutboxSender:
         try:
             # Compose only when a message may go: composing rows the overall limit would only defer again
             # cost a transaction each, over and over, and starved the event loop under load.
-            while ((wait := self._limiter.wait_overall()) > 0 or self._limiter.answers_waiting) and not self._stopping:
+            while ((wait := self._limiter.wait_paced()) > 0 or self._limiter.answers_waiting) and not self._stopping:
                 await self._sleep(wait or ANSWERS_FIRST_PAUSE)
             if self._stopping:
                 return False
+            self._limiter.paced()
             now = self._clock.now()
             async with self._database.transaction() as conn:
                 composer = self._composers.get(row.kind)

@@ -44,6 +44,22 @@ def test_sends_in_flight_count_against_the_limits() -> None:
     assert limiter.wait_for("b") == pytest.approx(0.25)
 
 
+def test_queued_messages_are_spaced_evenly_so_an_answer_never_waits_behind_a_burst() -> None:
+    now = [10.0]
+    limiter = RateLimiter(SendLimits(per_second=30), lambda: now[0])
+    taken = 0
+    while limiter.wait_paced() == 0:  # after a quiet spell, a fifth of a second's worth may go at once
+        limiter.paced()
+        taken += 1
+    assert taken in (6, 7)  # the one now and 0.2 s of credit (whether the last lands at 0 s is rounding)
+    assert limiter.wait_paced() == pytest.approx(1 / 30)
+    now[0] += 1 / 30
+    assert limiter.wait_paced() == pytest.approx(0)
+    limiter.paced()
+    assert limiter.wait_paced() == pytest.approx(1 / 30)  # then one every thirtieth of a second
+    assert limiter.wait_for("someone", answer=True) == 0  # an answer is not paced: it goes first
+
+
 class ControlledDelivery:
     """Stands in for Delivery: records the order of sends, and can hold one chat's send until released."""
 

@@ -6,10 +6,11 @@
    weeks) is opened by a fresh Core, and the scheduler starts as it does at boot (releasing in-flight
    messages, sending what is due, arming the job at the next due time). Prints the time and the
    process's resident memory.
-2. Lateness: `--burst` more reminders fall due over the next `--burst-seconds` (at most the 30
-   messages a second Telegram allows), while the 100,000 stay pending. The real scheduler and sender
-   run on the wall clock; a recording channel notes when each message was handed to the platform.
-   Prints p50/p99 lateness (sent minus due). Targets: rebuild <= 2 s, RSS <= 200 MB, p99 lateness <= 1 s.
+2. Lateness: `--burst` more reminders fall due over `--burst-seconds` (at most the 30 messages a second
+   Telegram allows), from `--burst-after` s after the seeding began, while the 100,000 stay pending. The
+   real scheduler and sender run on the wall clock; a recording channel notes when each message was handed
+   to the platform. Prints p50/p99 lateness (sent minus due).
+   Targets: rebuild <= 2 s, RSS <= 200 MB, p99 lateness <= 1 s.
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ USERS = 2000
 TARGET_REBUILD_S, TARGET_RSS_MB, TARGET_P99_S = 2.0, 200.0, 1.0
 
 
+BURST_AFTER_S = 10.0
+"""The burst starts this long after the seeding began (--burst-after): seeding 100,000 rows takes seconds on a
+busy machine, and a burst already due when the bot starts measures the start-up backlog, not how late reminders
+fire (with 3 s, the first was due up to a second before the sender ran, and every later one inherited that)."""
+
+
 def rss_mb() -> float:
     with open(f"/proc/{os.getpid()}/status", encoding="ascii") as status:
         for line in status:
@@ -46,7 +53,9 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def seed(db_path: Path, pending: int, burst: int, burst_seconds: float, start: datetime) -> dict[int, datetime]:
+def seed(
+    db_path: Path, pending: int, burst: int, burst_seconds: float, start: datetime, burst_start: datetime
+) -> dict[int, datetime]:
     """Users, one published visit with one agenda item per burst reminder, and the reminder rows."""
     now = dump_instant(start)
     conn = sqlite3.connect(db_path)
@@ -93,7 +102,7 @@ def seed(db_path: Path, pending: int, burst: int, burst_seconds: float, start: d
                 "updated_at) VALUES (1, ?, ?, 60, 'lounge-pelayanan-publik', ?, ?, ?)",
                 (f"bench-{n}", dump_instant(item_start), f"Acara {n}", now, now),
             ).lastrowid
-            due_at = start + timedelta(seconds=3 + n * burst_seconds / burst)
+            due_at = burst_start + timedelta(seconds=n * burst_seconds / burst)
             reminder_id = conn.execute(
                 "INSERT INTO reminders (key, kind, user_id, delegation_id, item_id, day, due_at, useful_until, "
                 "updated_at) VALUES (?, 'item', ?, 1, ?, ?, ?, ?, ?)",
@@ -131,13 +140,13 @@ class RecordingChannel:
             self.all_sent.set()
 
 
-async def run(pending: int, burst: int, burst_seconds: float) -> int:
+async def run(pending: int, burst: int, burst_seconds: float, burst_after: float) -> int:
     with tempfile.TemporaryDirectory(prefix="delegasi-bench-") as tmp:
         settings = load_settings({"DATA_DIR": tmp, "LOG_LEVEL": "WARNING"}, env_file=None)
         migrate_only = await Core.build(settings)
         await migrate_only.close()
         start = datetime.now(UTC)
-        due = seed(settings.database_path, pending, burst, burst_seconds, start)
+        due = seed(settings.database_path, pending, burst, burst_seconds, start, start + timedelta(seconds=burst_after))
         print(f"pending reminders: {pending:,} (+{burst} falling due over {burst_seconds:g} s)")
 
         built = time.perf_counter()
@@ -149,25 +158,29 @@ async def run(pending: int, burst: int, burst_seconds: float) -> int:
         began = time.perf_counter()
         await core.start_background()
         rebuild = time.perf_counter() - began
+        ahead = (min(due.values()) - datetime.now(UTC)).total_seconds()
         job = core.scheduler.scheduler.get_job("reminders-due")
         print(
             f"rebuild at start: {rebuild * 1000:.0f} ms (opening the database and building the core too: "
             f"{(build + rebuild) * 1000:.0f} ms), next run {job.next_run_time if job else None}, "
-            f"RSS {rss_mb():.0f} MB (before start {rss_before:.0f} MB)"
+            f"RSS {rss_mb():.0f} MB (before start {rss_before:.0f} MB); the first falls due {ahead:.2f} s after"
         )
 
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(channel.all_sent.wait(), timeout=burst_seconds + 30)
+            await asyncio.wait_for(channel.all_sent.wait(), timeout=burst_after + burst_seconds + 30)
         await core.stop_background()
         rows = (
             sqlite3.connect(settings.database_path)
-            .execute("SELECT o.ref, o.finished_at FROM outbox o WHERE o.kind = 'reminder' AND o.status = 'sent'")
+            .execute("SELECT ref, finished_at, created_at FROM outbox WHERE kind = 'reminder' AND status = 'sent'")
             .fetchall()
         )
         await core.close()
 
     lateness = sorted(
-        (datetime.fromisoformat(finished) - due[ref]).total_seconds() for ref, finished in rows if ref in due
+        (datetime.fromisoformat(finished) - due[ref]).total_seconds() for ref, finished, _ in rows if ref in due
+    )
+    queued_after = sorted(
+        (datetime.fromisoformat(queued) - due[ref]).total_seconds() for ref, _, queued in rows if ref in due
     )
     if not lateness:
         print("ERROR: no reminder was sent")
@@ -178,6 +191,11 @@ async def run(pending: int, burst: int, burst_seconds: float) -> int:
         f"sent {len(lateness)}/{burst}: lateness p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
         f"max {lateness[-1] * 1000:.0f} ms, peak RSS {rss_mb():.0f} MB"
     )
+    if queued_after:
+        print(
+            f"  of which queueing (due -> outbox row): p50 {statistics.median(queued_after) * 1000:.0f} ms, "
+            f"p99 {queued_after[min(len(queued_after) - 1, round(0.99 * len(queued_after)))] * 1000:.0f} ms"
+        )
     ok = (
         build + rebuild <= TARGET_REBUILD_S
         and rss_mb() <= TARGET_RSS_MB
@@ -196,8 +214,9 @@ def main() -> int:
     parser.add_argument("--pending", type=int, default=100_000)
     parser.add_argument("--burst", type=int, default=600)
     parser.add_argument("--burst-seconds", type=float, default=20.0)
+    parser.add_argument("--burst-after", type=float, default=BURST_AFTER_S)
     args = parser.parse_args()
-    return asyncio.run(run(args.pending, args.burst, args.burst_seconds))
+    return asyncio.run(run(args.pending, args.burst, args.burst_seconds, args.burst_after))
 
 
 if __name__ == "__main__":

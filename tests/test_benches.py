@@ -17,8 +17,15 @@ ROOT = Path(__file__).resolve().parent.parent
 SMALL_RUNS = {
     "throughput.py": (["--chats", "3", "--think-ms", "5"], "delegasi handling latency"),
     "faq.py": ([], "top-1"),
-    "reminders.py": (["--pending", "300", "--burst", "20", "--burst-seconds", "1"], "lateness p50"),
+    "reminders.py": (
+        ["--pending", "300", "--burst", "20", "--burst-seconds", "1", "--burst-after", "2"],
+        "lateness p50",
+    ),
     "broadcast.py": (["--recipients", "40", "--blocked", "1", "--injected-429", "1"], "lost 0, duplicates 0"),
+    "peak.py": (
+        ["--delegations", "2", "--participants", "5", "--questions", "4", "--seconds", "2", "--drain", "20"],
+        "peak targets",
+    ),
 }
 
 

@@ -20,6 +20,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/faq.py
 	$(BIN)/python bench/reminders.py
 	$(BIN)/python bench/broadcast.py
+	$(BIN)/python bench/peak.py
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

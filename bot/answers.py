@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 
 from bot.delivery import Attempt, Delivery, Outcome
-from bot.sender import RateLimiter, save_delivered, settle
+from bot.sender import OutboxSender, save_delivered, settle
 from core.clock import Clock
 from core.model import Database
 from core.sending import worth_sending_until
@@ -32,13 +32,14 @@ class AnswerSender:
         database: Database,
         delivery: Delivery,
         clock: Clock,
-        limiter: RateLimiter,
+        sender: OutboxSender,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._database = database
         self._delivery = delivery
         self._clock = clock
-        self._limiter = limiter
+        self._sender = sender  # takes over what this turn could not send
+        self._limiter = sender.limiter  # one rate budget with it
         self._sleep = sleep
 
     async def send(self, handled: Handled) -> int:
@@ -72,6 +73,7 @@ class AnswerSender:
             if unsent:  # this turn's sending was cut short: the outbox sender takes the rest over
                 async with self._database.transaction() as conn:
                     await outbox.release(conn, unsent)
+                self._sender.wake()
         return sent
 
     async def _wait_turn(self, chat_id: str) -> None:

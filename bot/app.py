@@ -120,7 +120,7 @@ class Core:
         signals.on_personal_data_removed(lambda: tasks.spawn(database.checkpoint(), name="wal-checkpoint"))
         router = Router(database, services, KnowledgeAnswerer())
         retention = RetentionJob(database, clock, settings.tz, settings.retention_days, settings.retention_run_at)
-        answers = AnswerSender(database, delivery, clock, sender.limiter)
+        answers = AnswerSender(database, delivery, clock, sender)
         return cls(
             settings, database, renderer, services, router, delivery, sender, scheduler, retention, tasks, answers
         )

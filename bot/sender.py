@@ -16,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 
 from aiosqlite import Connection
@@ -50,9 +50,9 @@ async def save_delivered(database: Database, row_id: int, delivered: Sequence[st
         await outbox.save_delivered(conn, row_id, delivered)
 
 
-LEFT_BEHIND_AFTER = timedelta(seconds=10)
-"""A reply still queued this long after its turn was left behind (a failed send, a kill): this sender sends it.
-Younger ones are being sent by their turn (bot/answers.py)."""
+LOOK_AGAIN_AFTER = 10.0
+"""Seconds after which the sender looks at the outbox even if nobody woke it (a safety net: whoever queues a
+row wakes it, and a turn that could not send its replies releases them and wakes it too)."""
 ANSWERS_FIRST_PAUSE = 0.005
 PACING_CREDIT = 0.2
 """Seconds of paced slots a queue that waited may take at once (RateLimiter.paced)."""
@@ -232,8 +232,8 @@ class OutboxSender:
 
     async def _run(self) -> None:
         while not self._stopping:
-            with contextlib.suppress(TimeoutError):  # looks now and then for replies left behind by a failed turn
-                await asyncio.wait_for(self._wake.wait(), LEFT_BEHIND_AFTER.total_seconds())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), LOOK_AGAIN_AFTER)
             self._wake.clear()
             if self._stopping:
                 return
@@ -266,7 +266,7 @@ class OutboxSender:
                     if not found and not self._claimed:
                         break
                     if not started:
-                        await self._until_a_send_settles(min(soonest, LEFT_BEHIND_AFTER.total_seconds()))
+                        await self._until_a_send_settles(min(soonest, LOOK_AGAIN_AFTER))
             return self._sent
 
     async def _start_pending(
@@ -277,7 +277,7 @@ class OutboxSender:
         Returns whether any row was pending, how many sends started, and the soonest a row left may go.
         """
         async with self._database.transaction() as conn:
-            rows = await outbox.pending(conn, kinds=kinds, replies_before=self._clock.now() - LEFT_BEHIND_AFTER)
+            rows = await outbox.pending(conn, kinds=kinds)
         waiting = _Waiting()
         started = 0
         for row in rows:
@@ -285,7 +285,7 @@ class OutboxSender:
                 break
             started += await self._start_row(row, waiting, sends)
         soonest = min(
-            (self._limiter.wait_for(chat) for chat in waiting.chats), default=LEFT_BEHIND_AFTER.total_seconds()
+            (self._limiter.wait_for(chat) for chat in waiting.chats), default=LOOK_AGAIN_AFTER
         )
         return bool(rows), started, soonest
 

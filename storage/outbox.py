@@ -130,27 +130,19 @@ def _row(r: aiosqlite.Row) -> OutboxRow:
 
 
 async def pending(
-    conn: aiosqlite.Connection,
-    limit: int = 500,
-    *,
-    kinds: Iterable[OutboxKind] | None = None,
-    replies_before: datetime | None = None,
+    conn: aiosqlite.Connection, limit: int = 500, *, kinds: Iterable[OutboxKind] | None = None
 ) -> list[OutboxRow]:
-    """What waits to be sent (of these kinds): replies first, then the rest, each in the order it was queued.
+    """What waits to be sent (of these kinds), by priority, each in the order it was queued.
 
-    `replies_before` leaves out replies queued since then: their turn is still sending them itself.
+    A turn's replies are not among them while the turn sends them itself: they are written in flight.
     """
     only = f"AND kind IN {literals(kinds)}" if kinds is not None else ""
-    params: tuple[object, ...] = (limit,)
-    if replies_before is not None:
-        only += f" AND NOT (kind = {literal(OutboxKind.REPLY)} AND created_at > ?)"
-        params = (dump_instant(replies_before), limit)
     rows = await fetch_all(
         conn,
         f"""SELECT id, kind, ref, user_id, attempts, channel, chat_id, locale, payload, origin_message_id,
                    priority, created_at, delivered
             FROM outbox WHERE status = {_PENDING} {only} ORDER BY priority, id LIMIT ?""",
-        params,
+        (limit,),
     )
     return [_row(r) for r in rows]
 

@@ -17,7 +17,7 @@ import logging
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -465,6 +465,22 @@ async def test_an_answer_the_platform_gives_late_is_waited_for_and_the_message_i
     await fake.assert_no_messages(COORDINATOR, within=0.05)
 
 
+async def test_a_reply_kept_but_not_sent_before_a_kill_is_sent_at_the_next_start(
+    bot: RunningBot, fake: FakeBotApi, clock: FakeClock
+) -> None:
+    origin = Recipient("telegram", str(COORDINATOR), "id")
+    async with bot.core.database.transaction() as conn:  # a turn committed, and the process died before sending
+        await replies.keep(
+            conn, [Reply("menu/nothing_to_cancel")], origin=origin, origin_message_id=None, now=clock.now()
+        )
+
+    await bot.restart()
+
+    [kept] = await fake.wait_for_messages(COORDINATOR, 1, timeout=2.0)  # at once, not at the sender's next look
+    assert kept.plain_text
+    await fake.assert_no_messages(COORDINATOR, within=0.1)
+
+
 async def test_a_message_cut_short_by_a_kill_goes_on_after_the_last_step_accepted(
     bot: RunningBot, fake: FakeBotApi, clock: FakeClock
 ) -> None:
@@ -475,7 +491,6 @@ async def test_a_message_cut_short_by_a_kill_goes_on_after_the_last_step_accepte
         [row_id] = await replies.keep(conn, [venue], origin=origin, origin_message_id=None, now=clock.now())
         await outbox.save_delivered(conn, row_id, ["4242"])
         await outbox.release_in_flight(conn)  # as the next start finds it
-    clock.advance(timedelta(seconds=11))  # left behind by its turn: the outbox sender takes it
 
     bot.core.sender.wake()
 

@@ -7,8 +7,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rapidfuzz import fuzz, process, utils
+
+from core.yamlfile import read_yaml
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 TIME_ZONES = {"WIB": 7, "WITA": 8, "WIT": 9}
@@ -59,8 +60,7 @@ class ProvinceMatch:
 
 
 def _load(name: str, directory: Path) -> Any:
-    with (directory / name).open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+    return read_yaml(directory / name)
 
 
 class Content:

@@ -7,9 +7,8 @@ from datetime import time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from core.content import CONTENT_DIR
+from core.yamlfile import read_yaml
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -84,8 +83,7 @@ class VenueCatalog:
     """Every venue and programme, and the travel minutes between venues."""
 
     def __init__(self, directory: Path = CONTENT_DIR) -> None:
-        with (directory / "venues.yaml").open(encoding="utf-8") as handle:
-            raw = yaml.safe_load(handle)
+        raw = read_yaml(directory / "venues.yaml")
         self.venues: dict[str, Venue] = {}
         for v in raw["venues"]:
             hours = {WEEKDAYS.index(day): (_time(a), _time(b)) for day, (a, b) in (v.get("hours") or {}).items()}
@@ -109,8 +107,7 @@ class VenueCatalog:
         self._travel: dict[frozenset[str], int] = {
             frozenset((a, b)): int(minutes) for a, b, minutes in travel.get("minutes") or ()
         }
-        with (directory / "programs.yaml").open(encoding="utf-8") as handle:
-            programs_raw = yaml.safe_load(handle)
+        programs_raw = read_yaml(directory / "programs.yaml")
         programs = programs_raw["programs"]
         # titles of the items a suggested plan adds besides visits (the reception, lunch)
         self.titles: dict[str, Named] = {k: _named(v) for k, v in (programs_raw.get("titles") or {}).items()}

@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from core.content import Bilingual
+from core.yamlfile import read_yaml
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent.parent / "content" / "knowledge"
 KINDS = {"innovation": "innovations", "destination": "destinations", "logistics": "logistics"}
@@ -153,8 +152,7 @@ class Area(Bilingual):
 
 
 def load_areas(directory: Path = KNOWLEDGE_DIR) -> tuple[Area, ...]:
-    with (directory / "areas.yaml").open(encoding="utf-8") as handle:
-        raw = yaml.safe_load(handle)
+    raw = read_yaml(directory / "areas.yaml")
     return tuple(Area(a["id"], a["name"], a["name_en"]) for a in raw["areas"])
 
 
@@ -205,16 +203,18 @@ def _raw_entries(directory: Path) -> list[tuple[Path, Any]]:
     found = []
     for folder in KINDS.values():
         for path in sorted((directory / folder).glob("*.yaml")):
-            with path.open(encoding="utf-8") as handle:
-                found.append((path, yaml.safe_load(handle)))
+            found.append((path, read_yaml(path)))
     return found
 
 
 def check_knowledge(directory: Path = KNOWLEDGE_DIR, theme_ids: frozenset[str] = frozenset()) -> list[str]:
     """Every problem in the knowledge base, as lines a reviewer can act on (empty: all good)."""
+    return _problems(directory, _raw_entries(directory), theme_ids)
+
+
+def _problems(directory: Path, raws: list[tuple[Path, Any]], theme_ids: frozenset[str]) -> list[str]:
     problems: list[str] = []
     seen: dict[str, Path] = {}
-    raws = _raw_entries(directory)
     for path, raw in raws:
         where = path.relative_to(directory)
         if not isinstance(raw, dict) or "id" not in raw:
@@ -279,7 +279,8 @@ def _check_location(where: Path, location: Any) -> list[str]:
 
 
 def load_knowledge(directory: Path = KNOWLEDGE_DIR, theme_ids: frozenset[str] = frozenset()) -> dict[str, Entry]:
-    problems = check_knowledge(directory, theme_ids)
+    raws = _raw_entries(directory)  # read once: checked, then built
+    problems = _problems(directory, raws, theme_ids)
     if problems:
         raise KnowledgeError("content/knowledge has problems:\n" + "\n".join(f"- {p}" for p in problems))
-    return {entry.id: entry for entry in (_entry(raw) for _, raw in _raw_entries(directory))}
+    return {entry.id: entry for entry in (_entry(raw) for _, raw in raws)}

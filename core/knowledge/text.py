@@ -15,10 +15,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import snowballstemmer
-import yaml
 from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
 
 from core.knowledge.entries import KNOWLEDGE_DIR, LANGUAGES
+from core.yamlfile import read_yaml
 
 _WORD = re.compile(r"[a-z0-9]+")
 _SASTRAWI = StemmerFactory().create_stemmer()
@@ -63,8 +63,7 @@ class Lexicon:
 
     @classmethod
     def load(cls, directory: Path = KNOWLEDGE_DIR) -> Lexicon:
-        with (directory / "lexicon.yaml").open(encoding="utf-8") as handle:
-            raw = yaml.safe_load(handle)
+        raw = read_yaml(directory / "lexicon.yaml")
         _require_text(raw, "lexicon.yaml")
         return cls(
             stopwords={lang: frozenset(fold(w) for w in raw["stopwords"][lang]) for lang in LANGUAGES},

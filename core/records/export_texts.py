@@ -13,9 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from core.content import CONTENT_DIR
+from core.yamlfile import read_yaml
 from storage.delegations import DelegationStatus, VisitMode
 
 DELEGATION_COLUMNS = (
@@ -106,8 +105,7 @@ def _section(data: Mapping[str, Any], key: str, wanted: tuple[str, ...], where: 
 @cache
 def export_texts(locale: str, directory: Path = CONTENT_DIR) -> ExportTexts:
     """The texts of one locale (read once per process)."""
-    with (directory / "exports.yaml").open(encoding="utf-8") as handle:
-        data = yaml.safe_load(handle)
+    data = read_yaml(directory / "exports.yaml")
     if locale not in data:
         raise ValueError(f"content/exports.yaml has no texts for {locale!r}")
     texts = data[locale]

@@ -284,9 +284,7 @@ class OutboxSender:
             if self._stopping:
                 break
             started += await self._start_row(row, waiting, sends)
-        soonest = min(
-            (self._limiter.wait_for(chat) for chat in waiting.chats), default=LOOK_AGAIN_AFTER
-        )
+        soonest = min((self._limiter.wait_for(chat) for chat in waiting.chats), default=LOOK_AGAIN_AFTER)
         return bool(rows), started, soonest
 
     def wake(self) -> None:

@@ -306,19 +306,6 @@ def describe(key: tuple[int, str, str], limit: int = 70) -> str:
     return f"{chat} {method} {short[:limit]!r}"
 
 
-def button_data(message: SentMessage, label: str) -> str:
-    """The callback_data of the one button of `message` whose label contains `label`."""
-    matches = [
-        button["callback_data"]
-        for row in message.inline_keyboard
-        for button in row
-        if label in button["text"] and "callback_data" in button
-    ]
-    labels = [button["text"] for row in message.inline_keyboard for button in row]
-    assert len(matches) == 1, f"want one button labelled {label!r}, the message has {labels}"
-    return matches[0]
-
-
 def first_copies(messages: Sequence[SentMessage]) -> list[SentMessage]:
     """The messages in order of arrival, each distinct text once (later copies dropped)."""
     seen: set[tuple[int, str, str]] = set()

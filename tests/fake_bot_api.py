@@ -85,6 +85,18 @@ class SentMessage:
     document: SentFile | None = None
     at: float = field(default=0.0, compare=False)  # time.monotonic() when the fake accepted it (benches)
 
+    def button_data(self, label: str) -> str:
+        """The callback_data of the one button of this message whose label contains `label`."""
+        matches = [
+            button["callback_data"]
+            for row in self.inline_keyboard
+            for button in row
+            if label in button["text"] and "callback_data" in button
+        ]
+        labels = [button["text"] for row in self.inline_keyboard for button in row]
+        assert len(matches) == 1, f"want one button labelled {label!r}, the message has {labels}"
+        return matches[0]
+
     @property
     def edited(self) -> bool:
         return self.method == "editMessageText"

@@ -53,7 +53,6 @@ from tests.crash_support import (
     BotProcess,
     Copies,
     DistantBotApi,
-    button_data,
     describe,
     first_copies,
     kill_repeatedly,
@@ -233,7 +232,7 @@ class Coordinator:
             assert self.last is not None
             update = self.fake.user_presses(
                 self.user_id,
-                button_data(self.last, what),
+                self.last.button_data(what),
                 message_id=self.last.message_id,
                 first_name=self.first_name,
             )

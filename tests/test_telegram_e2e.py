@@ -143,7 +143,7 @@ class TelegramUser:
         """Press the one button of `message` whose label contains `label`, with the callback_data the bot sent."""
         self.fake.user_presses(
             self.id,
-            button_data(message, label),
+            message.button_data(label),
             message_id=message.message_id,
             first_name=self.first_name,
             language_code=self.language_code,
@@ -161,18 +161,6 @@ class TelegramUser:
         while not parts[-1].inline_keyboard:
             parts += await self.fake.wait_for_messages(self.id, 1)
         return parts
-
-
-def button_data(message: SentMessage, label: str) -> str:
-    matches = [
-        button["callback_data"]
-        for row in message.inline_keyboard
-        for button in row
-        if label in button["text"] and "callback_data" in button
-    ]
-    labels = [button["text"] for row in message.inline_keyboard for button in row]
-    assert len(matches) == 1, f"want one button labelled {label!r}, the message has {labels}"
-    return matches[0]
 
 
 def asks(message: SentMessage, step: str) -> bool:
@@ -321,7 +309,7 @@ async def test_a_coordinator_registers_a_visit_and_gets_a_join_link(
     assert "Pendaftaran kunjungan baru" in (note.plain_text or "")
     assert "Pemkab Cianjur" in (note.plain_text or "") and code in (note.plain_text or "")
 
-    done = button_data(ask_topics, "Selesai memilih")
+    done = ask_topics.button_data("Selesai memilih")
     topic_messages = [m for m in fake.messages_to(COORDINATOR) if done in m.callback_data]
     assert [m.method for m in topic_messages] == ["sendMessage", "editMessageText", "editMessageText"]
     assert len(fake.callback_answers) == 9  # every press stopped its button's spinner

@@ -21,6 +21,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/reminders.py
 	$(BIN)/python bench/broadcast.py
 	$(BIN)/python bench/peak.py
+	$(BIN)/python bench/export.py
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

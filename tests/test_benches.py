@@ -22,6 +22,7 @@ SMALL_RUNS = {
         "lateness p50",
     ),
     "broadcast.py": (["--recipients", "40", "--blocked", "1", "--injected-429", "1"], "lost 0, duplicates 0"),
+    "export.py": (["--visits", "3", "--members", "20"], "another user's /start meanwhile"),
     "peak.py": (
         ["--delegations", "2", "--participants", "5", "--questions", "4", "--seconds", "2", "--drain", "20"],
         "peak targets",

@@ -15,6 +15,7 @@ import pytest
 from bot import logs
 from bot.app import Core
 from bot.config import Settings, load_settings
+from bot.render import Renderer
 from core.clock import FakeClock
 from tests.support import ChatUser, Recorder
 
@@ -26,6 +27,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")  # PTB 22 warns on every RetryAft
 
 WIB = ZoneInfo("Asia/Jakarta")
 STAFF_TELEGRAM_ID = 777000
+HOSTILE_HOST = "<b>&</a>😀"  # the host's name and contact as settings could spell them
 
 
 @pytest.fixture
@@ -99,3 +101,9 @@ def debug_log() -> Iterator[io.StringIO]:
         root.removeHandler(handler)
         for name, level in levels.items():
             logging.getLogger(name).setLevel(level)
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Renderer:
+    """The templates with hostile host values, for the tests that render every template (Telegram, WhatsApp)."""
+    return Renderer(ZoneInfo("Asia/Jakarta"), {"host_name": HOSTILE_HOST, "host_contact": HOSTILE_HOST})

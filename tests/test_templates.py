@@ -29,10 +29,11 @@ from storage.delegations import DelegationStatus
 from storage.participants import Participant
 from storage.personal_data import CoordinatedRecord, Erasure, Holdings, MembershipRecord
 from storage.users import Role, User
+from tests.conftest import HOSTILE_HOST
 from tests.telegram_html import MAX_MESSAGE_LENGTH, telegram_text_length, validate_telegram_html
 
 HOSTILE = "<b>Tom & Jerry</a> 😀 " + "x" * 4000
-SHORT_HOSTILE = "<b>&</a>😀"
+SHORT_HOSTILE = HOSTILE_HOST
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -348,11 +349,6 @@ def parameter_sets() -> list[dict[str, Any]]:
         dict(base, role=role)
         for base, role in product((full, sparse), ("staff", "coordinator", "participant", "newcomer"))
     ]
-
-
-@pytest.fixture(scope="module")
-def renderer() -> Renderer:
-    return Renderer(ZoneInfo("Asia/Jakarta"), {"host_name": SHORT_HOSTILE, "host_contact": SHORT_HOSTILE})
 
 
 def test_both_languages_have_the_same_templates_and_labels() -> None:

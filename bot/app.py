@@ -85,7 +85,10 @@ class Core:
         services = Services(
             content=content,
             staff=StaffDirectory(
-                settings.host_staff_telegram_ids, admin_telegram_ids=settings.host_admin_telegram_ids
+                settings.host_staff_telegram_ids,
+                admin_telegram_ids=settings.host_admin_telegram_ids,
+                whatsapp_ids=settings.host_staff_whatsapp_ids,
+                admin_whatsapp_ids=settings.host_admin_whatsapp_ids,
             ).with_console_staff(console_staff),
             rules=VisitRules(settings.min_notice_days, settings.max_visit_days),
             clock=clock,

@@ -7,7 +7,8 @@ Every setting is validated at start; a bad value raises ConfigError naming the s
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
@@ -15,11 +16,27 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from core.phones import whatsapp_id
+
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_GRAPH_API_BASE_URL = "https://graph.facebook.com"
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class WhatsAppSettings:
+    """The WhatsApp Cloud API number the bot answers on (Meta's app dashboard names each of these)."""
+
+    phone_number_id: str
+    access_token: str
+    app_secret: str  # signs every webhook (X-Hub-Signature-256)
+    verify_token: str  # what the webhook set-up handshake must echo
+    business_number: str | None = None  # the wa_id people write to, for click-to-chat join links
+    api_base_url: str = DEFAULT_GRAPH_API_BASE_URL
 
 
 @dataclass(frozen=True)
@@ -47,6 +64,13 @@ class Settings:
     send_chat_interval_seconds: float = 1.0
     send_group_per_minute: int = 20
     send_concurrency: int = 4
+    whatsapp: WhatsAppSettings | None = None  # None: WhatsApp is not configured
+    host_staff_whatsapp_ids: frozenset[str] = field(default_factory=frozenset)
+    host_admin_whatsapp_ids: frozenset[str] = field(default_factory=frozenset)
+    serve_host: str = "127.0.0.1"
+    serve_port: int = 8080
+    telegram_webhook_url: str | None = None  # set: Telegram pushes updates to `serve` instead of being polled
+    telegram_webhook_secret: str | None = None
 
     @property
     def database_path(self) -> Path:
@@ -99,7 +123,72 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
             "SEND_GROUP_PER_MINUTE", text("SEND_GROUP_PER_MINUTE"), default=20, low=1, high=1000
         ),
         send_concurrency=_int("SEND_CONCURRENCY", text("SEND_CONCURRENCY"), default=4, low=1, high=64),
+        whatsapp=_whatsapp(text),
+        host_staff_whatsapp_ids=_number_list("HOST_STAFF_WHATSAPP_NUMBERS", text("HOST_STAFF_WHATSAPP_NUMBERS")),
+        host_admin_whatsapp_ids=_number_list("HOST_ADMIN_WHATSAPP_NUMBERS", text("HOST_ADMIN_WHATSAPP_NUMBERS")),
+        serve_host=text("SERVE_HOST") or "127.0.0.1",
+        serve_port=_int("SERVE_PORT", text("SERVE_PORT"), default=8080, low=1, high=65535),
+        **_telegram_webhook(text),
     )
+
+
+_WHATSAPP_REQUIRED = (
+    "WHATSAPP_PHONE_NUMBER_ID",
+    "WHATSAPP_ACCESS_TOKEN",
+    "WHATSAPP_APP_SECRET",
+    "WHATSAPP_VERIFY_TOKEN",
+)
+
+
+def _whatsapp(text: Callable[[str], str | None]) -> WhatsAppSettings | None:
+    """WhatsApp is on when its number and token are set; then its webhook's secret and verify token must be too."""
+    given = {name: text(name) for name in _WHATSAPP_REQUIRED}
+    if not any(given.values()):
+        return None
+    missing = [name for name, value in given.items() if value is None]
+    if missing:
+        raise ConfigError(f"WhatsApp needs {', '.join(missing)} as well (or none of the WHATSAPP_ settings)")
+    number = text("WHATSAPP_BUSINESS_NUMBER")
+    business = whatsapp_id(number) if number else None
+    if number and business is None:
+        raise ConfigError(f"WHATSAPP_BUSINESS_NUMBER must be a phone number, got {number!r}")
+    base = text("WHATSAPP_API_BASE_URL") or DEFAULT_GRAPH_API_BASE_URL
+    return WhatsAppSettings(
+        phone_number_id=str(given["WHATSAPP_PHONE_NUMBER_ID"]),
+        access_token=str(given["WHATSAPP_ACCESS_TOKEN"]),
+        app_secret=str(given["WHATSAPP_APP_SECRET"]),
+        verify_token=str(given["WHATSAPP_VERIFY_TOKEN"]),
+        business_number=business,
+        api_base_url=_url("WHATSAPP_API_BASE_URL", base).rstrip("/"),
+    )
+
+
+def _telegram_webhook(text: Callable[[str], str | None]) -> dict[str, str | None]:
+    url, secret = text("TELEGRAM_WEBHOOK_URL"), text("TELEGRAM_WEBHOOK_SECRET")
+    if url is None:
+        return {}
+    if not url.startswith("https://"):
+        raise ConfigError(f"TELEGRAM_WEBHOOK_URL must be an https:// URL (Telegram posts only there), got {url!r}")
+    if text("TELEGRAM_BOT_TOKEN") is None:
+        raise ConfigError("TELEGRAM_WEBHOOK_URL needs TELEGRAM_BOT_TOKEN as well")
+    if secret is None or not _WEBHOOK_SECRET.fullmatch(secret):
+        raise ConfigError("TELEGRAM_WEBHOOK_SECRET must be set with the webhook: 1-256 of A-Z, a-z, 0-9, _ and -")
+    return {"telegram_webhook_url": url, "telegram_webhook_secret": secret}
+
+
+def _number_list(name: str, raw: str | None) -> frozenset[str]:
+    """Phone numbers in any common spelling, separated by commas or semicolons, as WhatsApp ids."""
+    if raw is None:
+        return frozenset()
+    ids: set[str] = set()
+    for part in raw.replace(";", ",").split(","):
+        if not part.strip():
+            continue
+        wa_id = whatsapp_id(part)
+        if wa_id is None:
+            raise ConfigError(f"{name} must be a comma-separated list of phone numbers, got {part.strip()!r}")
+        ids.add(wa_id)
+    return frozenset(ids)
 
 
 def _token(raw: str | None) -> str | None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from aiosqlite import Connection
 
@@ -19,28 +20,42 @@ from storage.users import Role, User, find_user, get_user, staff_users, upsert_u
 logger = logging.getLogger(__name__)
 
 TELEGRAM = "telegram"
+WHATSAPP = "whatsapp"
+_NAMED_IN_SETTINGS = frozenset({TELEGRAM, WHATSAPP})
 
 
 @dataclass(frozen=True)
 class StaffDirectory:
-    """Host staff by channel: Telegram ids from HOST_STAFF_TELEGRAM_IDS, console users started --as-staff."""
+    """Host staff by channel: Telegram ids (HOST_STAFF_TELEGRAM_IDS, HOST_ADMIN_TELEGRAM_IDS), WhatsApp numbers as
+    wa_ids (HOST_STAFF_WHATSAPP_NUMBERS, HOST_ADMIN_WHATSAPP_NUMBERS, core.phones), console users started
+    --as-staff. A coordinator's phone in a registration grants nothing: only these settings do."""
 
     telegram_ids: frozenset[int] = frozenset()
     console_names: frozenset[str] = field(default_factory=frozenset)
     admin_telegram_ids: frozenset[int] = frozenset()
+    whatsapp_ids: frozenset[str] = frozenset()
+    admin_whatsapp_ids: frozenset[str] = frozenset()
 
     def role_of(self, channel: str, external_id: str) -> Role:
-        numeric = channel == TELEGRAM and external_id.lstrip("-").isdigit()
-        if numeric and int(external_id) in self.admin_telegram_ids:
-            return Role.ADMIN
-        if numeric and int(external_id) in self.telegram_ids:
-            return Role.STAFF
+        if channel == TELEGRAM and external_id.lstrip("-").isdigit():
+            return self._role(int(external_id), self.telegram_ids, self.admin_telegram_ids)
+        if channel == WHATSAPP:
+            return self._role(external_id, self.whatsapp_ids, self.admin_whatsapp_ids)
         if channel == "console" and external_id in self.console_names:
             return Role.ADMIN  # whoever runs the console --as-staff operates the whole desk
         return Role.MEMBER
 
+    @staticmethod
+    def _role(who: object, staff: frozenset[Any], admins: frozenset[Any]) -> Role:
+        return Role.ADMIN if who in admins else Role.STAFF if who in staff else Role.MEMBER
+
+    def named(self) -> list[tuple[str, str]]:
+        """(channel, external id) of every staff member the settings name, in a stable order."""
+        telegram = [(TELEGRAM, str(i)) for i in sorted(self.telegram_ids | self.admin_telegram_ids)]
+        return telegram + [(WHATSAPP, w) for w in sorted(self.whatsapp_ids | self.admin_whatsapp_ids)]
+
     def with_console_staff(self, names: Iterable[str]) -> StaffDirectory:
-        return StaffDirectory(self.telegram_ids, self.console_names | frozenset(names), self.admin_telegram_ids)
+        return replace(self, console_names=self.console_names | frozenset(names))
 
 
 async def identify(conn: Connection, incoming: Incoming, staff: StaffDirectory, clock: Clock) -> User:
@@ -86,22 +101,22 @@ async def known(conn: Connection, user_id: int) -> Recipient | None:
 
 async def staff_to_tell(conn: Connection, staff: StaffDirectory, *, besides: int | None) -> list[Recipient]:
     """Who hears about a staff matter: every staff member except the one whose action it is (`besides`, a
-    user id), each once and in their own language. Configured Telegram staff are told even before they
-    first wrote to the bot; blocked or erased accounts are not."""
+    user id), each once and in their own language. Staff named in the settings (Telegram ids, WhatsApp
+    numbers) are told even before they first wrote to the bot; blocked or erased accounts are not."""
     recipients: dict[tuple[str, str], Recipient] = {}
     for user in await staff_users(conn):
-        # Telegram staff are whoever the settings name today; other channels keep the role users last had.
-        still_staff = user.channel != TELEGRAM or staff.role_of(user.channel, user.external_id) is not Role.MEMBER
+        # Staff named in the settings are whoever the settings name today; the console keeps the role last had.
+        named = user.channel in _NAMED_IN_SETTINGS
+        still_staff = not named or staff.role_of(user.channel, user.external_id) is not Role.MEMBER
         if still_staff and user.blocked_at is None:
             recipients[(user.channel, user.chat_id)] = recipient_of(user)
-    for telegram_id in sorted(staff.telegram_ids | staff.admin_telegram_ids):
-        key = (TELEGRAM, str(telegram_id))
-        if key not in recipients:
-            known = await find_user(conn, TELEGRAM, str(telegram_id))
+    for channel, external_id in staff.named():
+        if (channel, external_id) not in recipients:
+            known = await find_user(conn, channel, external_id)
             if known is not None and known.blocked_at is not None:
                 continue
             locale = known.language if known else DEFAULT_LOCALE
-            recipients[key] = Recipient(TELEGRAM, str(telegram_id), locale, known.id if known else None)
+            recipients[(channel, external_id)] = Recipient(channel, external_id, locale, known.id if known else None)
     return [r for r in recipients.values() if besides is None or r.user_id != besides]
 
 

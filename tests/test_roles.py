@@ -14,13 +14,15 @@ from datetime import datetime, timedelta
 import pytest
 
 from core.clock import FakeClock
+from core.people import StaffDirectory
+from core.phones import locale_of_number, whatsapp_id
 from handlers.commands import ADMIN_COMMANDS, ADMIN_MENU_COMMANDS, COMMANDS, STAFF_COMMANDS, STAFF_MENU_COMMANDS
 from storage.agenda import items_of, plan_published
 from storage.audit import AuditEntry, entries_by
 from storage.conversations import load_conversation
 from storage.delegations import DelegationStatus, find_by_join_code, get_delegation
 from storage.questions import get_question, open_questions
-from storage.users import User, find_user
+from storage.users import Role, User, find_user
 from tests.conftest import STAFF_TELEGRAM_ID
 from tests.support import ChatUser, Press, Recorder, Sent, join_as, plan_with_programme, play, register
 
@@ -286,3 +288,20 @@ async def test_bidirectional_controls_never_reach_what_staff_read(recorder: Reco
     assert "\u202e" not in notice.text and "Budi iduB" in notice.text and "hotel dekat Pendopo" in notice.text
     user = await find_user(recorder.core.database.conn, "console", "budi")
     assert user is not None and user.display_name == "Budi iduB"
+
+
+def test_whatsapp_staff_are_named_by_number_and_a_number_elsewhere_grants_nothing() -> None:
+    staff = StaffDirectory(whatsapp_ids=frozenset({"6281234567890"}), admin_whatsapp_ids=frozenset({"447911123456"}))
+    assert staff.role_of("whatsapp", "6281234567890") is Role.STAFF
+    assert staff.role_of("whatsapp", "447911123456") is Role.ADMIN
+    assert staff.role_of("whatsapp", "6281200000000") is Role.MEMBER
+    assert staff.role_of("telegram", "6281234567890") is Role.MEMBER  # the same digits on another channel
+    assert staff.named() == [("whatsapp", "447911123456"), ("whatsapp", "6281234567890")]
+
+
+def test_a_whatsapp_user_starts_in_the_language_of_their_number() -> None:
+    assert locale_of_number("6281234567890") == "id"
+    assert locale_of_number("447911123456") == "en"
+    assert locale_of_number("60123456789") == "en"
+    assert whatsapp_id("0812 3456 7890") == "6281234567890"
+    assert whatsapp_id("nomor saya") is None

@@ -44,11 +44,62 @@ def test_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
         ("MAX_VISIT_DAYS", "seminggu"),
         ("MAX_VISIT_DAYS", "0"),
         ("LOG_LEVEL", "LOUD"),
+        ("HOST_STAFF_WHATSAPP_NUMBERS", "0812 3456 7890, budi"),
+        ("HOST_ADMIN_WHATSAPP_NUMBERS", "12345"),
+        ("SERVE_PORT", "80000"),
+        ("TELEGRAM_WEBHOOK_URL", "http://bot.example/telegram"),
     ],
 )
 def test_a_bad_value_is_refused_with_its_name(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         load_settings({name: value}, env_file=None)
+
+
+WHATSAPP = {
+    "WHATSAPP_PHONE_NUMBER_ID": "106540352242922",
+    "WHATSAPP_ACCESS_TOKEN": "EAAG-token",
+    "WHATSAPP_APP_SECRET": "app-secret",
+    "WHATSAPP_VERIFY_TOKEN": "verify-me",
+}
+
+
+def test_whatsapp_is_off_until_configured_and_then_needs_all_of_its_secrets() -> None:
+    assert load_settings({}, env_file=None).whatsapp is None
+    settings = load_settings({**WHATSAPP, "WHATSAPP_BUSINESS_NUMBER": "+62 811-3300-4400"}, env_file=None)
+    assert settings.whatsapp is not None
+    assert settings.whatsapp.business_number == "6281133004400"
+    assert settings.whatsapp.api_base_url == "https://graph.facebook.com"
+    for left_out in WHATSAPP:
+        partial = {k: v for k, v in WHATSAPP.items() if k != left_out}
+        with pytest.raises(ConfigError, match=left_out):
+            load_settings(partial, env_file=None)
+
+
+def test_staff_whatsapp_numbers_are_read_in_any_common_spelling() -> None:
+    settings = load_settings(
+        {
+            "HOST_STAFF_WHATSAPP_NUMBERS": "0812-3456-7890; +62 813 1111 2222, 6281399998888",
+            "HOST_ADMIN_WHATSAPP_NUMBERS": "+44 7911 123456",
+        },
+        env_file=None,
+    )
+    assert settings.host_staff_whatsapp_ids == {"6281234567890", "6281311112222", "6281399998888"}
+    assert settings.host_admin_whatsapp_ids == {"447911123456"}
+
+
+def test_telegram_webhook_mode_needs_https_the_token_and_a_secret() -> None:
+    token = {"TELEGRAM_BOT_TOKEN": "123456:ABC"}
+    url = {"TELEGRAM_WEBHOOK_URL": "https://bot.example/telegram"}
+    assert load_settings(token, env_file=None).telegram_webhook_url is None  # long polling, as before
+    with pytest.raises(ConfigError, match="TELEGRAM_WEBHOOK_SECRET"):
+        load_settings({**token, **url}, env_file=None)
+    with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN"):
+        load_settings({**url, "TELEGRAM_WEBHOOK_SECRET": "s3cret"}, env_file=None)
+    settings = load_settings({**token, **url, "TELEGRAM_WEBHOOK_SECRET": "s3cret_-x"}, env_file=None)
+    assert (settings.telegram_webhook_url, settings.telegram_webhook_secret) == (
+        url["TELEGRAM_WEBHOOK_URL"],
+        "s3cret_-x",
+    )
 
 
 async def test_migrations_are_numbered_recorded_and_applied_once(tmp_path: Path) -> None:

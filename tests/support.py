@@ -8,6 +8,7 @@ programme) are at the end.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -200,3 +201,14 @@ async def plan_with_programme(staff: ChatUser, program_button: int = 0) -> None:
             (Press("agenda_save"), ["agenda/saved", "agenda/plan"]),
         ],
     )
+
+
+class RecordedSleep:
+    """How the channel waits between retries: remembers the delay and returns at once."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+        await asyncio.sleep(0)

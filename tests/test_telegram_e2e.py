@@ -45,6 +45,7 @@ from storage.participants import insert_participant
 from storage.users import Role, find_user, upsert_user
 from tests.conftest import E2E_TOKEN, PERSONAL, STAFF_TELEGRAM_ID, CoreFactory
 from tests.fake_bot_api import FakeBotApi, SentMessage
+from tests.support import RecordedSleep
 from tests.telegram_html import MAX_MESSAGE_LENGTH, utf16_length
 
 TOKEN = E2E_TOKEN
@@ -70,17 +71,6 @@ ASKS = {
 
 
 # --- the bot and its users ---------------------------------------------------------------------
-
-
-class RecordedSleep:
-    """How the channel waits between retries: remembers the delay and returns at once."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, delay: float) -> None:
-        self.delays.append(delay)
-        await asyncio.sleep(0)
 
 
 class RunningBot:

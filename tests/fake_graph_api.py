@@ -1,0 +1,166 @@
+"""In-process fake of the WhatsApp Cloud API (Graph API) for tests, on 127.0.0.1.
+
+pywa's real client talks to it over HTTP (WHATSAPP_API_BASE_URL), so the tests exercise the requests the bot
+really makes. It answers as the Graph API does ({"messages": [{"id": "wamid…"}]}, media ids, error bodies
+with a code) and refuses what the real one refuses: texts over 4,096 characters, interactive bodies over
+1,024, more than 3 reply buttons or titles over 20, more than 10 list rows, row titles over 24 or
+descriptions over 72, a list button over 20; a free-form message to someone outside the 24-hour window
+(131047) unless the test opened it. Faults (5xx, throttling codes) can be injected per call.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+JsonDict = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class WaSent:
+    """One message the fake accepted."""
+
+    id: str
+    to: str
+    type: str
+    body: JsonDict = field(repr=False)
+
+    @property
+    def text(self) -> str:
+        if self.type == "text":
+            return str(self.body["text"]["body"])
+        if self.type == "interactive":
+            return str(self.body["interactive"]["body"]["text"])
+        return ""
+
+    @property
+    def choices(self) -> list[tuple[str, str]]:
+        """(id, title) of the reply buttons or list rows."""
+        if self.type != "interactive":
+            return []
+        action = self.body["interactive"]["action"]
+        if "buttons" in action:
+            return [(b["reply"]["id"], b["reply"]["title"]) for b in action["buttons"]]
+        return [(r["id"], r["title"]) for s in action["sections"] for r in s["rows"]]
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, code: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+class FakeGraphApi:
+    def __init__(self, token: str, phone_number_id: str, *, enforce_window: bool = True) -> None:
+        self.token = token
+        self.phone_number_id = phone_number_id
+        self.enforce_window = enforce_window
+        self.window_open: set[str] = set()  # wa_ids that wrote in the last 24 hours
+        self.sent: list[WaSent] = []
+        self.media: dict[str, tuple[str, bytes]] = {}  # media id -> (filename, data)
+        self.refused: list[tuple[int, str]] = []  # (code, message) of every refusal
+        self._faults: deque[tuple[int, int]] = deque()  # (HTTP status, error code) for the next calls
+        self._ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=50 * 1024 * 1024)
+        app.router.add_post("/{version}/{phone}/messages", self._messages)
+        app.router.add_post("/{version}/{phone}/media", self._media)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.base_url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def inject_fault(self, status: int, code: int, *, times: int = 1) -> None:
+        """The next `times` calls fail with this HTTP status and Graph API error code."""
+        self._faults.extend([(status, code)] * times)
+
+    def to(self, wa_id: str) -> list[WaSent]:
+        return [s for s in self.sent if s.to == wa_id]
+
+    # --- HTTP -----------------------------------------------------------------------------------------------
+
+    async def _messages(self, request: web.Request) -> web.Response:
+        try:
+            self._check(request)
+            body = await request.json()
+            to, kind = str(body.get("to")), str(body.get("type"))
+            _validate(body, kind)
+            if self.enforce_window and kind != "template" and to not in self.window_open:
+                raise _Refused(400, 131047, "Re-engagement message")
+        except _Refused as refused:
+            return self._error(refused)
+        sent = WaSent(f"wamid.FAKE{next(self._ids)}", to, kind, body)
+        self.sent.append(sent)
+        return web.json_response(
+            {"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}], "messages": [{"id": sent.id}]}
+        )
+
+    async def _media(self, request: web.Request) -> web.Response:
+        try:
+            self._check(request)
+        except _Refused as refused:
+            return self._error(refused)
+        form = await request.post()
+        upload = form.get("file")
+        if not isinstance(upload, web.FileField):
+            return self._error(_Refused(400, 100, "file is required"))
+        media_id = f"media-{next(self._ids)}"
+        self.media[media_id] = (upload.filename, upload.file.read())
+        return web.json_response({"id": media_id})
+
+    def _check(self, request: web.Request) -> None:
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            raise _Refused(401, 190, "Invalid OAuth access token")
+        if request.match_info["phone"] != self.phone_number_id:
+            raise _Refused(400, 100, "Unknown phone number id")
+        if self._faults:
+            status, code = self._faults.popleft()
+            raise _Refused(status, code, "injected fault")
+
+    def _error(self, refused: _Refused) -> web.Response:
+        self.refused.append((refused.code, refused.message))
+        error = {"message": refused.message, "type": "OAuthException", "code": refused.code, "fbtrace_id": "fake"}
+        return web.json_response({"error": error}, status=refused.status)
+
+
+def _validate(body: JsonDict, kind: str) -> None:
+    """Refuse what the Cloud API refuses (error 131009, parameter value is not valid)."""
+
+    def refuse(why: str) -> None:
+        raise _Refused(400, 131009, why)
+
+    if kind == "text" and _units(body["text"]["body"]) > 4096:
+        refuse("text body longer than 4096")
+    if kind != "interactive":
+        return
+    interactive = body["interactive"]
+    if _units(interactive["body"]["text"]) > 1024:
+        refuse("interactive body longer than 1024")
+    action = interactive["action"]
+    if interactive["type"] == "button":
+        buttons = action["buttons"]
+        if not 1 <= len(buttons) <= 3 or any(_units(b["reply"]["title"]) > 20 for b in buttons):
+            refuse("1 to 3 buttons, titles of at most 20")
+    else:
+        rows = [row for section in action["sections"] for row in section["rows"]]
+        if _units(action["button"]) > 20 or not 1 <= len(rows) <= 10:
+            refuse("a list button of at most 20 and 1 to 10 rows")
+        for row in rows:
+            if _units(row["title"]) > 24 or _units(row.get("description") or "") > 72:
+                refuse("row titles of at most 24, descriptions of at most 72")

@@ -1,0 +1,149 @@
+"""Sending on WhatsApp: pywa's real client against a fake Cloud API on 127.0.0.1 that refuses what the real one does."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import pytest
+
+from bot.app import Core
+from bot.channels.whatsapp import WhatsAppChannel, build_client
+from bot.config import WhatsAppSettings
+from bot.delivery import Attempt, Outcome
+from core.messages import Button, Document, Label, Recipient, Reply, Venue
+from storage.users import Role, find_user, upsert_user
+from tests.fake_graph_api import FakeGraphApi
+from tests.support import RecordedSleep
+
+TOKEN, PHONE_ID = "EAAG-test-token", "106540352242922"
+RINA = "6281234567890"
+TEN_MINUTES = 600.0
+HELP = Reply("menu/help", {"role": "member"})
+
+
+@pytest.fixture
+async def graph() -> AsyncIterator[FakeGraphApi]:
+    api = FakeGraphApi(TOKEN, PHONE_ID)
+    api.window_open.add(RINA)
+    await api.start()
+    try:
+        yield api
+    finally:
+        await api.stop()
+
+
+@pytest.fixture
+async def channel(core: Core, graph: FakeGraphApi) -> AsyncIterator[WhatsAppChannel]:
+    settings = WhatsAppSettings(PHONE_ID, TOKEN, "secret", "verify", api_base_url=graph.base_url)
+    client = build_client(settings)
+    whatsapp = WhatsAppChannel(client, core.renderer, sleep=RecordedSleep())
+    core.delivery.register(whatsapp)
+    yield whatsapp
+
+
+async def send(core: Core, reply: Reply, to: str = RINA, locale: str = "id") -> tuple[Outcome, Attempt]:
+    attempt = Attempt(TEN_MINUTES)
+    outcome = await core.delivery.send_one(Recipient("whatsapp", to, locale), reply, attempt)
+    return outcome, attempt
+
+
+def buttons(*names: str) -> list[list[Button]]:
+    return [[Button(Label(name), f"act:{name}")] for name in names]
+
+
+async def test_a_message_goes_in_whatsapps_markup_and_its_id_is_recorded(
+    core: Core, channel: WhatsAppChannel, graph: FakeGraphApi
+) -> None:
+    outcome, attempt = await send(core, HELP)
+    assert outcome is Outcome.SENT
+    [sent] = graph.to(RINA)
+    assert sent.type == "text" and "<b>" not in sent.text and "*" in sent.text
+    assert attempt.delivered == [sent.id]
+
+
+async def test_up_to_three_buttons_are_reply_buttons_on_the_message_itself(
+    core: Core, channel: WhatsAppChannel, graph: FakeGraphApi
+) -> None:
+    await send(core, replace(HELP, buttons=buttons("confirm", "cancel_flow")))
+    [sent] = graph.to(RINA)
+    assert sent.type == "interactive" and sent.text.strip()
+    assert sent.choices == [("act:confirm", "✅ Kirim / konfirmasi"), ("act:cancel_flow", "✖️ Batal")]
+
+
+async def test_more_buttons_are_a_list_and_more_than_ten_numbered_lines(
+    core: Core, channel: WhatsAppChannel, graph: FakeGraphApi
+) -> None:
+    five = ("edit_institution", "edit_province", "edit_head", "edit_size", "edit_mode")
+    await send(core, replace(HELP, buttons=buttons(*five)))
+    [listed] = graph.to(RINA)
+    assert listed.body["interactive"]["type"] == "list"
+    assert [action for action, _ in listed.choices] == [f"act:{name}" for name in five]
+
+    seven = ("edit_arrival", "edit_departure", "edit_topics", "edit_contact_name", "edit_contact_phone", "edit_name")
+    twelve = (*five, *seven, "edit_position")
+    await send(core, replace(HELP, buttons=buttons(*twelve)))
+    numbered = graph.to(RINA)[-1]
+    assert numbered.type == "text"
+    assert "\n1. " in numbered.text and "\n12. " in numbered.text and "nomor pilihan" in numbered.text
+
+
+async def test_a_long_message_is_split_and_its_buttons_follow_with_a_short_prompt(
+    core: Core, channel: WhatsAppChannel, graph: FakeGraphApi
+) -> None:
+    long = Reply("questions/unknown", {"question": "kata " * 1500, "already_queued": False}, buttons(*("skip",)))
+    outcome, attempt = await send(core, long)
+    assert outcome is Outcome.SENT
+    sent = graph.to(RINA)
+    assert [s.type for s in sent] == ["text"] * (len(sent) - 1) + ["interactive"]
+    assert sent[-1].text == "Silakan pilih:"
+    assert attempt.delivered == [s.id for s in sent]
+
+
+async def test_a_file_is_uploaded_as_a_document_and_a_venue_sent_as_a_location(
+    core: Core, channel: WhatsAppChannel, graph: FakeGraphApi
+) -> None:
+    document = Document("kunjungan.xlsx", b"PK-workbook-bytes", "application/vnd.ms-excel")
+    await send(core, replace(HELP, document=document))
+    await send(core, replace(HELP, venue=Venue(-8.2192, 114.3691, "Pendopo Sabha Swagata", "Jl. A. Yani")))
+    kinds = [s.type for s in graph.to(RINA)]
+    assert kinds == ["text", "document", "text", "location"]
+    [(filename, data)] = graph.media.values()
+    assert (filename, data) == ("kunjungan.xlsx", b"PK-workbook-bytes")
+    location = graph.to(RINA)[-1].body["location"]
+    assert (location["latitude"], location["name"]) == (-8.2192, "Pendopo Sabha Swagata")
+
+
+async def test_server_errors_and_throttling_are_retried_and_the_message_arrives_once(
+    core: Core, channel: WhatsAppChannel, graph: FakeGraphApi
+) -> None:
+    graph.inject_fault(500, 2, times=2)
+    graph.inject_fault(400, 131056)  # too many messages to this one user: wait, then again
+    outcome, _ = await send(core, HELP)
+    assert outcome is Outcome.SENT
+    assert len(graph.to(RINA)) == 1
+    assert [code for code, _ in graph.refused] == [2, 2, 131056]
+
+
+async def test_outside_the_24_hour_window_the_message_fails_for_good_without_retries(
+    core: Core, channel: WhatsAppChannel, graph: FakeGraphApi
+) -> None:
+    outcome, _ = await send(core, HELP, to="6281399998888")  # never wrote to the bot
+    assert outcome is Outcome.FAILED
+    assert graph.refused == [(131047, "Re-engagement message")]
+
+
+async def test_a_number_not_on_whatsapp_is_recorded_as_unreachable(
+    core: Core, channel: WhatsAppChannel, graph: FakeGraphApi
+) -> None:
+    async with core.database.transaction() as conn:
+        await upsert_user(
+            conn, channel="whatsapp", external_id=RINA, chat_id=RINA, display_name="Rina",
+            default_language="id", role=Role.MEMBER, now=core.services.clock.now(),
+        )  # fmt: skip
+    graph.inject_fault(400, 131026)
+    outcome, _ = await send(core, HELP)
+    assert outcome is Outcome.UNREACHABLE
+    async with core.database.transaction() as conn:
+        user = await find_user(conn, "whatsapp", RINA)
+    assert user is not None and user.blocked_at is not None

@@ -20,6 +20,9 @@ def _parser() -> argparse.ArgumentParser:
         target.add_argument("--as-staff", action="store_true", help="console: act as host staff")
         target.add_argument("--user", default="tamu", help="console: which local user you are (default: tamu)")
         target.add_argument("--lang", choices=["id", "en"], help="console: language (default: from $LANG)")
+    commands.add_parser(
+        "serve", help="the web server: WhatsApp by webhook (needs the WHATSAPP_ settings), Telegram too"
+    )
     backup = commands.add_parser("backup", help="write a consistent copy of the database")
     backup.add_argument("path", type=Path)
     ask = commands.add_parser("ask", help="answer questions from the knowledge base (no QUESTION: one per stdin line)")
@@ -80,7 +83,18 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.app import configure_logging, serve_console, serve_telegram
+    from bot.app import configure_logging, serve_console, serve_telegram, serve_web
+
+    if args.command == "serve":
+        if settings.whatsapp is None:
+            print(
+                "cannot start: serve needs the WhatsApp settings (WHATSAPP_PHONE_NUMBER_ID …, see .env.example)",
+                file=sys.stderr,
+            )
+            return 2
+        configure_logging(settings, console_mode=False)
+        asyncio.run(serve_web(settings))
+        return 0
     from bot.channels.console import stdin_lines
 
     console = args.console or settings.telegram_bot_token is None

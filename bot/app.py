@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TextIO
 
+import uvicorn
+from starlette.applications import Starlette
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 from telegram.request import BaseRequest
@@ -28,11 +30,15 @@ from bot.channels.telegram import (
     build_application,
     handle_kept_updates,
 )
+from bot.channels.whatsapp import WhatsAppChannel, build_client
+from bot.channels.whatsapp_inbound import CHANNEL as WHATSAPP
 from bot.config import Settings
 from bot.delivery import Delivery
+from bot.intake import WebhookIntake
 from bot.render import Renderer
 from bot.scheduler import ReminderScheduler
 from bot.sender import OutboxSender, SendLimits
+from bot.web import build_web_app
 from core.broadcasts import report_when_done
 from core.clock import Clock, SystemClock
 from core.content import Content
@@ -55,6 +61,7 @@ from handlers import broadcast
 from handlers.questions import KnowledgeAnswerer
 from handlers.reminders import reminder_composer
 from handlers.router import Router
+from storage import outbox
 
 logger = logging.getLogger(__name__)
 
@@ -222,6 +229,61 @@ async def stop_telegram(runtime: TelegramRuntime) -> None:
     if application.running:
         await application.stop()
     await application.shutdown()
+
+
+@dataclass
+class WebRuntime:
+    """The web server's app and the WhatsApp channel it serves (bot/web.py, bot/intake.py)."""
+
+    core: Core
+    app: Starlette
+    intake: WebhookIntake
+    channel: WhatsAppChannel
+
+
+def build_web(core: Core, *, sleep: Sleep = asyncio.sleep) -> WebRuntime:
+    """The ASGI app of `python -m bot serve` and its WhatsApp channel for a Core with WhatsApp settings."""
+    whatsapp = core.settings.whatsapp
+    assert whatsapp is not None
+    channel = WhatsAppChannel(build_client(whatsapp), core.renderer, sleep=sleep)
+    core.delivery.register(channel)
+    intake = WebhookIntake(core.database, core.router, core.answers, core.services.clock)
+    return WebRuntime(core, build_web_app(intake, whatsapp, partial(health_of, core)), intake, channel)
+
+
+async def health_of(core: Core) -> dict[str, object]:
+    """What /healthz reports: the database answers, the sender runs, how long the oldest unsent message waited."""
+    try:
+        async with core.database.transaction() as conn:
+            oldest = await outbox.oldest_waiting(conn)
+    except Exception:
+        logger.exception("health check: the database does not answer")
+        return {"ok": False, "database": "unreachable"}
+    waited = (core.services.clock.now() - oldest).total_seconds() if oldest is not None else 0.0
+    running = core.sender.running
+    return {"ok": running, "database": "ok", "sender": "running" if running else "stopped", "oldest_unsent_s": waited}
+
+
+async def serve_web(settings: Settings) -> None:
+    """`python -m bot serve`: WhatsApp by webhook on SERVE_HOST:SERVE_PORT, and Telegram (polled) beside it."""
+    core = await Core.build(settings)
+    web = build_web(core)
+    telegram = build_telegram(core) if settings.telegram_bot_token else None
+    config = uvicorn.Config(
+        web.app, host=settings.serve_host, port=settings.serve_port, log_config=None, lifespan="off"
+    )
+    try:
+        if telegram is not None:
+            await start_telegram(telegram)
+        await web.intake.handle_kept(WHATSAPP)
+        await core.start_background()
+        await uvicorn.Server(config).serve()  # until SIGINT or SIGTERM
+    finally:
+        await web.intake.drain()
+        await core.stop_background()
+        if telegram is not None:
+            await stop_telegram(telegram)
+        await core.close()
 
 
 def _stop_event() -> asyncio.Event:

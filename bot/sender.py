@@ -197,6 +197,10 @@ class OutboxSender:
         if settled is not None:
             self._settled[kind] = settled
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
     async def start(self) -> None:
         async with self._database.transaction() as conn:
             released = await outbox.release_in_flight(conn)

@@ -194,6 +194,12 @@ async def release_in_flight(conn: aiosqlite.Connection) -> int:
     return cursor.rowcount
 
 
+async def oldest_waiting(conn: aiosqlite.Connection) -> datetime | None:
+    """When the oldest message not yet settled was queued (None: nothing waits)."""
+    row = await fetch_one(conn, f"SELECT MIN(created_at) AS at FROM outbox WHERE status IN ({_PENDING}, {_SENDING})")
+    return load_instant(row["at"]) if row is not None and row["at"] is not None else None
+
+
 async def counts_by_status(conn: aiosqlite.Connection, kind: OutboxKind | None = None) -> dict[OutboxStatus, int]:
     where, params = ("WHERE kind = ?", (kind.value,)) if kind else ("", ())
     rows = await fetch_all(conn, f"SELECT status, COUNT(*) AS n FROM outbox {where} GROUP BY status", params)

@@ -1,0 +1,68 @@
+"""Messages that arrive by webhook: kept in the inbox before the platform hears 200, then handled in order per chat.
+
+A webhook's messages are written to the inbox in one transaction; only then does the server answer, so a
+kill after the answer loses nothing (the next start handles what was kept but not handled, oldest first).
+Each message is then handled in a task of its own, one chat at a time in the order they came and many
+chats at once; a copy the platform delivers again is kept once and answered once (the inbox's key).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from bot.answers import AnswerSender
+from bot.background import OwnedTasks
+from bot.ordering import KeyedLocks
+from core import inbox
+from core.clock import Clock
+from core.inbox import InboxKey
+from core.messages import Incoming
+from core.model import Database
+from handlers.router import Router
+
+logger = logging.getLogger(__name__)
+
+
+class WebhookIntake:
+    def __init__(self, database: Database, router: Router, answers: AnswerSender, clock: Clock) -> None:
+        self._database = database
+        self._router = router
+        self._answers = answers
+        self._clock = clock
+        self._chats = KeyedLocks()
+        self._tasks = OwnedTasks()
+
+    async def keep(self, messages: Sequence[tuple[InboxKey, Incoming]]) -> int:
+        """Write the messages to the inbox (raises if the database cannot: then the platform must not hear 200),
+        and start handling the new ones; returns how many were new."""
+        async with self._database.transaction() as conn:
+            new = [
+                (key, incoming)
+                for key, incoming in messages
+                if await inbox.receive(conn, key, incoming, self._clock.now())
+            ]
+        for key, incoming in new:
+            self._start(key, incoming)
+        return len(new)
+
+    async def handle_kept(self, channel: str) -> int:
+        """At start: what was kept but not handled at the last stop, in the order it came."""
+        async with self._database.transaction() as conn:
+            waiting = await inbox.waiting(conn, channel)
+        for key, incoming in waiting:
+            self._start(key, incoming)
+        if waiting:
+            logger.warning("handling %d %s messages kept before the last stop", len(waiting), channel)
+        return len(waiting)
+
+    async def drain(self) -> None:
+        """Let every message under way be handled and answered (at stop, and in tests)."""
+        await self._tasks.wait()
+
+    def _start(self, key: InboxKey, incoming: Incoming) -> None:
+        self._tasks.spawn(self._handle(key, incoming), name=f"intake-{key.channel}-{incoming.chat_id}")
+
+    async def _handle(self, key: InboxKey, incoming: Incoming) -> None:
+        async with self._chats.hold((incoming.channel, incoming.chat_id)):  # tasks start, and queue, in arrival order
+            await self._answers.send(await self._router.handle(incoming, key))

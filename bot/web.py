@@ -1,0 +1,73 @@
+"""The one web server (`python -m bot serve`): WhatsApp's webhook and the health check, as an ASGI app.
+
+Starlette rather than FastAPI: a webhook is read as raw bytes (its signature is over those bytes) and
+answered with a status, so FastAPI's request models and validation would add a dependency and nothing
+else; uvicorn runs it.
+
+- GET /whatsapp: the verification handshake (hub.mode=subscribe, hub.verify_token, hub.challenge echoed).
+- POST /whatsapp: 401 without a valid X-Hub-Signature-256, 400 for anything that is not a readable
+  webhook (never 500), 503 when the messages cannot be kept (WhatsApp delivers again); else the messages
+  are in the inbox before the 200 goes back (bot/intake.py).
+- GET /healthz: the database answers, the sender runs, and the age of the oldest message not yet sent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot.channels.whatsapp_inbound import CHANNEL as WHATSAPP
+from bot.channels.whatsapp_inbound import SIGNATURE_HEADER, MalformedWebhook, read_webhook, signature_valid
+from bot.config import WhatsAppSettings
+from bot.intake import WebhookIntake
+
+logger = logging.getLogger(__name__)
+
+Health = Callable[[], Awaitable[dict[str, Any]]]
+
+
+def build_web_app(intake: WebhookIntake, whatsapp: WhatsAppSettings, health: Health) -> Starlette:
+    async def verify(request: Request) -> Response:
+        """Meta's set-up handshake: echo the challenge when the verify token is ours."""
+        query = request.query_params
+        if query.get("hub.mode") == "subscribe" and query.get("hub.verify_token") == whatsapp.verify_token:
+            return PlainTextResponse(query.get("hub.challenge", ""))
+        return PlainTextResponse("forbidden", status_code=403)
+
+    async def receive(request: Request) -> Response:
+        body = await request.body()
+        if not signature_valid(body, request.headers.get(SIGNATURE_HEADER), whatsapp.app_secret):
+            logger.warning("refused a WhatsApp webhook with a missing or wrong signature")
+            return PlainTextResponse("bad signature", status_code=401)
+        try:
+            webhook = read_webhook(json.loads(body))
+        except (ValueError, MalformedWebhook) as error:  # json's errors are ValueErrors too
+            logger.warning("refused a malformed WhatsApp webhook: %s", error)
+            return PlainTextResponse("malformed", status_code=400)
+        try:
+            await intake.keep(webhook.messages)
+        except Exception:
+            logger.exception(
+                "could not keep %d WhatsApp messages; WhatsApp will deliver them again", len(webhook.messages)
+            )
+            return PlainTextResponse("try again", status_code=503)
+        return PlainTextResponse("ok")
+
+    async def healthz(request: Request) -> Response:
+        report = await health()
+        return JSONResponse(report, status_code=200 if report.get("ok") else 503)
+
+    return Starlette(
+        routes=[
+            Route(f"/{WHATSAPP}", verify, methods=["GET"]),
+            Route(f"/{WHATSAPP}", receive, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ]
+    )

@@ -1,0 +1,172 @@
+"""The web server over HTTP: uvicorn serving the real ASGI app on 127.0.0.1, WhatsApp's webhooks signed as Meta
+signs them, and the answers arriving at a fake Cloud API through pywa."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import hashlib
+import hmac
+import json
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from bot.app import WebRuntime, build_web
+from bot.channels.whatsapp_inbound import read_webhook
+from bot.config import Settings, WhatsAppSettings
+from core import inbox
+from core.inbox import InboxKey
+from tests.conftest import CoreFactory
+from tests.fake_graph_api import FakeGraphApi, WaSent
+from tests.support import RecordedSleep
+from tests.test_whatsapp_inbound import RINA, text, webhook
+
+TOKEN, PHONE_ID, SECRET, VERIFY = "EAAG-web-token", "106540352242922", "web-app-secret", "verify-me"
+
+
+@pytest.fixture
+async def graph() -> AsyncIterator[FakeGraphApi]:
+    api = FakeGraphApi(TOKEN, PHONE_ID)
+    api.window_open.add(RINA)
+    await api.start()
+    try:
+        yield api
+    finally:
+        await api.stop()
+
+
+@pytest.fixture
+def settings(settings: Settings, graph: FakeGraphApi) -> Settings:
+    whatsapp = WhatsAppSettings(PHONE_ID, TOKEN, SECRET, VERIFY, api_base_url=graph.base_url)
+    return dataclasses.replace(settings, whatsapp=whatsapp)
+
+
+@dataclasses.dataclass
+class Server:
+    web: WebRuntime
+    url: str
+    http: httpx.AsyncClient
+
+    async def post(self, body: object, *, signature: str | None = None) -> httpx.Response:
+        raw = json.dumps(body).encode()
+        signed = signature if signature is not None else sign(raw)
+        return await self.http.post(f"{self.url}/whatsapp", content=raw, headers={"X-Hub-Signature-256": signed})
+
+
+def sign(raw: bytes) -> str:
+    return "sha256=" + hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest()
+
+
+@contextlib.asynccontextmanager
+async def serving(make_core: CoreFactory) -> AsyncIterator[Server]:
+    """`python -m bot serve` as it runs, on a port of its own; stopped as on SIGTERM."""
+    core = await make_core()
+    web = build_web(core, sleep=RecordedSleep())
+    await web.intake.handle_kept("whatsapp")
+    await core.start_background()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(web.app, log_config=None, lifespan="off"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    for _ in range(500):  # uvicorn says when it listens only by this flag
+        if server.started:
+            break
+        await asyncio.sleep(0.01)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    try:
+        async with httpx.AsyncClient(timeout=10.0) as http:
+            yield Server(web, url, http)
+    finally:
+        server.should_exit = True
+        await task
+        await web.intake.drain()
+        await core.stop_background()
+
+
+@pytest.fixture
+async def server(make_core: CoreFactory) -> AsyncIterator[Server]:
+    async with serving(make_core) as running:
+        yield running
+
+
+async def answers_to(graph: FakeGraphApi, wa_id: str, count: int) -> list[WaSent]:
+    for _ in range(500):
+        if len(graph.to(wa_id)) >= count:
+            return graph.to(wa_id)
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"not {count} messages to {wa_id} within 5 s: {graph.to(wa_id)}")
+
+
+async def test_the_verification_handshake_echoes_the_challenge_only_for_our_token(server: Server) -> None:
+    query = {"hub.mode": "subscribe", "hub.verify_token": VERIFY, "hub.challenge": "1158201444"}
+    answered = await server.http.get(f"{server.url}/whatsapp", params=query)
+    assert (answered.status_code, answered.text) == (200, "1158201444")
+    wrong = await server.http.get(f"{server.url}/whatsapp", params={**query, "hub.verify_token": "guess"})
+    assert wrong.status_code == 403
+
+
+async def test_a_signed_message_is_answered_on_whatsapp(server: Server, graph: FakeGraphApi) -> None:
+    response = await server.post(webhook(text("Halo")))
+    assert response.status_code == 200
+    [menu] = await answers_to(graph, RINA, 1)
+    assert "Halo Rina" in menu.text and menu.type == "interactive"  # the menu's buttons as a list
+    assert "<b>" not in menu.text
+
+
+async def test_a_wrong_or_missing_signature_is_refused_and_nothing_is_kept(server: Server, graph: FakeGraphApi) -> None:
+    body = webhook(text("Halo"))
+    assert (await server.post(body, signature="sha256=" + "0" * 64)).status_code == 401
+    raw = json.dumps(body).encode()
+    unsigned = await server.http.post(f"{server.url}/whatsapp", content=raw)
+    assert unsigned.status_code == 401
+    await asyncio.sleep(0.1)
+    assert graph.sent == []
+
+
+@pytest.mark.parametrize("body", ["not json", [1, 2], {"object": "whatsapp_business_account", "entry": "x"}])
+async def test_a_malformed_body_is_answered_400_never_500(server: Server, body: Any) -> None:
+    raw = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+    response = await server.http.post(f"{server.url}/whatsapp", content=raw, headers={"X-Hub-Signature-256": sign(raw)})
+    assert response.status_code == 400
+
+
+async def test_the_same_webhook_delivered_twice_is_answered_once(server: Server, graph: FakeGraphApi) -> None:
+    body = webhook(text("Halo", wamid="wamid.TWICE"))
+    assert (await server.post(body)).status_code == 200
+    assert (await server.post(body)).status_code == 200  # WhatsApp retries when it did not hear 200 in time
+    await answers_to(graph, RINA, 1)
+    await server.web.intake.drain()
+    await asyncio.sleep(0.1)
+    assert len(graph.to(RINA)) == 1
+
+
+async def test_a_message_kept_but_not_handled_before_a_kill_is_answered_at_the_next_start(
+    make_core: CoreFactory, graph: FakeGraphApi
+) -> None:
+    async with serving(make_core) as first:
+        core = first.web.core
+        async with core.database.transaction() as conn:  # what a kill right after the 200 leaves behind
+            [(key, incoming)] = read_webhook(webhook(text("Halo", wamid="wamid.KEPT"))).messages
+            assert await inbox.receive(conn, key, incoming, core.services.clock.now())
+    assert graph.to(RINA) == []
+
+    async with serving(make_core) as second:
+        [menu] = await answers_to(graph, RINA, 1)
+        assert menu.text
+        again = await second.post(webhook(text("Halo", wamid="wamid.KEPT")))  # and a late copy changes nothing
+        assert again.status_code == 200
+        await second.web.intake.drain()
+        assert len(graph.to(RINA)) == 1
+        assert key == InboxKey("whatsapp", "wamid.KEPT")
+
+
+async def test_healthz_says_the_database_answers_and_the_sender_runs(server: Server) -> None:
+    answered = await server.http.get(f"{server.url}/healthz")
+    assert answered.status_code == 200
+    assert answered.json() == {"ok": True, "database": "ok", "sender": "running", "oldest_unsent_s": 0.0}

@@ -245,7 +245,7 @@ def build_web(core: Core, *, sleep: Sleep = asyncio.sleep) -> WebRuntime:
     """The ASGI app of `python -m bot serve` and its WhatsApp channel for a Core with WhatsApp settings."""
     whatsapp = core.settings.whatsapp
     assert whatsapp is not None
-    channel = WhatsAppChannel(build_client(whatsapp), core.renderer, sleep=sleep)
+    channel = WhatsAppChannel(build_client(whatsapp), core.renderer, core.database, core.services.clock, sleep=sleep)
     core.delivery.register(channel)
     intake = WebhookIntake(core.database, core.router, core.answers, core.services.clock)
     return WebRuntime(core, build_web_app(intake, whatsapp, partial(health_of, core)), intake, channel)

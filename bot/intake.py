@@ -3,18 +3,20 @@
 A webhook's messages are written to the inbox in one transaction; only then does the server answer, so a
 kill after the answer loses nothing (the next start handles what was kept but not handled, oldest first).
 Each message is then handled in a task of its own, one chat at a time in the order they came and many
-chats at once; a copy the platform delivers again is kept once and answered once (the inbox's key).
+chats at once; a copy the platform delivers again is kept once and answered once (the inbox's key). Typed
+numbers that answer numbered options are handled as the presses they stand for (core.choices).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 
 from bot.answers import AnswerSender
 from bot.background import OwnedTasks
 from bot.ordering import KeyedLocks
-from core import inbox
+from core import choices, inbox
 from core.clock import Clock
 from core.inbox import InboxKey
 from core.messages import Incoming
@@ -65,4 +67,15 @@ class WebhookIntake:
 
     async def _handle(self, key: InboxKey, incoming: Incoming) -> None:
         async with self._chats.hold((incoming.channel, incoming.chat_id)):  # tasks start, and queue, in arrival order
-            await self._answers.send(await self._router.handle(incoming, key))
+            for n, pressed in enumerate(await self._as_presses(incoming)):
+                # The message counts as handled with its first pick; a kill between picks may lose the later
+                # ones, never apply one twice (a topic toggled twice would be untoggled).
+                await self._answers.send(await self._router.handle(pressed, key if n == 0 else None))
+
+    async def _as_presses(self, incoming: Incoming) -> list[Incoming]:
+        """Typed numbers answering numbered options become the presses they stand for (core.choices)."""
+        if incoming.text is None:
+            return [incoming]
+        async with self._database.transaction() as conn:
+            actions = await choices.picked_actions(conn, incoming.channel, incoming.chat_id, incoming.text)
+        return [replace(incoming, text=None, action=action) for action in actions] or [incoming]

@@ -154,9 +154,11 @@ async def erase_user(conn: aiosqlite.Connection, user_id: int, *, today: date, n
         (REMOVED, REMOVED, dump_instant(now), user_id),
     )
     questions = await conn.execute("DELETE FROM questions WHERE user_id = ?", (user_id,))
-    await conn.execute(
-        "DELETE FROM inbox WHERE (channel, chat_id) IN (SELECT channel, chat_id FROM users WHERE id = ?)", (user_id,)
-    )
+    for table in ("inbox", "numbered_choices"):  # kept by chat: the user's own
+        await conn.execute(
+            f"DELETE FROM {table} WHERE (channel, chat_id) IN (SELECT channel, chat_id FROM users WHERE id = ?)",
+            (user_id,),
+        )
     for table in ("conversations", "reminder_prefs", "reminders", "outbox"):
         await conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
     # Wrong join codes stay: they are counted by a keyed hash of the platform identity, with no user id and no

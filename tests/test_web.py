@@ -20,8 +20,12 @@ import uvicorn
 from bot.app import WebRuntime, build_web
 from bot.channels.whatsapp_inbound import read_webhook
 from bot.config import Settings, WhatsAppSettings
+from bot.delivery import Attempt
 from core import inbox
 from core.inbox import InboxKey
+from core.messages import Button, Label, Recipient, Reply
+from handlers.menu import CHOOSE_LANGUAGE
+from storage.users import find_user
 from tests.conftest import CoreFactory
 from tests.fake_graph_api import FakeGraphApi, WaSent
 from tests.support import RecordedSleep
@@ -170,3 +174,26 @@ async def test_healthz_says_the_database_answers_and_the_sender_runs(server: Ser
     answered = await server.http.get(f"{server.url}/healthz")
     assert answered.status_code == 200
     assert answered.json() == {"ok": True, "database": "ok", "sender": "running", "oldest_unsent_s": 0.0}
+
+
+async def test_typed_numbers_press_the_numbered_options_last_offered(server: Server, graph: FakeGraphApi) -> None:
+    """Past ten options WhatsApp shows numbered lines; "12" typed back is the twelfth option pressed."""
+    core = server.web.core
+    options = [[Button(Label("language_id"), CHOOSE_LANGUAGE("id"))] for _ in range(11)]
+    options.append([Button(Label("language_en"), CHOOSE_LANGUAGE("en"))])
+    attempt = Attempt(600.0)
+    await core.delivery.send_one(
+        Recipient("whatsapp", RINA, "id"), Reply("menu/ask_language", buttons=options), attempt
+    )
+    [offered] = graph.to(RINA)
+    assert "\n12. " in offered.text
+
+    assert (await server.post(webhook(text("12", wamid="wamid.PICK")))).status_code == 200
+    [_, answered] = await answers_to(graph, RINA, 2)
+    assert answered.text.startswith("✅ The language is now English.")  # templates/en/menu/language_set.j2
+    async with core.database.transaction() as conn:
+        user = await find_user(conn, "whatsapp", RINA)
+    assert user is not None and user.language == "en"
+
+    assert (await server.post(webhook(text("13", wamid="wamid.NOPE")))).status_code == 200  # not offered: text
+    await answers_to(graph, RINA, 3)

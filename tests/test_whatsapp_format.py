@@ -19,12 +19,12 @@ from bot.channels.whatsapp_format import (
     Numbered,
     ReplyButtons,
     layout,
-    picked,
     shorten,
     to_whatsapp_text,
     units,
 )
 from bot.render import TEMPLATES_DIR, RenderedButton, Renderer
+from core.choices import picked
 from core.locale import LOCALES
 from core.messages import Label, Reply
 from tests.test_templates import SHORT_HOSTILE, message_templates, parameter_sets

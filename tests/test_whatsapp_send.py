@@ -11,6 +11,7 @@ from bot.app import Core
 from bot.channels.whatsapp import WhatsAppChannel, build_client
 from bot.config import WhatsAppSettings
 from bot.delivery import Attempt, Outcome
+from core import choices
 from core.messages import Button, Document, Label, Recipient, Reply, Venue
 from storage.users import Role, find_user, upsert_user
 from tests.fake_graph_api import FakeGraphApi
@@ -37,7 +38,7 @@ async def graph() -> AsyncIterator[FakeGraphApi]:
 async def channel(core: Core, graph: FakeGraphApi) -> AsyncIterator[WhatsAppChannel]:
     settings = WhatsAppSettings(PHONE_ID, TOKEN, "secret", "verify", api_base_url=graph.base_url)
     client = build_client(settings)
-    whatsapp = WhatsAppChannel(client, core.renderer, sleep=RecordedSleep())
+    whatsapp = WhatsAppChannel(client, core.renderer, core.database, core.services.clock, sleep=RecordedSleep())
     core.delivery.register(whatsapp)
     yield whatsapp
 
@@ -147,3 +148,18 @@ async def test_a_number_not_on_whatsapp_is_recorded_as_unreachable(
     async with core.database.transaction() as conn:
         user = await find_user(conn, "whatsapp", RINA)
     assert user is not None and user.blocked_at is not None
+
+
+async def test_numbered_options_are_remembered_for_the_chat_before_they_go(
+    core: Core, channel: WhatsAppChannel, graph: FakeGraphApi
+) -> None:
+    many = [f"edit_{name}" for name in ("institution", "province", "head", "size", "mode", "arrival", "departure")]
+    many += ["edit_topics", "edit_contact_name", "edit_contact_phone", "edit_name", "edit_position"]
+    await send(core, replace(HELP, buttons=buttons(*many)))
+    async with core.database.transaction() as conn:
+        assert await choices.picked_actions(conn, "whatsapp", RINA, "12, 1") == [
+            "act:edit_position",
+            "act:edit_institution",
+        ]
+        assert await choices.picked_actions(conn, "whatsapp", RINA, "13") == []  # not offered
+        assert await choices.picked_actions(conn, "whatsapp", "6281399998888", "1") == []  # another chat

@@ -28,7 +28,10 @@ from bot.channels.whatsapp_format import ListMenu, Numbered, ReplyButtons, layou
 from bot.config import WhatsAppSettings
 from bot.delivery import Attempt, DeliveryFailed, RecipientBlocked
 from bot.render import Renderer
+from core import choices
+from core.clock import Clock
 from core.messages import Label, Recipient, Reply
+from core.model import Database
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +66,8 @@ class WhatsAppChannel:
         self,
         client: WhatsApp,
         renderer: Renderer,
+        database: Database,
+        clock: Clock,
         *,
         sleep: Sleep = asyncio.sleep,
         base_backoff: float = 0.5,
@@ -70,6 +75,8 @@ class WhatsAppChannel:
     ) -> None:
         self._client = client
         self._renderer = renderer
+        self._database = database
+        self._clock = clock
         self._sleep = sleep
         self._base_backoff = base_backoff
         self._max_backoff = max_backoff
@@ -77,18 +84,23 @@ class WhatsAppChannel:
     async def send(
         self, recipient: Recipient, reply: Reply, attempt: Attempt, *, origin_message_id: str | None = None
     ) -> None:
-        steps = self._steps(recipient, reply)
+        steps, numbered = self._steps(recipient, reply)
+        if numbered is not None and len(attempt.delivered) < len(steps):
+            async with self._database.transaction() as conn:  # before the lines go: an answer may come at once
+                await choices.offer(conn, CHANNEL, recipient.chat_id, numbered, self._clock.now())
         for index, step in enumerate(steps):
             if index < len(attempt.delivered):
                 continue  # accepted before a kill or a give-up: not shown twice
             message_id = await self._call(step, attempt.patience)
             await attempt.accepted(message_id, more_to_come=index < len(steps) - 1)
 
-    def _steps(self, recipient: Recipient, reply: Reply) -> list[Step]:
+    def _steps(self, recipient: Recipient, reply: Reply) -> tuple[list[Step], list[str] | None]:
+        """The sends of a Reply, and the actions it numbers (None: it numbers none)."""
         locale, to = recipient.locale, recipient.chat_id
         rendered = self._renderer.render_reply(reply, locale)
         texts = [to_whatsapp_text(part) for part in rendered.parts]
         offered = layout(rendered.buttons)
+        numbered = [choice.action for choice in offered.choices] if isinstance(offered, Numbered) else None
         if isinstance(offered, Numbered):
             lines = f"{offered.lines()}\n\n{self._label('wa_numbered_hint', locale)}"
             if units(texts[-1]) + 2 + units(lines) <= TEXT_LIMIT:
@@ -111,7 +123,7 @@ class WhatsAppChannel:
             steps.append(
                 partial(self._location, to, venue.latitude, venue.longitude, venue.title, venue.address or None)
             )
-        return steps
+        return steps, numbered
 
     def _label(self, name: str, locale: str) -> str:
         return self._renderer.label(Label(name), locale)

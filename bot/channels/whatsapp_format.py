@@ -11,7 +11,7 @@ the only place that knows WhatsApp's formatting and limits, so no flow is writte
   BUTTON_TITLE_LIMIT become reply buttons; up to MAX_LIST_ROWS become a list message, a label too long for a
   row's title shortened at a word boundary with the full form in the row's description; more, or a label
   that cannot be shortened without cutting a word, become a numbered list in the text, answered by typing
-  the number (or several: "1, 3, 5"), as on the console.
+  the number (or several: "1, 3, 5"; core.choices).
 
 Lengths are counted in UTF-16 units, the strictest count any of WhatsApp's clients uses.
 """
@@ -147,13 +147,3 @@ def shorten(text: str, limit: int) -> str | None:
         if head and units(head) + units(ELLIPSIS) <= limit:
             return head + ELLIPSIS
     return None
-
-
-def picked(typed: str, count: int) -> list[int] | None:
-    """The option numbers (1-based) typed as an answer to a numbered list of `count`: "2", "1, 3, 5", "1 3";
-    None when the text is not only such numbers, or names one that is not offered."""
-    numbers = re.split(r"[\s,;]+", typed.strip())
-    if not numbers or not all(n.isascii() and n.isdigit() for n in numbers):
-        return None
-    chosen = [int(n) for n in numbers]
-    return chosen if all(1 <= n <= count for n in chosen) else None

@@ -86,11 +86,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import configure_logging, serve_console, serve_telegram, serve_web
 
     if args.command == "serve":
-        if settings.whatsapp is None:
-            print(
-                "cannot start: serve needs the WhatsApp settings (WHATSAPP_PHONE_NUMBER_ID …, see .env.example)",
-                file=sys.stderr,
-            )
+        if settings.whatsapp is None and settings.telegram_webhook_url is None:
+            print("cannot start: serve needs WhatsApp or Telegram's webhook configured (.env.example)", file=sys.stderr)
             return 2
         configure_logging(settings, console_mode=False)
         asyncio.run(serve_web(settings))

@@ -23,12 +23,14 @@ from bot import logs
 from bot.answers import AnswerSender
 from bot.background import OwnedTasks
 from bot.channels.console import ConsoleChannel, run_console
+from bot.channels.telegram import CHANNEL as TELEGRAM
 from bot.channels.telegram import (
     DurableUpdateQueue,
     Sleep,
     TelegramChannel,
     build_application,
     handle_kept_updates,
+    read_update,
 )
 from bot.channels.whatsapp import WhatsAppChannel, build_client
 from bot.channels.whatsapp_inbound import CHANNEL as WHATSAPP
@@ -38,7 +40,7 @@ from bot.intake import WebhookIntake
 from bot.render import Renderer
 from bot.scheduler import ReminderScheduler
 from bot.sender import OutboxSender, SendLimits
-from bot.web import build_web_app
+from bot.web import TelegramHook, build_web_app
 from core.broadcasts import report_when_done
 from core.clock import Clock, SystemClock
 from core.content import Content
@@ -238,17 +240,37 @@ class WebRuntime:
     core: Core
     app: Starlette
     intake: WebhookIntake
-    channel: WhatsAppChannel
+    channel: WhatsAppChannel | None  # None: WhatsApp is not configured
 
 
-def build_web(core: Core, *, sleep: Sleep = asyncio.sleep) -> WebRuntime:
-    """The ASGI app of `python -m bot serve` and its WhatsApp channel for a Core with WhatsApp settings."""
-    whatsapp = core.settings.whatsapp
-    assert whatsapp is not None
-    channel = WhatsAppChannel(build_client(whatsapp), core.renderer, core.database, core.services.clock, sleep=sleep)
-    core.delivery.register(channel)
+def build_web(core: Core, *, telegram: TelegramRuntime | None = None, sleep: Sleep = asyncio.sleep) -> WebRuntime:
+    """The ASGI app of `python -m bot serve`: WhatsApp's webhook when it is configured (with its channel), and
+    Telegram's when `telegram` is given and TELEGRAM_WEBHOOK_URL is set."""
+    settings = core.settings
     intake = WebhookIntake(core.database, core.router, core.answers, core.services.clock)
-    return WebRuntime(core, build_web_app(intake, whatsapp, partial(health_of, core)), intake, channel)
+    channel = None
+    if settings.whatsapp is not None:
+        client = build_client(settings.whatsapp)
+        channel = WhatsAppChannel(client, core.renderer, core.database, core.services.clock, sleep=sleep)
+        core.delivery.register(channel)
+    hook = None
+    if telegram is not None and settings.telegram_webhook_secret is not None:
+        hook = TelegramHook(settings.telegram_webhook_secret, partial(read_update, bot=telegram.application.bot))
+    app = build_web_app(intake, settings.whatsapp, hook, partial(health_of, core))
+    return WebRuntime(core, app, intake, channel)
+
+
+async def start_telegram_webhook(runtime: TelegramRuntime, url: str, secret: str) -> None:
+    """Webhook mode: getMe, the command menu, and setWebhook; Telegram then posts to /telegram (no polling)."""
+    application = runtime.application
+    await application.initialize()
+    runtime.core.services.identity.username = application.bot.username
+    try:
+        await runtime.channel.register_commands(runtime.core.services.staff)
+    except Exception:  # the command menu is a convenience; the bot works without it
+        logger.exception("could not register the command menu")
+    await application.bot.set_webhook(url, secret_token=secret, allowed_updates=["message", "callback_query"])
+    logger.info("Telegram channel on its webhook as @%s", application.bot.username)
 
 
 async def health_of(core: Core) -> dict[str, object]:
@@ -265,15 +287,21 @@ async def health_of(core: Core) -> dict[str, object]:
 
 
 async def serve_web(settings: Settings) -> None:
-    """`python -m bot serve`: WhatsApp by webhook on SERVE_HOST:SERVE_PORT, and Telegram (polled) beside it."""
+    """`python -m bot serve`: the webhooks on SERVE_HOST:SERVE_PORT; Telegram by its webhook when
+    TELEGRAM_WEBHOOK_URL is set, else polled beside them as `run` does."""
     core = await Core.build(settings)
-    web = build_web(core)
     telegram = build_telegram(core) if settings.telegram_bot_token else None
+    webhook = telegram is not None and settings.telegram_webhook_url is not None
+    web = build_web(core, telegram=telegram if webhook else None)
     config = uvicorn.Config(
         web.app, host=settings.serve_host, port=settings.serve_port, log_config=None, lifespan="off"
     )
     try:
-        if telegram is not None:
+        if telegram is not None and webhook:
+            assert settings.telegram_webhook_url is not None and settings.telegram_webhook_secret is not None
+            await start_telegram_webhook(telegram, settings.telegram_webhook_url, settings.telegram_webhook_secret)
+            await web.intake.handle_kept(TELEGRAM)
+        elif telegram is not None:
             await start_telegram(telegram)
         await web.intake.handle_kept(WHATSAPP)
         await core.start_background()

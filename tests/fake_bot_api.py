@@ -172,6 +172,7 @@ class FakeBotApi:
         self.callback_answers: list[JsonDict] = []
         self.errors: list[tuple[str, int, str]] = []  # (method, status, description) of refusals
         self.rate_limited = 0
+        self.webhook: JsonDict | None = None  # what setWebhook set (url, secret_token, allowed_updates)
         self.handed_over: dict[int, float] = {}  # update_id -> when a getUpdates first returned it
 
         self._base_url: str | None = None
@@ -195,6 +196,7 @@ class FakeBotApi:
         self._handlers: dict[str, Callable[[JsonDict], Awaitable[Any]]] = {
             "getMe": self._get_me,
             "deleteWebhook": self._delete_webhook,
+            "setWebhook": self._set_webhook,
             "getUpdates": self._get_updates,
             "setMyCommands": self._set_my_commands,
             "answerCallbackQuery": self._answer_callback_query,
@@ -570,9 +572,16 @@ class FakeBotApi:
         return self.bot_user
 
     async def _delete_webhook(self, params: JsonDict) -> bool:
-        """Called by PTB before it starts polling; there never is a webhook here."""
+        """Called by PTB before it starts polling: the webhook, if any, is gone."""
         if params.get("drop_pending_updates"):
             self._updates.clear()
+        self.webhook = None
+        return True
+
+    async def _set_webhook(self, params: JsonDict) -> bool:
+        """Webhook mode: the test posts the updates to the URL itself (``webhook`` records what was set)."""
+        self._require(params, "url")
+        self.webhook = params
         return True
 
     async def _get_updates(self, params: JsonDict) -> list[JsonDict]:

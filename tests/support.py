@@ -9,8 +9,13 @@ programme) are at the end.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import contextlib
+import socket
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
 
 from bot.app import Core
 from bot.delivery import Attempt
@@ -212,3 +217,21 @@ class RecordedSleep:
     async def __call__(self, delay: float) -> None:
         self.delays.append(delay)
         await asyncio.sleep(0)
+
+
+@contextlib.asynccontextmanager
+async def served(app: Any) -> AsyncIterator[str]:
+    """Serve an ASGI app with uvicorn on a free port of 127.0.0.1, as `python -m bot serve` does; yields its URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="off"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    for _ in range(500):  # uvicorn says when it listens only by this flag
+        if server.started:
+            break
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task

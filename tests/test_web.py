@@ -9,13 +9,11 @@ import dataclasses
 import hashlib
 import hmac
 import json
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from bot.app import WebRuntime, build_web
 from bot.channels.whatsapp_inbound import read_webhook
@@ -28,7 +26,7 @@ from handlers.menu import CHOOSE_LANGUAGE
 from storage.users import find_user
 from tests.conftest import CoreFactory
 from tests.fake_graph_api import FakeGraphApi, WaSent
-from tests.support import RecordedSleep
+from tests.support import RecordedSleep, served
 from tests.test_whatsapp_inbound import RINA, text, webhook
 
 TOKEN, PHONE_ID, SECRET, VERIFY = "EAAG-web-token", "106540352242922", "web-app-secret", "verify-me"
@@ -74,21 +72,10 @@ async def serving(make_core: CoreFactory) -> AsyncIterator[Server]:
     web = build_web(core, sleep=RecordedSleep())
     await web.intake.handle_kept("whatsapp")
     await core.start_background()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(web.app, log_config=None, lifespan="off"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    for _ in range(500):  # uvicorn says when it listens only by this flag
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     try:
-        async with httpx.AsyncClient(timeout=10.0) as http:
+        async with served(web.app) as url, httpx.AsyncClient(timeout=10.0) as http:
             yield Server(web, url, http)
     finally:
-        server.should_exit = True
-        await task
         await web.intake.drain()
         await core.stop_background()
 

@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from telegram import (
+    Bot,
     BotCommand,
     BotCommandScope,
     BotCommandScopeChat,
@@ -112,6 +113,19 @@ def to_incoming(update: Update) -> Incoming | None:
         language_code=message.from_user.language_code,
         text=message.text,
     )
+
+
+def read_update(data: object, bot: Bot) -> tuple[InboxKey, Incoming | None, str | None]:
+    """A webhook's update: its inbox key, the Incoming (None: ignored), and the id of a pressed button's query
+    (the webhook's answer stops its spinner). Raises ValueError when it is not an update."""
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        raise ValueError("not a Telegram update")
+    try:
+        update = Update.de_json(data, bot)
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"not a Telegram update: {error}") from error
+    query = update.callback_query
+    return inbox_key(update), to_incoming(update), query.id if query is not None else None
 
 
 def inbox_key(update: Update) -> InboxKey:

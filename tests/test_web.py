@@ -9,6 +9,7 @@ import dataclasses
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -184,3 +185,66 @@ async def test_typed_numbers_press_the_numbered_options_last_offered(server: Ser
 
     assert (await server.post(webhook(text("13", wamid="wamid.NOPE")))).status_code == 200  # not offered: text
     await answers_to(graph, RINA, 3)
+
+
+class WaUser:
+    """Someone on WhatsApp: types, taps a reply button or list row, or types the number of a numbered option."""
+
+    def __init__(self, server: Server, graph: FakeGraphApi, wa_id: str = RINA) -> None:
+        self.server, self.graph, self.wa_id = server, graph, wa_id
+        graph.window_open.add(wa_id)
+        self._ids = iter(range(1, 10_000))
+        self._seen = 0
+
+    async def says(self, typed: str) -> list[WaSent]:
+        return await self._send(text(typed, wamid=self._wamid(), sender=self.wa_id))
+
+    async def taps(self, title_part: str) -> list[WaSent]:
+        """The option whose title holds `title_part` in the latest message offering options."""
+        last = next(m for m in reversed(self.graph.to(self.wa_id)) if m.choices or "\n1. " in m.text)
+        if last.choices:
+            [action] = [action for action, title in last.choices if title_part in title]
+            kind = "list_reply" if last.body["interactive"]["type"] == "list" else "button_reply"
+            pressed = {"from": self.wa_id, "id": self._wamid(), "timestamp": "1764583200", "type": "interactive",
+                       "interactive": {"type": kind, kind: {"id": action, "title": title_part}}}  # fmt: skip
+            return await self._send(pressed)
+        [number] = [line.split(".")[0] for line in last.text.splitlines() if title_part in line and ". " in line]
+        return await self.says(number)
+
+    async def _send(self, message: dict[str, Any]) -> list[WaSent]:
+        assert (await self.server.post(webhook(message))).status_code == 200
+        await self.server.web.intake.drain()
+        new = self.graph.to(self.wa_id)[self._seen :]
+        self._seen += len(new)
+        return new
+
+    def _wamid(self) -> str:
+        return f"wamid.{self.wa_id}.{next(self._ids)}"
+
+
+async def test_a_coordinator_registers_a_visit_entirely_on_whatsapp(server: Server, graph: FakeGraphApi) -> None:
+    rina = WaUser(server, graph)
+    steps = [
+        ("says", "daftar"),  # no slash: WhatsApp has no command menu
+        ("says", "Pemkab Cianjur"),
+        ("says", "jabar"),
+        ("says", "Herman Suherman, Bupati"),
+        ("says", "45"),
+        ("taps", "Kunjungan langsung"),
+        ("says", "10/12/2026"),
+        ("taps", "keesokan harinya"),
+        ("taps", "Pelayanan publik"),
+        ("taps", "Selesai memilih"),
+        ("taps", "Pakai nama saya"),
+        ("says", "0812 3456 7890"),
+    ]
+    for how, what in steps:
+        answered = await (rina.says(what) if how == "says" else rina.taps(what))
+        assert answered, f"no answer to {what!r}"
+    summary = answered[-1].text
+    for kept in ("Pemkab Cianjur", "Jawa Barat", "Herman Suherman", "45", "+62 812-3456-7890"):
+        assert kept in summary, kept
+    [*_, submitted] = await rina.taps("Kirim")
+    code = re.search(r"\b[0-9A-Z]{8}\b", submitted.text)
+    assert code is not None, submitted.text
+    assert "<b>" not in submitted.text

@@ -102,7 +102,9 @@ class Core:
             rules=VisitRules(settings.min_notice_days, settings.max_visit_days),
             clock=clock,
             tz=settings.tz,
-            identity=BotIdentity(settings.telegram_bot_username),
+            identity=BotIdentity(
+                settings.telegram_bot_username, settings.whatsapp.business_number if settings.whatsapp else None
+            ),
             knowledge=build_knowledge(theme_ids=frozenset(t.id for t in content.themes)),
             host=HostDetails(settings.host_name, settings.host_contact),
             venues=VenueCatalog(),

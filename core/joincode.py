@@ -6,8 +6,12 @@ anything else; when reading a typed code, O is taken as 0 and I or L as 1, as Cr
 
 from __future__ import annotations
 
+import io
 import re
 import secrets
+from dataclasses import dataclass
+
+import segno
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 LENGTH = 8
@@ -34,11 +38,38 @@ def deep_link(bot_username: str, code: str) -> str:
     return f"https://t.me/{bot_username}?start=join-{code}"
 
 
-class BotIdentity:
-    """The bot's public username, known from settings or learned from the platform at start."""
+def whatsapp_link(business_number: str, code: str) -> str:
+    """WhatsApp's click-to-chat: opens the chat with the bot with "GABUNG <code>" typed, ready to send."""
+    return f"https://wa.me/{business_number}?text=GABUNG%20{code}"
 
-    def __init__(self, username: str | None = None) -> None:
+
+@dataclass(frozen=True)
+class JoinLink:
+    """A link that opens the bot on one channel with the join code in it, and its QR code (PNG)."""
+
+    channel: str  # its name as people know it: Telegram, WhatsApp
+    url: str
+
+    def qr_png(self) -> bytes:
+        buffer = io.BytesIO()
+        segno.make(self.url, error="m").save(buffer, kind="png", scale=8, border=4)
+        return buffer.getvalue()
+
+
+class BotIdentity:
+    """How people reach the bot: its Telegram username (from settings, or learned from getMe at start) and
+    its WhatsApp business number (settings)."""
+
+    def __init__(self, username: str | None = None, whatsapp_number: str | None = None) -> None:
         self.username = username
+        self.whatsapp_number = whatsapp_number
 
     def join_link(self, code: str) -> str | None:
         return deep_link(self.username, code) if self.username else None
+
+    def join_links(self, code: str) -> list[JoinLink]:
+        """The join link of every channel the bot is reachable on."""
+        links = [JoinLink("Telegram", deep_link(self.username, code))] if self.username else []
+        if self.whatsapp_number:
+            links.append(JoinLink("WhatsApp", whatsapp_link(self.whatsapp_number, code)))
+        return links

@@ -7,7 +7,7 @@ from datetime import timedelta
 from core import visits
 from core.content import Region
 from core.errors import ValidationError
-from core.messages import Button, Reply, reply
+from core.messages import Button, Document, Reply, reply
 from core.model import VisitMode
 from core.registration import (
     check_departure,
@@ -273,9 +273,18 @@ async def take_summary(turn: Turn, draft: RegistrationDraft, answer: Answer) -> 
 async def _submit(turn: Turn, draft: RegistrationDraft) -> list[Reply]:
     delegation = await visits.register(turn, draft.to_new_delegation())
     view = delegation_view(turn, delegation)
-    link = turn.services.identity.join_link(delegation.join_code)
+    links = turn.services.identity.join_links(delegation.join_code)
+    qr_codes = [
+        reply(
+            "registration/join_qr",
+            channel=link.channel,
+            document=Document(f"gabung-{link.channel.lower()}.png", link.qr_png(), "image/png"),
+        )
+        for link in links
+    ]
     return [
-        reply("registration/submitted", delegation=view, link=link),
+        reply("registration/submitted", delegation=view, links=links),
+        *qr_codes,
         *await turn.tell_staff(
             "registration/submitted_for_staff",
             decision_buttons(delegation.id),

@@ -102,7 +102,7 @@ async def test_visitors_from_wita_see_their_own_time_beside_wib(staff: ChatUser,
             ("pelayanan publik", ["registration/ask_contact_name"]),
             (Press("use_my_name"), ["registration/ask_contact_phone"]),
             ("0812 1111 2222", ["registration/summary"]),
-            (Press("confirm"), ["registration/submitted"]),
+            (Press("confirm"), ["registration/submitted", "registration/join_qr"]),
         ],
     )
     await plan_with_programme(staff)

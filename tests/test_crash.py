@@ -210,7 +210,7 @@ class Coordinator:
             ("type", typed["note"], ["nama koordinator"]),
             ("type", typed["contact"], ["nomor HP"]),
             ("type", typed["phone"], ["Periksa kembali"]),
-            ("press", "Kirim", ["start=join-"]),
+            ("press", "Kirim", ["start=join-", "Kode QR", ""]),  # the code, then its QR code (a caption and a file)
         ]
         for number, (how, what, answers) in enumerate(steps, 1):
             await asyncio.sleep(self.rng.uniform(0.1, 0.5))

@@ -17,9 +17,11 @@ async def test_a_full_registration_is_stored_pending_with_a_join_code_and_staff_
 ) -> None:
     await staff.says("/start")  # the console staff user is known from now on
     await play(coordinator, UP_TO_SUMMARY)
-    [submitted] = await coordinator.presses("confirm")
+    [submitted, qr] = await coordinator.presses("confirm")
 
     assert submitted.template == "registration/submitted"
+    assert qr.template == "registration/join_qr" and qr.reply.document is not None  # to forward to the group
+    assert qr.reply.document.data.startswith(b"\x89PNG") and qr.reply.document.mime_type == "image/png"
     delegation = submitted.reply.params["delegation"]
     assert re.fullmatch(f"[{ALPHABET}]{{8}}", delegation.join_code)
     assert f"https://t.me/delegasi_test_bot?start=join-{delegation.join_code}" in submitted.text

@@ -82,7 +82,7 @@ async def register_visit(
             ("0812 3456 7890", ["registration/summary"]),
         ],
     )
-    [submitted] = await user.presses("confirm")
+    [submitted, _qr_code] = await user.presses("confirm")
     assert submitted.template == "registration/submitted"
     return str(submitted.reply.params["delegation"].join_code)
 

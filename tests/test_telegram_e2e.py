@@ -194,7 +194,7 @@ async def register_visit(
     await user.says(note)
     await user.says(contact)
     [summary] = await user.says("0812 3456 7890")
-    [submitted] = await user.presses(summary, "Kirim")
+    [submitted, _qr_text, _qr_file] = await user.presses(summary, "Kirim", replies=3)
     return join_code_in(submitted)
 
 
@@ -290,7 +290,7 @@ async def test_a_coordinator_registers_a_visit_and_gets_a_join_link(
     [summary] = await rina.says("0812 3456 7890")
     assert "Pemkab Cianjur" in (summary.plain_text or "") and "+62 812-3456-7890" in (summary.plain_text or "")
 
-    [submitted] = await rina.presses(summary, "Kirim")
+    [submitted, _qr_text, _qr_file] = await rina.presses(summary, "Kirim", replies=3)
     code = join_code_in(submitted)
     assert f"https://t.me/delegasi_test_bot?start=join-{code}" in (submitted.plain_text or "")
     assert f"/gabung {code}" in (submitted.plain_text or "")
@@ -354,7 +354,7 @@ async def test_a_registration_half_done_before_a_restart_goes_on_after_it(
     [summary] = await rina.says("0812 3456 7890")
     for kept in ("Pemkab Cianjur", "Jawa Barat", "Herman Suherman, Bupati", "45", "Kamis, 10 Desember 2026"):
         assert kept in (summary.plain_text or ""), kept
-    [submitted] = await rina.presses(summary, "Kirim")
+    [submitted, _qr_text, _qr_file] = await rina.presses(summary, "Kirim", replies=3)
     join_code_in(submitted)
 
     await fake.assert_no_messages(COORDINATOR, within=0.05)  # nothing answered twice across the restart

@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, meta
 from bot.render import TEMPLATES_DIR, Renderer, split_message
 from core.broadcasts import DeliveryCounts
 from core.content import Province, Region, Theme
+from core.joincode import JoinLink
 from core.knowledge.views import EntryView
 from core.locale import LOCALES
 from core.messages import Label, Reply
@@ -168,7 +169,11 @@ def parameter_sets() -> list[dict[str, Any]]:
         note=HOSTILE,
         min_notice=3,
         delegation=hostile_view(),
-        link="https://t.me/delegasi_bot?start=join-ABCD2345",
+        links=[
+            JoinLink("Telegram", "https://t.me/delegasi_bot?start=join-ABCD2345"),
+            JoinLink("WhatsApp", "https://wa.me/6281133004400?text=GABUNG%20ABCD2345&x=<b>"),
+        ],
+        channel=SHORT_HOSTILE,
         typed=HOSTILE,
         low=2,
         high=120,
@@ -293,7 +298,7 @@ def parameter_sets() -> list[dict[str, Any]]:
         delegation=hostile_view(mode="virtual", departure=date(2026, 12, 10), topics_note=None, status="cancelled"),
         chosen=[],
         note=None,
-        link=None,
+        links=[],
         unit=None,
         left=0,
         delegations=[],

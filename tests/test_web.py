@@ -46,7 +46,7 @@ async def graph() -> AsyncIterator[FakeGraphApi]:
 
 @pytest.fixture
 def settings(settings: Settings, graph: FakeGraphApi) -> Settings:
-    whatsapp = WhatsAppSettings(PHONE_ID, TOKEN, SECRET, VERIFY, api_base_url=graph.base_url)
+    whatsapp = WhatsAppSettings(PHONE_ID, TOKEN, SECRET, VERIFY, "6281133004400", api_base_url=graph.base_url)
     return dataclasses.replace(settings, whatsapp=whatsapp)
 
 
@@ -244,7 +244,10 @@ async def test_a_coordinator_registers_a_visit_entirely_on_whatsapp(server: Serv
     summary = answered[-1].text
     for kept in ("Pemkab Cianjur", "Jawa Barat", "Herman Suherman", "45", "+62 812-3456-7890"):
         assert kept in summary, kept
-    [*_, submitted] = await rina.taps("Kirim")
-    code = re.search(r"\b[0-9A-Z]{8}\b", submitted.text)
+    submitted, *qr_codes = await rina.taps("Kirim")  # one per channel: Telegram and WhatsApp here
+    code = re.search(r"Kode gabung:\*? ```([0-9A-Z]{8})```", submitted.text)
     assert code is not None, submitted.text
     assert "<b>" not in submitted.text
+    assert f"https://wa.me/6281133004400?text=GABUNG%20{code[1]}" in submitted.text  # click-to-chat
+    assert [m.type for m in qr_codes] == ["text", "image", "text", "image"]  # ready to forward to the group
+    assert "Telegram" in qr_codes[0].text and "WhatsApp" in qr_codes[2].text

@@ -4,8 +4,8 @@ A Reply becomes one or more steps, each one send that WhatsApp gives a message i
 them, so a kill repeats at most the step on its way): the text parts in WhatsApp's markup
 (whatsapp_format), the buttons on the last part as reply buttons or a list (an interactive body holds at
 most INTERACTIVE_BODY_LIMIT characters; a longer last part goes as text, and the buttons follow with a
-short prompt), numbered options as lines of the last part, a file uploaded as a document, a venue as a
-location. A Reply that edits its origin on Telegram is simply sent anew.
+short prompt), numbered options as lines of the last part, a file uploaded as a document (a picture as an
+image), a venue as a location. A Reply that edits its origin on Telegram is simply sent anew.
 
 Every call goes through `_call`: throttling (130429, 131056 to one user, 4, 80007) is waited out, network
 errors and 5xx back off while the message is worth it, like Telegram's; 131026 (not on WhatsApp, or blocked)
@@ -141,6 +141,9 @@ class WhatsAppChannel:
         return (await self._client.send_message(to, body, buttons=buttons)).id
 
     async def _document(self, to: str, data: bytes, filename: str, mime_type: str) -> str:
+        """A picture (a QR code, a chart) is shown as one; any other file is sent as a document."""
+        if mime_type.startswith("image/"):
+            return (await self._client.send_image(to, data, mime_type=mime_type)).id
         return (await self._client.send_document(to, data, filename=filename, mime_type=mime_type)).id
 
     async def _location(self, to: str, latitude: float, longitude: float, name: str, address: str | None) -> str:

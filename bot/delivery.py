@@ -52,6 +52,46 @@ class Attempt:
             await self.save(self.delivered)
 
 
+Step = Callable[[], Awaitable[str]]
+"""One send of a Reply (a text part, a file, a map): returns the id the platform gave the message."""
+
+
+async def send_steps(steps: Sequence[Step], attempt: Attempt) -> None:
+    """Run a Reply's steps in order, skipping those the platform accepted before (a kill, a give-up), and record
+    each id as it is accepted: what every channel does once it knows its steps."""
+    for index, step in enumerate(steps):
+        if index < len(attempt.delivered):
+            continue
+        await attempt.accepted(await step(), more_to_come=index < len(steps) - 1)
+
+
+class Retries:
+    """The waits between the tries of one call: backoff doubling from `base` up to `ceiling` seconds, and given
+    up (DeliveryFailed) once they would add up past `patience` seconds, how long the message is worth it."""
+
+    def __init__(self, patience: float, sleep: Callable[[float], Awaitable[None]], base: float, ceiling: float) -> None:
+        self._patience = patience
+        self._sleep = sleep
+        self._base = base
+        self._ceiling = ceiling
+        self.attempt = 1  # the try under way
+        self._waited = 0.0
+
+    def backoff(self, first: float | None = None) -> float:
+        """The next wait after a failure worth retrying (network errors, 5xx, throttling)."""
+        return min(self._ceiling, (first or self._base) * 2 ** min(self.attempt - 1, 16))
+
+    async def wait(self, delay: float) -> None:
+        """Wait `delay` before the next try, or give up if that would pass the patience."""
+        if self._waited + delay > self._patience:
+            raise DeliveryFailed(
+                f"still failing after {self.attempt} attempts over {self._waited:.0f} s: no longer worth it"
+            )
+        self._waited += delay
+        self.attempt += 1
+        await self._sleep(delay)
+
+
 class Channel(Protocol):
     name: str
 

@@ -35,7 +35,7 @@ from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, C
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from bot.answers import AnswerSender
-from bot.delivery import Attempt, DeliveryFailed, RecipientBlocked
+from bot.delivery import Attempt, DeliveryFailed, RecipientBlocked, Retries, send_steps
 from bot.ordering import KeyedLocks
 from bot.render import RenderedReply, Renderer
 from core import inbox
@@ -270,7 +270,7 @@ class TelegramChannel:
                 if "not modified" in str(error.__cause__ or "").lower():
                     return
                 logger.info("editing message %s failed, sending anew", origin_message_id)
-        steps: list[Callable[[], Awaitable[Message]]] = [
+        sends: list[Callable[[], Awaitable[Message]]] = [
             partial(
                 bot.send_message,
                 recipient.chat_id,
@@ -284,10 +284,10 @@ class TelegramChannel:
         ]
         if reply.document is not None:
             upload = InputFile(reply.document.data, filename=reply.document.filename)
-            steps.append(partial(bot.send_document, recipient.chat_id, upload, **timeouts))
+            sends.append(partial(bot.send_document, recipient.chat_id, upload, **timeouts))
         if reply.venue is not None:
             venue = reply.venue
-            steps.append(
+            sends.append(
                 partial(
                     bot.send_venue,
                     recipient.chat_id,
@@ -298,37 +298,33 @@ class TelegramChannel:
                     **timeouts,
                 )
             )
-        for index, step in enumerate(steps):
-            if index < len(attempt.delivered):
-                continue  # accepted before a kill or a give-up: not shown twice
-            message = await self._call(step, attempt.patience)
-            await attempt.accepted(str(message.message_id), more_to_come=index < len(steps) - 1)
+        await send_steps([partial(self._send, send, attempt.patience) for send in sends], attempt)
+
+    async def _send(self, send: Callable[[], Awaitable[Message]], patience: float) -> str:
+        return str((await self._call(send, patience)).message_id)
 
     async def _call(self, request: Callable[[], Awaitable[T]], patience: float = OTHER_CALLS_PATIENCE) -> T:
         """Run one Bot API call with retries: 429 waits retry_after, network errors and 5xx back off; the waits
         add up to at most `patience` seconds, then it gives up. 403 and 400 are final."""
-        waited = 0.0
-        attempt = 0
+        retries = Retries(patience, self._sleep, self._base_backoff, self._max_backoff)
         while True:
-            attempt += 1
             try:
                 return await request()
             except RetryAfter as error:
                 delay = _retry_after_seconds(error)
-                logger.warning("Telegram asked to wait %.1f s (attempt %d)", delay, attempt)
+                logger.warning("Telegram asked to wait %.1f s (attempt %d)", delay, retries.attempt)
             except Forbidden as error:
                 raise RecipientBlocked(str(error)) from error
             except BadRequest as error:
                 raise DeliveryFailed(f"Telegram refused the request: {error}") from error
             except NetworkError as error:  # includes timeouts and 5xx answers
-                delay = min(self._max_backoff, self._base_backoff * 2 ** min(attempt - 1, 16))
-                logger.warning("Telegram network error %r, retrying in %.1f s (attempt %d)", error, delay, attempt)
+                delay = retries.backoff()
+                logger.warning(
+                    "Telegram network error %r, retrying in %.1f s (attempt %d)", error, delay, retries.attempt
+                )
             except TelegramError as error:
                 raise DeliveryFailed(f"Telegram error: {error}") from error
-            if waited + delay > patience:
-                raise DeliveryFailed(f"still failing after {attempt} attempts over {waited:.0f} s: no longer worth it")
-            waited += delay
-            await self._sleep(delay)
+            await retries.wait(delay)
 
     async def register_commands(self, staff: StaffDirectory) -> None:
         """The command menu in Indonesian (default) and English, descriptions from the label templates.

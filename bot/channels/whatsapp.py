@@ -26,7 +26,7 @@ from pywa_async import WhatsApp
 
 from bot.channels.whatsapp_format import ListMenu, Numbered, ReplyButtons, layout, to_whatsapp_text, units
 from bot.config import WhatsAppSettings
-from bot.delivery import Attempt, DeliveryFailed, RecipientBlocked
+from bot.delivery import Attempt, DeliveryFailed, RecipientBlocked, Retries, Step, send_steps
 from bot.render import Renderer
 from core import choices
 from core.clock import Clock
@@ -40,7 +40,6 @@ INTERACTIVE_BODY_LIMIT = 1024
 """Characters of the body of a message with reply buttons or a list (a text message holds 4,096)."""
 TEXT_LIMIT = 4096
 Sleep = Callable[[float], Awaitable[None]]
-Step = Callable[[], Awaitable[str]]
 
 
 class OutsideWindow(DeliveryFailed):
@@ -88,11 +87,7 @@ class WhatsAppChannel:
         if numbered is not None and len(attempt.delivered) < len(steps):
             async with self._database.transaction() as conn:  # before the lines go: an answer may come at once
                 await choices.offer(conn, CHANNEL, recipient.chat_id, numbered, self._clock.now())
-        for index, step in enumerate(steps):
-            if index < len(attempt.delivered):
-                continue  # accepted before a kill or a give-up: not shown twice
-            message_id = await self._call(step, attempt.patience)
-            await attempt.accepted(message_id, more_to_come=index < len(steps) - 1)
+        await send_steps([partial(self._call, step, attempt.patience) for step in steps], attempt)
 
     def _steps(self, recipient: Recipient, reply: Reply) -> tuple[list[Step], list[str] | None]:
         """The sends of a Reply, and the actions it numbers (None: it numbers none)."""
@@ -151,10 +146,8 @@ class WhatsAppChannel:
 
     async def _call(self, request: Step, patience: float) -> str:
         """Run one send with retries; the waits add up to at most `patience` seconds, then it gives up."""
-        waited = 0.0
-        attempt = 0
+        retries = Retries(patience, self._sleep, self._base_backoff, self._max_backoff)
         while True:
-            attempt += 1
             try:
                 return await request()
             except ReEngagementMessage as error:
@@ -162,23 +155,15 @@ class WhatsAppChannel:
             except MessageUndeliverable as error:
                 raise RecipientBlocked(error.message) from error
             except ThrottlingError as error:
-                delay = self._backoff(attempt, first=1.0)
+                delay = retries.backoff(first=1.0)
                 logger.warning("WhatsApp asked to slow down (%d), retrying in %.1f s", error.code, delay)
             except WhatsAppError as error:
                 status = error.status_code or 0
                 if status < 500 and not error.is_transient:
                     raise DeliveryFailed(f"WhatsApp refused the message ({error.code}): {error.message}") from error
-                delay = self._backoff(attempt)
-                logger.warning(
-                    "WhatsApp answered %d (%d), retrying in %.1f s (attempt %d)", status, error.code, delay, attempt
-                )
+                delay = retries.backoff()
+                logger.warning("WhatsApp answered %d (%d), retrying in %.1f s", status, error.code, delay)
             except httpx.TransportError as error:  # includes timeouts
-                delay = self._backoff(attempt)
-                logger.warning("WhatsApp network error %r, retrying in %.1f s (attempt %d)", error, delay, attempt)
-            if waited + delay > patience:
-                raise DeliveryFailed(f"still failing after {attempt} attempts over {waited:.0f} s: no longer worth it")
-            waited += delay
-            await self._sleep(delay)
-
-    def _backoff(self, attempt: int, first: float | None = None) -> float:
-        return min(self._max_backoff, (first or self._base_backoff) * 2 ** min(attempt - 1, 16))
+                delay = retries.backoff()
+                logger.warning("WhatsApp network error %r, retrying in %.1f s", error, delay)
+            await retries.wait(delay)

@@ -10,7 +10,9 @@ descriptions over 72, a list button over 20; a free-form message to someone outs
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +30,7 @@ class WaSent:
     to: str
     type: str
     body: JsonDict = field(repr=False)
+    at: float = field(default=0.0, compare=False)  # time.monotonic() when the fake accepted it
 
     @property
     def text(self) -> str:
@@ -59,8 +62,9 @@ def _units(text: str) -> int:
 
 
 class FakeGraphApi:
-    def __init__(self, token: str, phone_number_id: str, *, enforce_window: bool = True) -> None:
+    def __init__(self, token: str, phone_number_id: str, *, enforce_window: bool = True, latency: float = 0.0) -> None:
         self.token = token
+        self.latency = latency  # seconds each way of every call, as over a network
         self.phone_number_id = phone_number_id
         self.enforce_window = enforce_window
         self.window_open: set[str] = set()  # wa_ids that wrote in the last 24 hours
@@ -96,6 +100,7 @@ class FakeGraphApi:
     # --- HTTP -----------------------------------------------------------------------------------------------
 
     async def _messages(self, request: web.Request) -> web.Response:
+        await asyncio.sleep(self.latency)
         try:
             self._check(request)
             body = await request.json()
@@ -105,8 +110,9 @@ class FakeGraphApi:
                 raise _Refused(400, 131047, "Re-engagement message")
         except _Refused as refused:
             return self._error(refused)
-        sent = WaSent(f"wamid.FAKE{next(self._ids)}", to, kind, body)
+        sent = WaSent(f"wamid.FAKE{next(self._ids)}", to, kind, body, time.monotonic())
         self.sent.append(sent)
+        await asyncio.sleep(self.latency)
         return web.json_response(
             {"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}], "messages": [{"id": sent.id}]}
         )

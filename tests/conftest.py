@@ -17,6 +17,7 @@ from bot.app import Core
 from bot.config import Settings, load_settings
 from bot.render import Renderer
 from core.clock import FakeClock
+from tests.fake_graph_api import FakeGraphApi
 from tests.support import ChatUser, Recorder
 
 PERSONAL = ("Rina Marlina", "Herman Suherman", "0812 3456 7890", "81234567890", "Cianjur")
@@ -28,6 +29,8 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")  # PTB 22 warns on every RetryAft
 WIB = ZoneInfo("Asia/Jakarta")
 STAFF_TELEGRAM_ID = 777000
 HOSTILE_HOST = "<b>&</a>😀"  # the host's name and contact as settings could spell them
+WA_TOKEN, WA_PHONE_ID = "EAAG-test-token", "106540352242922"  # of the fake WhatsApp Cloud API
+WA_USER = "6281234567890"  # a WhatsApp user who wrote to the bot within the last 24 hours
 
 
 @pytest.fixture
@@ -107,3 +110,15 @@ def debug_log() -> Iterator[io.StringIO]:
 def renderer() -> Renderer:
     """The templates with hostile host values, for the tests that render every template (Telegram, WhatsApp)."""
     return Renderer(ZoneInfo("Asia/Jakarta"), {"host_name": HOSTILE_HOST, "host_contact": HOSTILE_HOST})
+
+
+@pytest.fixture
+async def graph() -> AsyncIterator[FakeGraphApi]:
+    """The fake WhatsApp Cloud API on 127.0.0.1; WA_USER wrote within the last 24 hours."""
+    api = FakeGraphApi(WA_TOKEN, WA_PHONE_ID)
+    api.window_open.add(WA_USER)
+    await api.start()
+    try:
+        yield api
+    finally:
+        await api.stop()

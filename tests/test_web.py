@@ -25,23 +25,12 @@ from core.inbox import InboxKey
 from core.messages import Button, Label, Recipient, Reply
 from handlers.menu import CHOOSE_LANGUAGE
 from storage.users import find_user
-from tests.conftest import CoreFactory
+from tests.conftest import WA_PHONE_ID, WA_TOKEN, CoreFactory
 from tests.fake_graph_api import FakeGraphApi, WaSent
 from tests.support import RecordedSleep, served
 from tests.test_whatsapp_inbound import RINA, text, webhook
 
-TOKEN, PHONE_ID, SECRET, VERIFY = "EAAG-web-token", "106540352242922", "web-app-secret", "verify-me"
-
-
-@pytest.fixture
-async def graph() -> AsyncIterator[FakeGraphApi]:
-    api = FakeGraphApi(TOKEN, PHONE_ID)
-    api.window_open.add(RINA)
-    await api.start()
-    try:
-        yield api
-    finally:
-        await api.stop()
+TOKEN, PHONE_ID, SECRET, VERIFY = WA_TOKEN, WA_PHONE_ID, "web-app-secret", "verify-me"
 
 
 @pytest.fixture

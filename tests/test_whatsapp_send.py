@@ -14,24 +14,13 @@ from bot.delivery import Attempt, Outcome
 from core import choices
 from core.messages import Button, Document, Label, Recipient, Reply, Venue
 from storage.users import Role, find_user, upsert_user
+from tests.conftest import WA_PHONE_ID, WA_TOKEN, WA_USER
 from tests.fake_graph_api import FakeGraphApi
 from tests.support import RecordedSleep
 
-TOKEN, PHONE_ID = "EAAG-test-token", "106540352242922"
-RINA = "6281234567890"
+TOKEN, PHONE_ID, RINA = WA_TOKEN, WA_PHONE_ID, WA_USER
 TEN_MINUTES = 600.0
 HELP = Reply("menu/help", {"role": "member"})
-
-
-@pytest.fixture
-async def graph() -> AsyncIterator[FakeGraphApi]:
-    api = FakeGraphApi(TOKEN, PHONE_ID)
-    api.window_open.add(RINA)
-    await api.start()
-    try:
-        yield api
-    finally:
-        await api.stop()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 
 from bot.delivery import Attempt, Delivery, Outcome
-from bot.sender import OutboxSender, save_delivered, settle
+from bot.sender import OutboxSender, RateLimiter, save_delivered, settle
 from core.clock import Clock
 from core.model import Database
 from core.sending import worth_sending_until
@@ -38,12 +38,19 @@ class AnswerSender:
         self._database = database
         self._delivery = delivery
         self._clock = clock
-        self._sender = sender  # takes over what this turn could not send
-        self._limiter = sender.limiter  # one rate budget with it
+        self._sender = sender  # takes over what this turn could not send, and shares each channel's rate budget
         self._sleep = sleep
 
     async def send(self, handled: Handled) -> int:
-        """Send the replies of one handled message in order; returns how many went out."""
+        """Send the replies of one handled message in order; returns how many went out. Messages held for the chat
+        that the message released (outside WhatsApp's window) follow them, from the outbox sender."""
+        try:
+            return await self._send_replies(handled)
+        finally:
+            if handled.released_held:
+                self._sender.wake()
+
+    async def _send_replies(self, handled: Handled) -> int:
         if not handled.outbox_ids:
             return 0
         sent = 0
@@ -51,12 +58,13 @@ class AnswerSender:
         try:
             for row_id, reply in zip(handled.outbox_ids, handled.replies, strict=True):
                 to = reply.to or handled.origin
-                await self._wait_turn(to.chat_id)
+                limiter = self._sender.limiter_for(to.channel)
+                await self._wait_turn(limiter, to.chat_id)
                 now = self._clock.now()
                 priority = Priority.ANSWER if reply.to is None else Priority.NOTICE
                 worth_for = worth_sending_until(OutboxKind.REPLY, priority, now, reply) - now
                 attempt = Attempt(worth_for.total_seconds(), save=partial(save_delivered, self._database, row_id))
-                self._limiter.begin(to.chat_id)
+                limiter.begin(to.chat_id)
                 try:
                     origin = handled.origin_message_id if reply.to is None else None
                     outcome = await self._delivery.send_one(to, reply, attempt, origin)
@@ -64,9 +72,9 @@ class AnswerSender:
                     logger.exception("sending reply %s failed unexpectedly", row_id)
                     outcome = Outcome.FAILED
                 finally:
-                    self._limiter.record(to.chat_id)
+                    limiter.record(to.chat_id)
                 async with self._database.transaction() as conn:
-                    await settle(conn, row_id, outcome, attempt, self._clock.now())
+                    await settle(conn, row_id, to, outcome, attempt, self._clock.now())
                 unsent.remove(row_id)
                 sent += outcome is Outcome.SENT
         finally:
@@ -76,10 +84,10 @@ class AnswerSender:
                 self._sender.wake()
         return sent
 
-    async def _wait_turn(self, chat_id: str) -> None:
-        self._limiter.answers_waiting += 1
+    async def _wait_turn(self, limiter: RateLimiter, chat_id: str) -> None:
+        limiter.answers_waiting += 1
         try:
-            while (wait := self._limiter.wait_for(chat_id, answer=True)) > 0:
+            while (wait := limiter.wait_for(chat_id, answer=True)) > 0:
                 await self._sleep(wait)
         finally:
-            self._limiter.answers_waiting -= 1
+            limiter.answers_waiting -= 1

@@ -34,12 +34,13 @@ from bot.channels.telegram import (
 )
 from bot.channels.whatsapp import WhatsAppChannel, build_client
 from bot.channels.whatsapp_inbound import CHANNEL as WHATSAPP
-from bot.config import Settings
+from bot.channels.whatsapp_templates import StandIns, TemplatesFileError
+from bot.config import ConfigError, Settings
 from bot.delivery import Delivery
 from bot.intake import WebhookIntake
 from bot.render import Renderer
 from bot.scheduler import ReminderScheduler
-from bot.sender import OutboxSender, SendLimits
+from bot.sender import OutboxSender, SendLimits, whatsapp_limits
 from bot.web import TelegramHook, build_web_app
 from core.broadcasts import report_when_done
 from core.clock import Clock, SystemClock
@@ -60,6 +61,7 @@ from core.services import Services
 from core.signals import Signals
 from core.venues import VenueCatalog
 from handlers import broadcast
+from handlers.held import SHOW_HELD
 from handlers.questions import KnowledgeAnswerer
 from handlers.reminders import reminder_composer
 from handlers.router import Router
@@ -122,7 +124,13 @@ class Core:
         limits = SendLimits(
             settings.send_per_second, settings.send_chat_interval_seconds, settings.send_group_per_minute
         )
-        sender = OutboxSender(database, delivery, clock, limits, concurrency=settings.send_concurrency)
+        channel_limits = {}
+        if settings.whatsapp is not None:
+            per_second, interval = settings.whatsapp.messages_per_second, settings.send_chat_interval_seconds
+            channel_limits[WHATSAPP] = whatsapp_limits(per_second, interval)
+        sender = OutboxSender(
+            database, delivery, clock, limits, channel_limits=channel_limits, concurrency=settings.send_concurrency
+        )
         sender.register(OutboxKind.REPLY, compose_reply)
         sender.register(OutboxKind.REMINDER, reminder_composer(services))
         sender.register(OutboxKind.BROADCAST, broadcast.compose_broadcast, partial(report_when_done, services=services))
@@ -253,13 +261,23 @@ def build_web(core: Core, *, telegram: TelegramRuntime | None = None, sleep: Sle
     channel = None
     if settings.whatsapp is not None:
         client = build_client(settings.whatsapp)
-        channel = WhatsAppChannel(client, core.renderer, core.database, core.services.clock, sleep=sleep)
+        stand_ins = whatsapp_stand_ins(settings)
+        channel = WhatsAppChannel(client, core.renderer, core.database, core.services.clock, stand_ins, sleep=sleep)
         core.delivery.register(channel)
     hook = None
     if telegram is not None and settings.telegram_webhook_secret is not None:
         hook = TelegramHook(settings.telegram_webhook_secret, partial(read_update, bot=telegram.application.bot))
     app = build_web_app(intake, settings.whatsapp, hook, partial(health_of, core))
     return WebRuntime(core, app, intake, channel)
+
+
+def whatsapp_stand_ins(settings: Settings) -> StandIns:
+    """The templates that stand in for messages outside the 24-hour window, named as the settings say."""
+    assert settings.whatsapp is not None
+    try:
+        return StandIns.load(settings.host_name, SHOW_HELD(), settings.whatsapp.template_names)
+    except TemplatesFileError as error:
+        raise ConfigError(str(error)) from error
 
 
 async def start_telegram_webhook(runtime: TelegramRuntime, url: str, secret: str) -> None:

@@ -37,6 +37,10 @@ class WhatsAppSettings:
     verify_token: str  # what the webhook set-up handshake must echo
     business_number: str | None = None  # the wa_id people write to, for click-to-chat join links
     api_base_url: str = DEFAULT_GRAPH_API_BASE_URL
+    template_names: Mapping[str, str] = field(default_factory=dict)
+    """WHATSAPP_TEMPLATE_<PURPOSE>: the name Meta approved for a purpose of content/whatsapp_templates.yaml,
+    where it differs from the file's; "" sends nothing in the message's place outside the 24-hour window."""
+    messages_per_second: int = 80  # WhatsApp's limit per business number (WHATSAPP_MESSAGES_PER_SECOND)
 
 
 @dataclass(frozen=True)
@@ -123,7 +127,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
             "SEND_GROUP_PER_MINUTE", text("SEND_GROUP_PER_MINUTE"), default=20, low=1, high=1000
         ),
         send_concurrency=_int("SEND_CONCURRENCY", text("SEND_CONCURRENCY"), default=4, low=1, high=64),
-        whatsapp=_whatsapp(text),
+        whatsapp=_whatsapp(text, values),
         host_staff_whatsapp_ids=_number_list("HOST_STAFF_WHATSAPP_NUMBERS", text("HOST_STAFF_WHATSAPP_NUMBERS")),
         host_admin_whatsapp_ids=_number_list("HOST_ADMIN_WHATSAPP_NUMBERS", text("HOST_ADMIN_WHATSAPP_NUMBERS")),
         serve_host=text("SERVE_HOST") or "127.0.0.1",
@@ -140,7 +144,10 @@ _WHATSAPP_REQUIRED = (
 )
 
 
-def _whatsapp(text: Callable[[str], str | None]) -> WhatsAppSettings | None:
+TEMPLATE_SETTING_PREFIX = "WHATSAPP_TEMPLATE_"
+
+
+def _whatsapp(text: Callable[[str], str | None], values: Mapping[str, str]) -> WhatsAppSettings | None:
     """WhatsApp is on when its number and token are set; then its webhook's secret and verify token must be too."""
     given = {name: text(name) for name in _WHATSAPP_REQUIRED}
     if not any(given.values()):
@@ -160,6 +167,14 @@ def _whatsapp(text: Callable[[str], str | None]) -> WhatsAppSettings | None:
         verify_token=str(given["WHATSAPP_VERIFY_TOKEN"]),
         business_number=business,
         api_base_url=_url("WHATSAPP_API_BASE_URL", base).rstrip("/"),
+        template_names={
+            name.removeprefix(TEMPLATE_SETTING_PREFIX).lower(): value.strip()
+            for name, value in values.items()
+            if name.startswith(TEMPLATE_SETTING_PREFIX)
+        },
+        messages_per_second=_int(
+            "WHATSAPP_MESSAGES_PER_SECOND", text("WHATSAPP_MESSAGES_PER_SECOND"), default=80, low=1, high=1000
+        ),
     )
 
 

@@ -21,6 +21,8 @@ class Outcome(enum.Enum):
     UNREACHABLE = "unreachable"  # the user blocked the bot
     FAILED = "failed"  # refused for good, or still failing after the retries
     NO_CHANNEL = "failed-no-channel"
+    HELD = "held"  # outside the window: a template went in its place, the message waits for the user's reply
+    OUTSIDE_WINDOW = "outside the 24-hour window"  # and the template could not go either
 
 
 class RecipientBlocked(Exception):
@@ -29,6 +31,16 @@ class RecipientBlocked(Exception):
 
 class DeliveryFailed(Exception):
     """The platform refused the message for good, or kept failing after the retries."""
+
+
+class OutsideWindow(DeliveryFailed):
+    """The message could not go because the user last wrote too long ago (WhatsApp's 24-hour window), and no
+    template could stand in for it."""
+
+
+class Held(Exception):
+    """Outside the window, a template went in the message's place (its id in Attempt.stand_in); the message
+    itself waits until the user writes again."""
 
 
 @dataclass
@@ -45,6 +57,7 @@ class Attempt:
     patience: float
     delivered: list[str] = field(default_factory=list)
     save: Callable[[Sequence[str]], Awaitable[None]] | None = None
+    stand_in: str | None = None  # the id of a template sent in the message's place (outside the window)
 
     async def accepted(self, message_id: str, *, more_to_come: bool) -> None:
         self.delivered.append(message_id)
@@ -98,7 +111,8 @@ class Channel(Protocol):
     async def send(
         self, recipient: Recipient, reply: Reply, attempt: Attempt, *, origin_message_id: str | None = None
     ) -> None:
-        """Render and send what `attempt` has not delivered yet; raises RecipientBlocked or DeliveryFailed."""
+        """Render and send what `attempt` has not delivered yet; raises RecipientBlocked, DeliveryFailed (or its
+        OutsideWindow), or Held when a template went in the message's place."""
         ...
 
 
@@ -123,6 +137,11 @@ class Delivery:
             return Outcome.NO_CHANNEL
         try:
             await channel.send(recipient, reply, attempt, origin_message_id=origin_message_id)
+        except Held:
+            return Outcome.HELD
+        except OutsideWindow as error:
+            logger.warning("%s to %s:%s not sent: %s", reply.template, recipient.channel, recipient.chat_id, error)
+            return Outcome.OUTSIDE_WINDOW
         except RecipientBlocked:
             logger.info("%s chat %s blocked the bot; recorded", recipient.channel, recipient.chat_id)
             async with self._database.transaction() as conn:

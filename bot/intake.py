@@ -16,7 +16,7 @@ from dataclasses import replace
 from bot.answers import AnswerSender
 from bot.background import OwnedTasks
 from bot.ordering import KeyedLocks
-from core import choices, inbox
+from core import choices, inbox, receipts, windows
 from core.clock import Clock
 from core.inbox import InboxKey
 from core.messages import Incoming
@@ -38,15 +38,22 @@ class WebhookIntake:
     async def keep(self, messages: Sequence[tuple[InboxKey, Incoming]]) -> int:
         """Write the messages to the inbox (raises if the database cannot: then the platform must not hear 200),
         and start handling the new ones; returns how many were new."""
+        now = self._clock.now()
         async with self._database.transaction() as conn:
-            new = [
-                (key, incoming)
-                for key, incoming in messages
-                if await inbox.receive(conn, key, incoming, self._clock.now())
-            ]
+            new = [(key, incoming) for key, incoming in messages if await inbox.receive(conn, key, incoming, now)]
+            for _, incoming in new:
+                await windows.wrote(conn, incoming.channel, incoming.chat_id, now)  # WhatsApp's 24 hours start again
         for key, incoming in new:
             self._start(key, incoming)
         return len(new)
+
+    async def record_receipts(self, news: Sequence[receipts.Receipt]) -> None:
+        """Record what the platform says became of messages the bot sent (raises if the database cannot: then the
+        platform must not hear 200, and sends the statuses again)."""
+        if not news:
+            return
+        async with self._database.transaction() as conn:
+            await receipts.record(conn, news, self._clock.now())
 
     async def handle_kept(self, channel: str) -> int:
         """At start: what was kept but not handled at the last stop, in the order it came."""

@@ -14,7 +14,7 @@ import logging
 import math
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -22,8 +22,9 @@ from functools import partial
 from aiosqlite import Connection
 
 from bot.delivery import Attempt, Delivery, Outcome
+from core import receipts
 from core.clock import Clock
-from core.messages import Composer, Reply, Settled
+from core.messages import Composer, Recipient, Reply, Settled
 from core.replies import origin_message_of
 from core.sending import worth_sending_until
 from storage import outbox
@@ -32,13 +33,26 @@ from storage.outbox import OutboxKind, OutboxRow, OutboxStatus
 
 logger = logging.getLogger(__name__)
 
-SETTLED_AS = {Outcome.SENT: OutboxStatus.SENT, Outcome.UNREACHABLE: OutboxStatus.UNREACHABLE}
-"""How a send's outcome is recorded; anything else failed."""
+SETTLED_AS = {
+    Outcome.SENT: OutboxStatus.SENT,
+    Outcome.UNREACHABLE: OutboxStatus.UNREACHABLE,
+    Outcome.OUTSIDE_WINDOW: OutboxStatus.OUTSIDE_WINDOW,
+}
+"""How a send's outcome is recorded; anything else failed (HELD is not an end: the row waits, outbox.hold)."""
 NO_LONGER_WORTH_IT = "no longer worth sending"
 
 
-async def settle(conn: Connection, row_id: int, outcome: Outcome, attempt: Attempt, now: datetime) -> None:
-    """Record how one row's send ended, with the message ids the platform gave (answers and queued rows alike)."""
+async def settle(
+    conn: Connection, row_id: int, to: Recipient, outcome: Outcome, attempt: Attempt, now: datetime
+) -> None:
+    """Record how one row's send ended (answers and queued rows alike), with the message ids the platform gave,
+    tied to the row where the channel later tells what became of them (core.receipts)."""
+    if receipts.told(to.channel):
+        sent = [*attempt.delivered, *([attempt.stand_in] if attempt.stand_in else [])]
+        await receipts.tie(conn, row_id, sent, now)
+    if outcome is Outcome.HELD:
+        await outbox.hold(conn, row_id, to.channel, to.chat_id, attempt.delivered, now)
+        return
     status = SETTLED_AS.get(outcome, OutboxStatus.FAILED)
     error = None if status is OutboxStatus.SENT else outcome.value
     await outbox.settle(conn, row_id, status, now, error, attempt.delivered)
@@ -60,7 +74,8 @@ PACING_CREDIT = 0.2
 
 @dataclass(frozen=True)
 class SendLimits:
-    """Telegram's published limits (configurable): overall, per private chat, per group."""
+    """A platform's limits (configurable): overall, per private chat, per group. The defaults are Telegram's;
+    WhatsApp's come from whatsapp_limits."""
 
     per_second: int = 30
     chat_interval: float = 1.0
@@ -68,6 +83,13 @@ class SendLimits:
     # Extra slack on the one-second window. Sends are counted when their answer arrives, which already
     # keeps the platform's count within ours, so none is needed by default.
     margin: float = 0.0
+
+
+def whatsapp_limits(per_second: int, chat_interval: float) -> SendLimits:
+    """WhatsApp Cloud API: `per_second` per business number (80 unless Meta raised it). Its pair rate limit to one
+    user (131056) is not published as a number: messages the bot starts keep `chat_interval` apart per chat, as
+    on Telegram, and a 131056 is waited out by that send alone (the chat's later messages wait behind it)."""
+    return SendLimits(per_second=per_second, chat_interval=chat_interval)
 
 
 class RateLimiter:
@@ -152,7 +174,16 @@ class _Waiting:
     """The chats with a row left waiting in this pass: nothing newer goes to them before it."""
 
     def __init__(self) -> None:
-        self.chats: set[str] = set()
+        self.chats: set[tuple[str, str]] = set()  # (channel, chat_id)
+
+
+@dataclass
+class Lane:
+    """One channel's share of the sender: its platform's limits, and its own slots for sends on their way, so a
+    slow or throttling platform holds up none of the others."""
+
+    limiter: RateLimiter
+    slots: asyncio.Semaphore
 
 
 class OutboxSender:
@@ -170,6 +201,7 @@ class OutboxSender:
         clock: Clock,
         limits: SendLimits = SendLimits(),
         *,
+        channel_limits: Mapping[str, SendLimits] | None = None,
         concurrency: int = 4,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -177,8 +209,11 @@ class OutboxSender:
         self._database = database
         self._delivery = delivery
         self._clock = clock
-        self.limiter = self._limiter = RateLimiter(limits, monotonic)  # shared with the answers (bot/answers.py)
-        self._slots = asyncio.Semaphore(concurrency)
+        self._limits = limits  # of a channel not named in channel_limits
+        self._channel_limits = dict(channel_limits or {})
+        self._concurrency = concurrency
+        self._monotonic = monotonic
+        self._lanes: dict[str, Lane] = {}
         self._sleep = sleep
         self._composers: dict[OutboxKind, Composer] = {}
         self._settled: dict[OutboxKind, Settled] = {}
@@ -190,6 +225,18 @@ class OutboxSender:
         self._stopping = False
         self._finishing = False
         self._sent = 0
+
+    def limiter_for(self, channel: str) -> RateLimiter:
+        """The channel's limiter: the answers of a turn (bot/answers.py) count against it with the queued rows."""
+        return self._lane(channel).limiter
+
+    def _lane(self, channel: str) -> Lane:
+        lane = self._lanes.get(channel)
+        if lane is None:
+            limits = self._channel_limits.get(channel, self._limits)
+            lane = Lane(RateLimiter(limits, self._monotonic), asyncio.Semaphore(self._concurrency))
+            self._lanes[channel] = lane
+        return lane
 
     def register(self, kind: OutboxKind, composer: Composer, settled: Settled | None = None) -> None:
         """How rows of a kind become messages, and what to do after each is settled (e.g. report when done)."""
@@ -282,14 +329,16 @@ class OutboxSender:
         """
         async with self._database.transaction() as conn:
             rows = await outbox.pending(conn, kinds=kinds)
-        waiting = _Waiting()
-        started = 0
+        by_channel: dict[str, list[OutboxRow]] = {}
         for row in rows:
-            if self._stopping:
-                break
-            started += await self._start_row(row, waiting, sends)
-        soonest = min((self._limiter.wait_for(chat) for chat in waiting.chats), default=LOOK_AGAIN_AFTER)
-        return bool(rows), started, soonest
+            by_channel.setdefault(row.channel or "", []).append(row)
+        waiting = _Waiting()
+        # Each channel's rows go through its own lane at once: one platform's pace or outage holds up no other.
+        counts = await asyncio.gather(
+            *(self._start_lane(channel, lane_rows, waiting, sends) for channel, lane_rows in by_channel.items())
+        )
+        waits = [self._lane(channel).limiter.wait_for(chat) for channel, chat in waiting.chats]
+        return bool(rows), sum(counts), min(waits, default=LOOK_AGAIN_AFTER)
 
     def wake(self) -> None:
         self._wake.set()
@@ -301,19 +350,31 @@ class OutboxSender:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._a_send_settled.wait(), max(0.001, wait))
 
-    async def _start_row(self, row: OutboxRow, waiting: _Waiting, sends: asyncio.TaskGroup) -> bool:
-        """Compose and claim one row, then send it in a slot of its own; False when it was not started (its chat
-        must wait, or it was settled without a send)."""
-        await self._slots.acquire()  # before the transaction, so a full house never blocks a settling send
+    async def _start_lane(
+        self, channel: str, rows: list[OutboxRow], waiting: _Waiting, sends: asyncio.TaskGroup
+    ) -> int:
+        """One channel's rows of the pass, in order; returns how many sends started."""
+        lane = self._lane(channel)
+        started = 0
+        for row in rows:
+            if self._stopping:
+                break
+            started += await self._start_row(row, lane, waiting, sends)
+        return started
+
+    async def _start_row(self, row: OutboxRow, lane: Lane, waiting: _Waiting, sends: asyncio.TaskGroup) -> bool:
+        """Compose and claim one row, then send it in a slot of its channel's lane; False when it was not started
+        (its chat must wait, or it was settled without a send)."""
+        await lane.slots.acquire()  # before the transaction, so a full house never blocks a settling send
         started = False
         try:
             # Compose only when a message may go: composing rows the overall limit would only defer again
             # cost a transaction each, over and over, and starved the event loop under load.
-            while ((wait := self._limiter.wait_paced()) > 0 or self._limiter.answers_waiting) and not self._stopping:
+            while ((wait := lane.limiter.wait_paced()) > 0 or lane.limiter.answers_waiting) and not self._stopping:
                 await self._sleep(wait or ANSWERS_FIRST_PAUSE)
             if self._stopping:
                 return False
-            self._limiter.paced()
+            lane.limiter.paced()
             now = self._clock.now()
             async with self._database.transaction() as conn:
                 composer = self._composers.get(row.kind)
@@ -330,25 +391,26 @@ class OutboxSender:
                     await outbox.settle(conn, row.id, OutboxStatus.FAILED, now, NO_LONGER_WORTH_IT, row.delivered)
                     await self._after(conn, row)
                     return False
-                chat_id = reply.to.chat_id
+                to = reply.to
                 answer = row.kind is OutboxKind.REPLY
-                if chat_id in waiting.chats or self._limiter.wait_for(chat_id, answer=answer) > 0:
-                    waiting.chats.add(chat_id)
+                chat = (to.channel, to.chat_id)
+                if chat in waiting.chats or lane.limiter.wait_for(to.chat_id, answer=answer) > 0:
+                    waiting.chats.add(chat)
                     return False
                 if not await outbox.claim(conn, row.id, now):
                     return False
             self._claimed.add(row.id)
-            self._limiter.begin(chat_id)
+            lane.limiter.begin(to.chat_id)
             save = partial(save_delivered, self._database, row.id)
             attempt = Attempt((worth_until - now).total_seconds(), list(row.delivered), save)
-            sends.create_task(self._send(row, reply, attempt), name=f"outbox-send-{row.id}")
+            sends.create_task(self._send(row, reply, attempt, lane), name=f"outbox-send-{row.id}")
             started = True
             return True
         finally:
             if not started:
-                self._slots.release()
+                lane.slots.release()
 
-    async def _send(self, row: OutboxRow, reply: Reply, attempt: Attempt) -> None:
+    async def _send(self, row: OutboxRow, reply: Reply, attempt: Attempt, lane: Lane) -> None:
         """Send one claimed row and settle it; the slot is freed whatever happens."""
         assert reply.to is not None
         try:
@@ -358,14 +420,14 @@ class OutboxSender:
                 logger.exception("sending outbox row %s failed unexpectedly", row.id)
                 outcome = Outcome.FAILED
             finally:
-                self._limiter.record(reply.to.chat_id)
+                lane.limiter.record(reply.to.chat_id)
             async with self._database.transaction() as conn:
-                await settle(conn, row.id, outcome, attempt, self._clock.now())
+                await settle(conn, row.id, reply.to, outcome, attempt, self._clock.now())
                 await self._after(conn, row)
             self._claimed.discard(row.id)
             self._sent += outcome is Outcome.SENT
         finally:
-            self._slots.release()
+            lane.slots.release()
             self._a_send_settled.set()
 
     async def _after(self, conn: Connection, row: OutboxRow) -> None:

@@ -7,7 +7,8 @@ else; uvicorn runs it.
 - GET /whatsapp: the verification handshake (hub.mode=subscribe, hub.verify_token, hub.challenge echoed).
 - POST /whatsapp: 401 without a valid X-Hub-Signature-256, 400 for anything that is not a readable
   webhook (never 500), 503 when the messages cannot be kept (WhatsApp delivers again); else the messages
-  are in the inbox before the 200 goes back (bot/intake.py).
+  are in the inbox before the 200 goes back (bot/intake.py), and the statuses (sent, delivered, read,
+  failed) recorded against the messages they name (core.receipts).
 - POST /telegram (Telegram's webhook mode, TELEGRAM_WEBHOOK_URL): 401 without the secret Telegram was
   given (X-Telegram-Bot-Api-Secret-Token), 400 for what is not an update; else kept like WhatsApp's, and
   a pressed button's query is answered in the response itself (Telegram runs a method returned there).
@@ -73,9 +74,12 @@ def build_web_app(
             return PlainTextResponse("malformed", status_code=400)
         try:
             await intake.keep(webhook.messages)
+            await intake.record_receipts(webhook.statuses)
         except Exception:
             logger.exception(
-                "could not keep %d WhatsApp messages; WhatsApp will deliver them again", len(webhook.messages)
+                "could not keep %d WhatsApp messages and %d statuses; WhatsApp will deliver them again",
+                len(webhook.messages),
+                len(webhook.statuses),
             )
             return PlainTextResponse("try again", status_code=503)
         return PlainTextResponse("ok")

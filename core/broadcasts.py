@@ -8,6 +8,7 @@ from datetime import date
 
 from aiosqlite import Connection
 
+from core import receipts
 from core.errors import ValidationError
 from core.people import require_staff
 from core.services import Services
@@ -38,12 +39,21 @@ class Reach:
 
 @dataclass(frozen=True)
 class DeliveryCounts:
+    """Where a broadcast's copies ended. `held`: outside WhatsApp's window a template went in the copy's place
+    and the full text waits for the user's reply; `outside_window`: not even that could go. Of the copies on a
+    channel that tells (`tracked`, WhatsApp), how many reached the phone and how many were read."""
+
     number: int
     recipients: int
     sent: int
     failed: int
     unreachable: int
     waiting: int
+    held: int = 0
+    outside_window: int = 0
+    tracked: int = 0
+    delivered: int = 0
+    read: int = 0
 
 
 def parse_text(typed: str) -> str:
@@ -102,6 +112,7 @@ async def delivery_counts(conn: Connection, broadcast_id: int) -> DeliveryCounts
     if broadcast is None:
         return None
     counts = await outbox.counts_for(conn, OutboxKind.BROADCAST, broadcast.id)
+    seen = await receipts.seen_for(conn, OutboxKind.BROADCAST, broadcast.id)
     return DeliveryCounts(
         number=broadcast.id,
         recipients=broadcast.recipients + broadcast.skipped,
@@ -109,6 +120,11 @@ async def delivery_counts(conn: Connection, broadcast_id: int) -> DeliveryCounts
         failed=counts.get(OutboxStatus.FAILED, 0) + counts.get(OutboxStatus.DROPPED, 0),
         unreachable=counts.get(OutboxStatus.UNREACHABLE, 0) + broadcast.skipped,
         waiting=counts.get(OutboxStatus.PENDING, 0) + counts.get(OutboxStatus.SENDING, 0),
+        held=counts.get(OutboxStatus.HELD, 0),
+        outside_window=counts.get(OutboxStatus.OUTSIDE_WINDOW, 0),
+        tracked=seen.tracked,
+        delivered=seen.delivered,
+        read=seen.read,
     )
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from aiosqlite import Connection
 
-from core import inbox, join_limits
+from core import inbox, join_limits, receipts, windows
 from core.clock import Clock, local_today
 from core.errors import DomainError
 from storage import audit
@@ -107,6 +107,8 @@ class RetentionJob:
         async with self._database.transaction() as conn:
             await inbox.prune(conn, self._clock.now())  # the keys of updates handled days ago
             await join_limits.prune(conn, self._clock.now())  # wrong join codes older than any limit reads
+            await windows.drop_unasked(conn, self._clock.now())  # messages held for a reply that never came
+            await receipts.prune(conn, self._clock.now())  # statuses of messages no send was tied to
         removed = 0
         while True:
             async with self._database.transaction() as conn:

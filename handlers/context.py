@@ -17,6 +17,7 @@ from core.session import Session
 class Turn(Session):
     incoming: Incoming
     conversation: Conversation | None  # as it was when the message arrived
+    released_held: int = 0  # messages held for this chat (outside WhatsApp's window) that this message released
 
     @property
     def locale(self) -> str:

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from aiosqlite import Connection
 
-from core import conversations, inbox, replies
+from core import conversations, inbox, replies, windows
 from core.errors import DomainError, PermissionDenied
 from core.inbox import InboxKey
 from core.locale import DEFAULT_LOCALE, choose_locale
@@ -24,7 +24,20 @@ from core.refusals import record_refusal
 from core.services import Services
 
 # Imported for the actions they declare: every module whose buttons the router must find is loaded here.
-from handlers import agenda, approvals, broadcast, desk, menu, plan, privacy, questions, registration, reminders, status  # noqa: F401
+from handlers import (  # noqa: F401
+    agenda,
+    approvals,
+    broadcast,
+    desk,
+    held,
+    menu,
+    plan,
+    privacy,
+    questions,
+    registration,
+    reminders,
+    status,
+)
 from handlers.actions import ACTIONS, StaleButton
 from handlers.commands import COMMANDS, parse_command
 from handlers.context import Turn
@@ -59,6 +72,7 @@ class Handled:
     replies: list[Reply]
     outbox_ids: tuple[int, ...] = ()  # the replies' rows in the outbox, in the same order
     origin_message_id: str | None = None  # the message whose button was pressed
+    released_held: int = 0  # held messages this one released: the sender must be woken for them
 
 
 class Router:
@@ -82,23 +96,25 @@ class Router:
             async with self.database.transaction() as conn:
                 if received is not None and await inbox.handled(conn, received):
                     return Handled(Recipient(incoming.channel, incoming.chat_id, DEFAULT_LOCALE), [])
-                origin, answers = await self._turn(conn, incoming)
+                origin, answers, released = await self._turn(conn, incoming)
                 if not replies.unfinished(answers):
-                    return await self._keep(conn, incoming, received, origin, answers)
+                    return await self._keep(conn, incoming, received, origin, answers, released)
             answers = await replies.finish(answers)
             async with self.database.transaction() as conn:
-                return await self._keep(conn, incoming, received, origin, answers)
+                return await self._keep(conn, incoming, received, origin, answers, released)
         except Exception:
             kind = "text" if incoming.text is not None else "button" if incoming.action is not None else "other"
             logger.exception("failed to handle a %s from %s chat %s", kind, incoming.channel, incoming.chat_id)
             origin = Recipient(incoming.channel, incoming.chat_id, choose_locale(incoming.language_code))
             return await self._answer_failure(Handled(origin, [reply("errors/internal")]), received)
 
-    async def _turn(self, conn: Connection, incoming: Incoming) -> tuple[Recipient, list[Reply]]:
-        """Who wrote, and the replies: what the handler answered, or the error it raised as a message."""
+    async def _turn(self, conn: Connection, incoming: Incoming) -> tuple[Recipient, list[Reply], int]:
+        """Who wrote, and the replies: what the handler answered, or the error it raised as a message; and how many
+        messages held for the chat (outside WhatsApp's window) its writing released."""
         user = await identify(conn, incoming, self.services.staff, self.services.clock)
         conversation = await conversations.current_of(conn, user)
-        turn = Turn(conn, user, self.services, incoming, conversation)
+        released = await windows.release_held(conn, incoming.channel, incoming.chat_id, self.services.clock.now())
+        turn = Turn(conn, user, self.services, incoming, conversation, released)
         try:
             answers = await self._dispatch(turn)
         except PermissionDenied as error:
@@ -108,17 +124,23 @@ class Router:
             answers = [Reply(error.template, error.params)]
         except StaleButton:
             answers = [reply("errors/stale_button"), *await self._ask_again(turn, conversation)]
-        return recipient_of(user), answers
+        return recipient_of(user), answers, released
 
     async def _keep(
-        self, conn: Connection, incoming: Incoming, received: InboxKey | None, origin: Recipient, answers: list[Reply]
+        self,
+        conn: Connection,
+        incoming: Incoming,
+        received: InboxKey | None,
+        origin: Recipient,
+        answers: list[Reply],
+        released: int,
     ) -> Handled:
         """Mark the message handled and queue its replies, in the transaction that ends the turn."""
         now = self.services.clock.now()
         if received is not None and not await inbox.claim(conn, received, now):
             return Handled(origin, [])  # a copy of the message was handled while this one's file was made
         ids = await replies.keep(conn, answers, origin=origin, origin_message_id=incoming.origin_message_id, now=now)
-        return Handled(origin, answers, tuple(ids), incoming.origin_message_id)
+        return Handled(origin, answers, tuple(ids), incoming.origin_message_id, released)
 
     async def _answer_failure(self, handled: Handled, received: InboxKey | None) -> Handled:
         """The turn was rolled back (or, once its file failed, ended): say so, and count the message handled, so it

@@ -29,6 +29,8 @@ class OutboxStatus(enum.StrEnum):
     UNREACHABLE = "unreachable"  # the user blocked the bot
     FAILED = "failed"  # refused for good, or still failing after the retries
     DROPPED = "dropped"  # nothing to send any more (the visit was cancelled, the reminder went)
+    HELD = "held"  # outside WhatsApp's window: a template went in its place, the message waits for a reply
+    OUTSIDE_WINDOW = "outside_window"  # outside the window and the platform refused the template too
 
 
 WAITING = frozenset({OutboxStatus.PENDING, OutboxStatus.SENDING})
@@ -68,6 +70,7 @@ class OutboxRow:
     priority: Priority = Priority.QUEUED
     created_at: datetime | None = None
     delivered: tuple[str, ...] = ()  # the platform's ids of the steps already accepted
+    channel: str | None = None  # where it goes: a reply's own, else its user's (None: a user no longer there)
 
 
 async def enqueue(conn: aiosqlite.Connection, *, kind: OutboxKind, ref: int, user_id: int, now: datetime) -> bool:
@@ -126,6 +129,7 @@ def _row(r: aiosqlite.Row) -> OutboxRow:
         priority,
         load_instant(r["created_at"]),
         delivered,
+        r["to_channel"],
     )
 
 
@@ -136,12 +140,14 @@ async def pending(
 
     A turn's replies are not among them while the turn sends them itself: they are written in flight.
     """
-    only = f"AND kind IN {literals(kinds)}" if kinds is not None else ""
+    only = f"AND o.kind IN {literals(kinds)}" if kinds is not None else ""
     rows = await fetch_all(
         conn,
-        f"""SELECT id, kind, ref, user_id, attempts, channel, chat_id, locale, payload, origin_message_id,
-                   priority, created_at, delivered
-            FROM outbox WHERE status = {_PENDING} {only} ORDER BY priority, id LIMIT ?""",
+        f"""SELECT o.id, o.kind, o.ref, o.user_id, o.attempts, o.channel, o.chat_id, o.locale, o.payload,
+                   o.origin_message_id, o.priority, o.created_at, o.delivered,
+                   COALESCE(o.channel, u.channel) AS to_channel
+            FROM outbox o LEFT JOIN users u ON u.id = o.user_id
+            WHERE o.status = {_PENDING} {only} ORDER BY o.priority, o.id LIMIT ?""",
         (limit,),
     )
     return [_row(r) for r in rows]
@@ -186,6 +192,49 @@ async def save_delivered(conn: aiosqlite.Connection, row_id: int, delivered: Seq
 
 def _dump_delivered(delivered: Sequence[str]) -> str | None:
     return _DELIVERED_SEPARATOR.join(delivered) or None
+
+
+async def hold(
+    conn: aiosqlite.Connection, row_id: int, channel: str, chat_id: str, delivered: Sequence[str], now: datetime
+) -> None:
+    """A template went in the message's place: keep the row, its recipient and content, until the chat writes."""
+    await conn.execute(
+        f"""UPDATE outbox SET status = {literal(OutboxStatus.HELD)}, channel = ?, chat_id = ?, delivered = ?,
+               finished_at = ? WHERE id = ?""",
+        (channel, chat_id, _dump_delivered(delivered), dump_instant(now), row_id),
+    )
+
+
+async def release_held(conn: aiosqlite.Connection, channel: str, chat_id: str, now: datetime) -> int:
+    """The chat wrote: its held messages go to the sender, worth it from now (the user asked for them)."""
+    cursor = await conn.execute(
+        f"""UPDATE outbox SET status = {_PENDING}, created_at = ?, finished_at = NULL
+            WHERE channel = ? AND chat_id = ? AND status = {literal(OutboxStatus.HELD)}""",
+        (dump_instant(now), channel, chat_id),
+    )
+    return cursor.rowcount
+
+
+async def drop_held_before(conn: aiosqlite.Connection, before: datetime, now: datetime) -> int:
+    """Held messages whose template went before `before` and that nobody asked for: dropped, content and all."""
+    cursor = await conn.execute(
+        f"""UPDATE outbox SET status = {literal(OutboxStatus.DROPPED)}, payload = NULL, finished_at = ?,
+               error = 'held, never asked for' WHERE status = {literal(OutboxStatus.HELD)} AND finished_at < ?""",
+        (dump_instant(now), dump_instant(before)),
+    )
+    return cursor.rowcount
+
+
+async def mark_after_sent(
+    conn: aiosqlite.Connection, row_id: int, status: OutboxStatus, error: str, now: datetime
+) -> bool:
+    """A message recorded as sent failed after all (the platform said so later); False if it was not sent."""
+    cursor = await conn.execute(
+        f"""UPDATE outbox SET status = ?, error = ?, finished_at = ?
+            WHERE id = ? AND status = {literal(OutboxStatus.SENT)}""",
+        (status.value, error, dump_instant(now), row_id),
+    )
+    return cursor.rowcount == 1
 
 
 async def release_in_flight(conn: aiosqlite.Connection) -> int:

@@ -154,7 +154,7 @@ async def erase_user(conn: aiosqlite.Connection, user_id: int, *, today: date, n
         (REMOVED, REMOVED, dump_instant(now), user_id),
     )
     questions = await conn.execute("DELETE FROM questions WHERE user_id = ?", (user_id,))
-    for table in ("inbox", "numbered_choices"):  # kept by chat: the user's own
+    for table in ("inbox", "numbered_choices", "chat_windows"):  # kept by chat: the user's own
         await conn.execute(
             f"DELETE FROM {table} WHERE (channel, chat_id) IN (SELECT channel, chat_id FROM users WHERE id = ?)",
             (user_id,),

@@ -5,7 +5,11 @@ really makes. It answers as the Graph API does ({"messages": [{"id": "wamid…"}
 with a code) and refuses what the real one refuses: texts over 4,096 characters, interactive bodies over
 1,024, more than 3 reply buttons or titles over 20, more than 10 list rows, row titles over 24 or
 descriptions over 72, a list button over 20; a free-form message to someone outside the 24-hour window
-(131047) unless the test opened it. Faults (5xx, throttling codes) can be injected per call.
+(131047) unless the test opened it; more than 45 messages to one user within 6 seconds (131056, the pair
+rate limit); a template that was not approved (132001: the approved ones are those
+of content/whatsapp_templates.yaml, as submitted) or whose parameters do not fit it (132000, 131008:
+a count that differs, a line break, a tab or more than four spaces in a row, a body over 1,024, no payload
+for its quick-reply button). Faults (5xx, throttling codes) can be injected per call.
 """
 
 from __future__ import annotations
@@ -14,10 +18,13 @@ import asyncio
 import itertools
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from bot.channels.whatsapp_templates import TemplateSpec, read_specs
 
 JsonDict = dict[str, Any]
 
@@ -38,7 +45,26 @@ class WaSent:
             return str(self.body["text"]["body"])
         if self.type == "interactive":
             return str(self.body["interactive"]["body"]["text"])
+        if self.type == "template":
+            return " | ".join(self.template_params)
         return ""
+
+    @property
+    def template_name(self) -> str:
+        return str(self.body["template"]["name"]) if self.type == "template" else ""
+
+    @property
+    def template_params(self) -> list[str]:
+        """The body parameters of a template message, in order."""
+        components = self.body["template"].get("components", []) if self.type == "template" else []
+        return [str(p["text"]) for c in components if c["type"] == "body" for p in c["parameters"]]
+
+    @property
+    def template_payload(self) -> str:
+        """What the template's quick-reply button sends back when tapped."""
+        components = self.body["template"].get("components", []) if self.type == "template" else []
+        buttons = [c for c in components if c["type"] == "button"]
+        return str(buttons[0]["parameters"][0]["payload"]) if buttons else ""
 
     @property
     def choices(self) -> list[tuple[str, str]]:
@@ -62,12 +88,25 @@ def _units(text: str) -> int:
 
 
 class FakeGraphApi:
-    def __init__(self, token: str, phone_number_id: str, *, enforce_window: bool = True, latency: float = 0.0) -> None:
+    def __init__(
+        self,
+        token: str,
+        phone_number_id: str,
+        *,
+        enforce_window: bool = True,
+        latency: float = 0.0,
+        pair_limit: tuple[int, float] = (45, 6.0),
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.token = token
+        self.pair_limit = pair_limit  # at most this many messages to one user within so many seconds (131056)
+        self.monotonic = monotonic  # the pair limit's clock (a test may make its own)
+        self._to_user: dict[str, deque[float]] = {}
         self.latency = latency  # seconds each way of every call, as over a network
         self.phone_number_id = phone_number_id
         self.enforce_window = enforce_window
         self.window_open: set[str] = set()  # wa_ids that wrote in the last 24 hours
+        self.approved: dict[str, TemplateSpec] = {spec.name: spec for spec in read_specs().values()}
         self.sent: list[WaSent] = []
         self.media: dict[str, tuple[str, bytes]] = {}  # media id -> (filename, data)
         self.refused: list[tuple[int, str]] = []  # (code, message) of every refusal
@@ -106,8 +145,11 @@ class FakeGraphApi:
             body = await request.json()
             to, kind = str(body.get("to")), str(body.get("type"))
             _validate(body, kind)
+            if kind == "template":
+                validate_template(body["template"], self.approved)
             if self.enforce_window and kind != "template" and to not in self.window_open:
                 raise _Refused(400, 131047, "Re-engagement message")
+            self._count_pair(to)
         except _Refused as refused:
             return self._error(refused)
         sent = WaSent(f"wamid.FAKE{next(self._ids)}", to, kind, body, time.monotonic())
@@ -129,6 +171,17 @@ class FakeGraphApi:
         media_id = f"media-{next(self._ids)}"
         self.media[media_id] = (upload.filename, upload.file.read())
         return web.json_response({"id": media_id})
+
+    def _count_pair(self, to: str) -> None:
+        """WhatsApp's pair rate limit: too many messages to one user in a short time are refused (131056)."""
+        most, seconds = self.pair_limit
+        now = self.monotonic()
+        recent = self._to_user.setdefault(to, deque())
+        while recent and now - recent[0] >= seconds:
+            recent.popleft()
+        if len(recent) >= most:
+            raise _Refused(400, 131056, "(Business Account, Consumer Account) pair rate limit hit")
+        recent.append(now)
 
     def _check(self, request: web.Request) -> None:
         if request.headers.get("Authorization") != f"Bearer {self.token}":
@@ -170,3 +223,30 @@ def _validate(body: JsonDict, kind: str) -> None:
         for row in rows:
             if _units(row["title"]) > 24 or _units(row.get("description") or "") > 72:
                 refuse("row titles of at most 24, descriptions of at most 72")
+
+
+_RUN_OF_SPACES = "     "
+
+
+def validate_template(template: JsonDict, approved: dict[str, TemplateSpec]) -> None:
+    """Refuse a template send as the Cloud API does: unknown (132001), or parameters that do not fit (132000)."""
+    spec = approved.get(str(template.get("name")))
+    language = str((template.get("language") or {}).get("code"))
+    if spec is None or language not in spec.bodies:
+        raise _Refused(404, 132001, f"template name does not exist in the translation: {template.get('name')}")
+    components = template.get("components", [])
+    params = [p for c in components if c["type"] == "body" for p in c["parameters"]]
+    expected = spec.bodies[language].count("{{")
+    if len(params) != expected:
+        raise _Refused(400, 132000, f"number of parameters does not match: {len(params)} for {expected}")
+    body = spec.bodies[language]
+    for n, param in enumerate(params, start=1):
+        text = str(param.get("text", ""))
+        if param.get("type") != "text" or not text or any(c in text for c in "\n\t") or _RUN_OF_SPACES in text:
+            raise _Refused(400, 131008, "a parameter may hold no new line, tab or more than 4 spaces in a row")
+        body = body.replace(f"{{{{{n}}}}}", text)
+    if _units(body) > 1024:
+        raise _Refused(400, 131008, "the body with its parameters is over 1024 characters")
+    buttons = [c for c in components if c["type"] == "button"]
+    if len(buttons) != 1 or not buttons[0]["parameters"][0].get("payload"):
+        raise _Refused(400, 131008, "the quick-reply button needs its payload")

@@ -174,7 +174,7 @@ UP_TO_SUMMARY: list[tuple[str | Press | None, Expected]] = [
 async def register(coordinator: ChatUser) -> str:
     """A confirmed registration (45 people, 10–11 Dec 2026); returns its join code."""
     await play(coordinator, UP_TO_SUMMARY)
-    [submitted, _qr_code] = await coordinator.presses("confirm")
+    [submitted, *_qr_codes] = await coordinator.presses("confirm")  # a QR code per channel
     return str(submitted.reply.params["delegation"].join_code)
 
 

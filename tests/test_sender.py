@@ -90,11 +90,12 @@ class ControlledDelivery:
 
 async def probe_composer(conn: Connection, row: OutboxRow) -> Reply:
     """The message says which row it is; chat = the row's user, so several rows can share a chat."""
-    return Reply("menu/help", {"n": row.ref}, to=Recipient("console", f"chat{row.user_id}", "id", row.user_id))
+    channel = row.channel or "console"
+    return Reply("menu/help", {"n": row.ref}, to=Recipient(channel, f"chat{row.user_id}", "id", row.user_id))
 
 
-async def queue(core: Core, sends: list[tuple[int, int]]) -> None:
-    """Queue (user, n) probes in this order, creating the users."""
+async def queue(core: Core, sends: list[tuple[int, int]], channel: str = "console") -> None:
+    """Queue (user, n) probes in this order, creating the users (on `channel`)."""
     now = core.services.clock.now()
     async with core.database.transaction() as conn:
         user_ids: dict[int, int] = {}
@@ -102,7 +103,7 @@ async def queue(core: Core, sends: list[tuple[int, int]]) -> None:
             if user not in user_ids:
                 created = await upsert_user(
                     conn,
-                    channel="console",
+                    channel=channel,
                     external_id=f"u{user}",
                     chat_id=f"chat{user}",
                     display_name=f"User {user}",
@@ -145,6 +146,33 @@ async def test_a_stalled_send_does_not_hold_up_the_others(core: Core) -> None:
     assert delivery.most_in_flight <= 3
     async with core.database.transaction() as conn:
         assert await outbox.counts_by_status(conn, PROBE) == {"sent": 11}
+
+
+async def test_each_channel_keeps_its_own_limits_and_slots_so_a_slow_one_holds_up_no_other(core: Core) -> None:
+    """Telegram paced at two messages a second with its sends stalled, WhatsApp at 80 a second: its ten all go."""
+    await queue(core, [(u, u) for u in range(1, 6)], channel="telegram")
+    await queue(core, [(u, u) for u in range(6, 16)], channel="whatsapp")
+    delivery = ControlledDelivery()
+    async with core.database.transaction() as conn:
+        for row in await outbox.pending(conn):
+            if row.channel == "telegram":
+                delivery.held[f"chat{row.user_id}"] = asyncio.Event()
+    sender = OutboxSender(
+        core.database,
+        delivery,  # type: ignore[arg-type]
+        core.services.clock,
+        SendLimits(per_second=2, chat_interval=0.0),
+        channel_limits={"whatsapp": SendLimits(per_second=80, chat_interval=0.0)},
+        concurrency=2,
+    )
+    sender.register(PROBE, probe_composer)
+    draining = asyncio.create_task(sender.drain())
+    await until(lambda: len(delivery.finished) == 10)
+    assert all(done.startswith("chat") and int(done.split(":")[1]) >= 6 for done in delivery.finished)
+    assert sender.limiter_for("whatsapp") is not sender.limiter_for("telegram")
+    for gate in delivery.held.values():
+        gate.set()
+    assert await asyncio.wait_for(draining, 30) == 15
 
 
 async def test_one_chat_gets_its_messages_in_the_order_they_were_queued(core: Core) -> None:

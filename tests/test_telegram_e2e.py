@@ -47,6 +47,7 @@ from tests.conftest import E2E_TOKEN, PERSONAL, STAFF_TELEGRAM_ID, CoreFactory
 from tests.fake_bot_api import FakeBotApi, SentMessage
 from tests.support import RecordedSleep
 from tests.telegram_html import MAX_MESSAGE_LENGTH, utf16_length
+from tests.telegram_support import TelegramUser
 
 TOKEN = E2E_TOKEN
 FIXED_NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
@@ -110,47 +111,6 @@ class RunningBot:
     async def restart(self) -> None:
         await self.stop()
         await self.start()
-
-
-class TelegramUser:
-    """Someone chatting with the bot in their private chat."""
-
-    def __init__(self, fake: FakeBotApi, user_id: int, first_name: str, language_code: str | None = "id") -> None:
-        self.fake = fake
-        self.id = user_id
-        self.first_name = first_name
-        self.language_code = language_code
-
-    def types(self, text: str) -> None:
-        """Send without waiting for the answer."""
-        self.fake.user_sends(self.id, text, first_name=self.first_name, language_code=self.language_code)
-
-    async def says(self, text: str, *, replies: int = 1) -> list[SentMessage]:
-        self.types(text)
-        return await self.fake.wait_for_messages(self.id, replies)
-
-    async def presses(self, message: SentMessage, label: str, *, replies: int = 1) -> list[SentMessage]:
-        """Press the one button of `message` whose label contains `label`, with the callback_data the bot sent."""
-        self.fake.user_presses(
-            self.id,
-            message.button_data(label),
-            message_id=message.message_id,
-            first_name=self.first_name,
-            language_code=self.language_code,
-        )
-        return await self.fake.wait_for_messages(self.id, replies)
-
-    async def sends_sticker(self, *, replies: int = 1) -> list[SentMessage]:
-        self.fake.user_sends_sticker(self.id, first_name=self.first_name, language_code=self.language_code)
-        return await self.fake.wait_for_messages(self.id, replies)
-
-    async def answer_until_keyboard(self, text: str) -> list[SentMessage]:
-        """Send `text` and collect every part of the answer: the last part carries the keyboard."""
-        self.types(text)
-        parts = await self.fake.wait_for_messages(self.id, 1)
-        while not parts[-1].inline_keyboard:
-            parts += await self.fake.wait_for_messages(self.id, 1)
-        return parts
 
 
 def asks(message: SentMessage, step: str) -> bool:

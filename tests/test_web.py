@@ -5,54 +5,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
-import hashlib
-import hmac
 import json
-import re
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from bot.app import WebRuntime, build_web
+from bot.app import build_web
 from bot.channels.whatsapp_inbound import read_webhook
-from bot.config import Settings, WhatsAppSettings
+from bot.config import Settings
 from bot.delivery import Attempt
-from core import inbox
+from core import inbox, windows
 from core.inbox import InboxKey
 from core.messages import Button, Label, Recipient, Reply
 from handlers.menu import CHOOSE_LANGUAGE
 from storage.users import find_user
-from tests.conftest import WA_PHONE_ID, WA_TOKEN, CoreFactory
+from tests.conftest import CoreFactory
 from tests.fake_graph_api import FakeGraphApi, WaSent
 from tests.support import RecordedSleep, served
 from tests.test_whatsapp_inbound import RINA, text, webhook
-
-TOKEN, PHONE_ID, SECRET, VERIFY = WA_TOKEN, WA_PHONE_ID, "web-app-secret", "verify-me"
+from tests.whatsapp_support import VERIFY, Server, WaUser, fill_in_registration, join_code_in, sign, with_whatsapp
 
 
 @pytest.fixture
 def settings(settings: Settings, graph: FakeGraphApi) -> Settings:
-    whatsapp = WhatsAppSettings(PHONE_ID, TOKEN, SECRET, VERIFY, "6281133004400", api_base_url=graph.base_url)
-    return dataclasses.replace(settings, whatsapp=whatsapp)
-
-
-@dataclasses.dataclass
-class Server:
-    web: WebRuntime
-    url: str
-    http: httpx.AsyncClient
-
-    async def post(self, body: object, *, signature: str | None = None) -> httpx.Response:
-        raw = json.dumps(body).encode()
-        signed = signature if signature is not None else sign(raw)
-        return await self.http.post(f"{self.url}/whatsapp", content=raw, headers={"X-Hub-Signature-256": signed})
-
-
-def sign(raw: bytes) -> str:
-    return "sha256=" + hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest()
+    return with_whatsapp(settings, graph)
 
 
 @contextlib.asynccontextmanager
@@ -158,6 +136,8 @@ async def test_typed_numbers_press_the_numbered_options_last_offered(server: Ser
     core = server.web.core
     options = [[Button(Label("language_id"), CHOOSE_LANGUAGE("id"))] for _ in range(11)]
     options.append([Button(Label("language_en"), CHOOSE_LANGUAGE("en"))])
+    async with core.database.transaction() as conn:  # she wrote a moment ago: the window is open
+        await windows.wrote(conn, "whatsapp", RINA, core.services.clock.now())
     attempt = Attempt(600.0)
     await core.delivery.send_one(
         Recipient("whatsapp", RINA, "id"), Reply("menu/ask_language", buttons=options), attempt
@@ -176,67 +156,14 @@ async def test_typed_numbers_press_the_numbered_options_last_offered(server: Ser
     await answers_to(graph, RINA, 3)
 
 
-class WaUser:
-    """Someone on WhatsApp: types, taps a reply button or list row, or types the number of a numbered option."""
-
-    def __init__(self, server: Server, graph: FakeGraphApi, wa_id: str = RINA) -> None:
-        self.server, self.graph, self.wa_id = server, graph, wa_id
-        graph.window_open.add(wa_id)
-        self._ids = iter(range(1, 10_000))
-        self._seen = 0
-
-    async def says(self, typed: str) -> list[WaSent]:
-        return await self._send(text(typed, wamid=self._wamid(), sender=self.wa_id))
-
-    async def taps(self, title_part: str) -> list[WaSent]:
-        """The option whose title holds `title_part` in the latest message offering options."""
-        last = next(m for m in reversed(self.graph.to(self.wa_id)) if m.choices or "\n1. " in m.text)
-        if last.choices:
-            [action] = [action for action, title in last.choices if title_part in title]
-            kind = "list_reply" if last.body["interactive"]["type"] == "list" else "button_reply"
-            pressed = {"from": self.wa_id, "id": self._wamid(), "timestamp": "1764583200", "type": "interactive",
-                       "interactive": {"type": kind, kind: {"id": action, "title": title_part}}}  # fmt: skip
-            return await self._send(pressed)
-        [number] = [line.split(".")[0] for line in last.text.splitlines() if title_part in line and ". " in line]
-        return await self.says(number)
-
-    async def _send(self, message: dict[str, Any]) -> list[WaSent]:
-        assert (await self.server.post(webhook(message))).status_code == 200
-        await self.server.web.intake.drain()
-        new = self.graph.to(self.wa_id)[self._seen :]
-        self._seen += len(new)
-        return new
-
-    def _wamid(self) -> str:
-        return f"wamid.{self.wa_id}.{next(self._ids)}"
-
-
 async def test_a_coordinator_registers_a_visit_entirely_on_whatsapp(server: Server, graph: FakeGraphApi) -> None:
     rina = WaUser(server, graph)
-    steps = [
-        ("says", "daftar"),  # no slash: WhatsApp has no command menu
-        ("says", "Pemkab Cianjur"),
-        ("says", "jabar"),
-        ("says", "Herman Suherman, Bupati"),
-        ("says", "45"),
-        ("taps", "Kunjungan langsung"),
-        ("says", "10/12/2026"),
-        ("taps", "keesokan harinya"),
-        ("taps", "Pelayanan publik"),
-        ("taps", "Selesai memilih"),
-        ("taps", "Pakai nama saya"),
-        ("says", "0812 3456 7890"),
-    ]
-    for how, what in steps:
-        answered = await (rina.says(what) if how == "says" else rina.taps(what))
-        assert answered, f"no answer to {what!r}"
-    summary = answered[-1].text
+    summary = (await fill_in_registration(rina)).text
     for kept in ("Pemkab Cianjur", "Jawa Barat", "Herman Suherman", "45", "+62 812-3456-7890"):
         assert kept in summary, kept
     submitted, *qr_codes = await rina.taps("Kirim")  # one per channel: Telegram and WhatsApp here
-    code = re.search(r"Kode gabung:\*? ```([0-9A-Z]{8})```", submitted.text)
-    assert code is not None, submitted.text
+    code = join_code_in(submitted)
     assert "<b>" not in submitted.text
-    assert f"https://wa.me/6281133004400?text=GABUNG%20{code[1]}" in submitted.text  # click-to-chat
+    assert f"https://wa.me/6281133004400?text=GABUNG%20{code}" in submitted.text  # click-to-chat
     assert [m.type for m in qr_codes] == ["text", "image", "text", "image"]  # ready to forward to the group
     assert "Telegram" in qr_codes[0].text and "WhatsApp" in qr_codes[2].text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -23,10 +24,13 @@ from bot.channels.whatsapp_format import (
     to_whatsapp_text,
     units,
 )
+from bot.channels.whatsapp_templates import StandIn, StandIns, components
 from bot.render import TEMPLATES_DIR, RenderedButton, Renderer
 from core.choices import picked
 from core.locale import LOCALES
 from core.messages import Label, Reply
+from handlers.held import SHOW_HELD
+from tests.fake_graph_api import validate_template
 from tests.test_templates import SHORT_HOSTILE, message_templates, parameter_sets
 
 _MARKER = re.compile(r"```|[*_]")
@@ -70,6 +74,18 @@ def test_every_template_reads_well_on_whatsapp_within_its_limit(
             assert text.strip() and units(text) <= TEXT_LIMIT
             assert "&amp;" not in text and "&lt;" not in text  # entities unescaped
             assert _MARKER.sub("", text) == visible(part), "the same words as on Telegram, only the markup differs"
+        stand_in = STAND_INS.for_reply(template, locale, "\n".join(rendered.parts))
+        assert stand_in is not None
+        validate_template(_template_send(stand_in), FAKE_APPROVED)  # as Meta would check the template sent
+
+
+STAND_INS = StandIns.load(SHORT_HOSTILE, SHOW_HELD(), {})
+FAKE_APPROVED = {spec.name: spec for spec in STAND_INS.specs.values()}
+
+
+def _template_send(stand_in: StandIn) -> dict[str, Any]:
+    """The "template" object of the send the channel makes (bot/channels/whatsapp.py)."""
+    return {"name": stand_in.name, "language": {"code": stand_in.language}, "components": components(stand_in)}
 
 
 def every_label(renderer: Renderer, locale: str) -> list[RenderedButton]:

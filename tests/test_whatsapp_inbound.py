@@ -5,19 +5,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from bot.channels.whatsapp_inbound import (
+    CHANNEL,
     MalformedWebhook,
-    StatusUpdate,
     as_command,
     read_webhook,
     signature_valid,
 )
 from core.inbox import InboxKey
+from core.receipts import Failure, Receipt, ReceiptState
 
 SECRET = "app-secret"
 RINA = "6281234567890"
@@ -110,9 +111,20 @@ def test_statuses_say_sent_delivered_read_or_failed_with_the_code() -> None:
     delivered = {"id": "wamid.OUT1", "status": "delivered", "timestamp": "1764583260", "recipient_id": RINA}
     failed = {"id": "wamid.OUT2", "status": "failed", "timestamp": "1764583270", "recipient_id": RINA,
               "errors": [{"code": 131047, "title": "Re-engagement message"}]}  # fmt: skip
-    assert read_webhook(webhook(statuses=(delivered, failed))).statuses == (
-        StatusUpdate("wamid.OUT1", RINA, "delivered", datetime(2025, 12, 1, 10, 1, tzinfo=UTC)),
-        StatusUpdate("wamid.OUT2", RINA, "failed", datetime(2025, 12, 1, 10, 1, 10, tzinfo=UTC), 131047),
+    played = {"id": "wamid.OUT3", "status": "played", "timestamp": "1764583280", "recipient_id": RINA}
+    blocked = {"id": "wamid.OUT4", "status": "failed", "timestamp": "1764583290", "recipient_id": RINA,
+               "errors": [{"code": 131026}]}  # fmt: skip
+    other = {"id": "wamid.OUT5", "status": "failed", "timestamp": "1764583290", "recipient_id": RINA}
+    at = datetime(2025, 12, 1, 10, 1, tzinfo=UTC)
+    assert read_webhook(webhook(statuses=(delivered, failed, played, blocked, other))).statuses == (
+        Receipt(CHANNEL, RINA, "wamid.OUT1", ReceiptState.DELIVERED, at),
+        Receipt(
+            CHANNEL, RINA, "wamid.OUT2", ReceiptState.FAILED, at + timedelta(seconds=10), Failure.OUTSIDE_WINDOW, 131047
+        ),
+        Receipt(
+            CHANNEL, RINA, "wamid.OUT4", ReceiptState.FAILED, at + timedelta(seconds=30), Failure.UNREACHABLE, 131026
+        ),
+        Receipt(CHANNEL, RINA, "wamid.OUT5", ReceiptState.FAILED, at + timedelta(seconds=30), Failure.OTHER),
     )
 
 

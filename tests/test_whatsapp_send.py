@@ -9,10 +9,12 @@ import pytest
 
 from bot.app import Core
 from bot.channels.whatsapp import WhatsAppChannel, build_client
+from bot.channels.whatsapp_templates import SUMMARY_LIMIT, StandIns, TemplatesFileError, summary
 from bot.config import WhatsAppSettings
 from bot.delivery import Attempt, Outcome
-from core import choices
+from core import choices, windows
 from core.messages import Button, Document, Label, Recipient, Reply, Venue
+from handlers.held import SHOW_HELD
 from storage.users import Role, find_user, upsert_user
 from tests.conftest import WA_PHONE_ID, WA_TOKEN, WA_USER
 from tests.fake_graph_api import FakeGraphApi
@@ -27,8 +29,12 @@ HELP = Reply("menu/help", {"role": "member"})
 async def channel(core: Core, graph: FakeGraphApi) -> AsyncIterator[WhatsAppChannel]:
     settings = WhatsAppSettings(PHONE_ID, TOKEN, "secret", "verify", api_base_url=graph.base_url)
     client = build_client(settings)
-    whatsapp = WhatsAppChannel(client, core.renderer, core.database, core.services.clock, sleep=RecordedSleep())
+    stand_ins = StandIns.load("Pemkab Banyuwangi", SHOW_HELD(), {})
+    clock = core.services.clock
+    whatsapp = WhatsAppChannel(client, core.renderer, core.database, clock, stand_ins, sleep=RecordedSleep())
     core.delivery.register(whatsapp)
+    async with core.database.transaction() as conn:  # Rina wrote a minute ago, as the fake Cloud API knows too
+        await windows.wrote(conn, "whatsapp", RINA, clock.now())
     yield whatsapp
 
 
@@ -115,12 +121,93 @@ async def test_server_errors_and_throttling_are_retried_and_the_message_arrives_
     assert [code for code, _ in graph.refused] == [2, 2, 131056]
 
 
-async def test_outside_the_24_hour_window_the_message_fails_for_good_without_retries(
+async def test_the_pair_rate_limit_to_one_user_is_waited_out_and_every_message_arrives_once(
     core: Core, channel: WhatsAppChannel, graph: FakeGraphApi
 ) -> None:
-    outcome, _ = await send(core, HELP, to="6281399998888")  # never wrote to the bot
-    assert outcome is Outcome.FAILED
+    moment = [0.0]  # the fake's clock and the channel's waits: seconds pass only when the channel waits
+
+    async def wait(delay: float) -> None:
+        moment[0] += delay
+
+    graph.pair_limit, graph.monotonic = (3, 6.0), lambda: moment[0]
+    clock = core.services.clock
+    patient = WhatsAppChannel(channel._client, core.renderer, core.database, clock, channel._stand_ins, sleep=wait)
+    core.delivery.register(patient)
+    outcomes = [(await send(core, HELP))[0] for _ in range(7)]
+    assert outcomes == [Outcome.SENT] * 7
+    assert len(graph.to(RINA)) == 7  # each once
+    assert 131056 in [code for code, _ in graph.refused] and moment[0] >= 6.0  # refused, waited, then taken
+
+
+STRANGER = "6281399998888"  # never wrote to the bot
+BROADCAST = Reply("broadcast/message", {"host_name": "Pemkab Banyuwangi", "text": "Bus berangkat pukul 07.00 WIB."})
+
+
+async def test_outside_the_24_hour_window_a_template_stands_in_and_the_message_is_held(
+    core: Core, channel: WhatsAppChannel, graph: FakeGraphApi
+) -> None:
+    outcome, attempt = await send(core, BROADCAST, to=STRANGER)
+    assert outcome is Outcome.HELD
+    [template] = graph.to(STRANGER)
+    assert template.type == "template" and template.template_name == "delegasi_informasi"
+    assert template.body["template"]["language"]["code"] == "id"
+    host, message = template.template_params
+    assert host == "Pemkab Banyuwangi"
+    assert message == "📣 Informasi dari panitia Pemkab Banyuwangi Bus berangkat pukul 07.00 WIB."
+    assert template.template_payload == SHOW_HELD()  # tapped, it shows the full message
+    assert attempt.stand_in == template.id and attempt.delivered == []
+    assert graph.refused == []  # no free-form message was even tried
+
+
+async def test_each_purpose_has_its_own_template_in_the_readers_language(
+    core: Core, channel: WhatsAppChannel, graph: FakeGraphApi
+) -> None:
+    await send(core, Reply("reminders/settings", {"muted": True}), to=STRANGER, locale="en")
+    await send(core, HELP, to=STRANGER, locale="en")
+    names = [(m.template_name, m.body["template"]["language"]["code"]) for m in graph.to(STRANGER)]
+    assert names == [("delegasi_pengingat", "en"), ("delegasi_pemberitahuan", "en")]
+
+
+async def test_when_whatsapp_counts_the_window_closed_after_all_the_template_goes_and_the_window_is_closed(
+    core: Core, channel: WhatsAppChannel, graph: FakeGraphApi
+) -> None:
+    graph.window_open.discard(RINA)  # we counted her message of a minute ago; WhatsApp did not
+    outcome, _ = await send(core, HELP)
+    assert outcome is Outcome.HELD
     assert graph.refused == [(131047, "Re-engagement message")]
+    assert [m.type for m in graph.to(RINA)] == ["template"]
+    async with core.database.transaction() as conn:
+        assert not await windows.is_open(conn, "whatsapp", RINA, core.services.clock.now())
+
+
+async def test_without_a_template_or_when_it_is_refused_the_message_is_outside_the_window_for_good(
+    core: Core, channel: WhatsAppChannel, graph: FakeGraphApi
+) -> None:
+    del graph.approved["delegasi_informasi"]  # not approved by Meta (132001)
+    outcome, _ = await send(core, BROADCAST, to=STRANGER)
+    assert outcome is Outcome.OUTSIDE_WINDOW
+    assert [code for code, _ in graph.refused] == [132001]  # refused once, not retried
+    switched_off = StandIns.load("Pemkab Banyuwangi", SHOW_HELD(), {"notice": ""})
+    off = WhatsAppChannel(channel._client, core.renderer, core.database, core.services.clock, switched_off)
+    core.delivery.register(off)
+    outcome, _ = await send(core, HELP, to=STRANGER)
+    assert outcome is Outcome.OUTSIDE_WINDOW
+    assert len(graph.to(STRANGER)) == 0
+
+
+def test_a_template_holds_the_message_on_one_line_within_its_limit_cut_at_a_word() -> None:
+    assert summary("🔔 <b>Agenda berubah:</b>\n\n➕ Baru: <b>Makan &amp; minum</b>, 08:00") == (
+        "🔔 Agenda berubah: ➕ Baru: Makan & minum, 08:00."
+    )
+    long = summary("<b>Agenda</b>\n" + "Kunjungan lapangan ke desa " * 60)
+    assert len(long) <= SUMMARY_LIMIT and long.endswith("…") and "\n" not in long
+    assert long.removesuffix("…").split()[-1] in {"Kunjungan", "lapangan", "ke", "desa"}  # whole words only
+    assert summary("Selesai!") == "Selesai!"
+
+
+def test_a_template_setting_for_a_purpose_the_file_lacks_is_refused() -> None:
+    with pytest.raises(TemplatesFileError, match="WHATSAPP_TEMPLATE_REMINDERS"):
+        StandIns.load("Pemkab Banyuwangi", SHOW_HELD(), {"reminders": "x"})
 
 
 async def test_a_number_not_on_whatsapp_is_recorded_as_unreachable(

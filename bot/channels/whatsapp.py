@@ -7,9 +7,15 @@ most INTERACTIVE_BODY_LIMIT characters; a longer last part goes as text, and the
 short prompt), numbered options as lines of the last part, a file uploaded as a document (a picture as an
 image), a venue as a location. A Reply that edits its origin on Telegram is simply sent anew.
 
+Outside the 24-hour window (core.windows: the user last wrote more than a day ago, or WhatsApp answered
+131047 all the same) a message goes as the approved template of its purpose (whatsapp_templates), with the
+message itself on one line as its parameter and a button to see it in full; the channel raises Held, the
+outbox keeps the message, and it goes in full when the user writes again. A template that cannot go either
+(switched off in the settings, or refused) is OutsideWindow: counted, not retried.
+
 Every call goes through `_call`: throttling (130429, 131056 to one user, 4, 80007) is waited out, network
 errors and 5xx back off while the message is worth it, like Telegram's; 131026 (not on WhatsApp, or blocked)
-is the user being unreachable; 131047 (outside the 24-hour window) is failed for good as OutsideWindow.
+is the user being unreachable.
 """
 
 from __future__ import annotations
@@ -22,13 +28,15 @@ from functools import partial
 import httpx
 from pywa.errors import MessageUndeliverable, ReEngagementMessage, ThrottlingError, WhatsAppError
 from pywa.types import Button, Section, SectionList, SectionRow
+from pywa.types.templates import TemplateLanguage
 from pywa_async import WhatsApp
 
 from bot.channels.whatsapp_format import ListMenu, Numbered, ReplyButtons, layout, to_whatsapp_text, units
+from bot.channels.whatsapp_templates import StandIn, StandIns, components
 from bot.config import WhatsAppSettings
-from bot.delivery import Attempt, DeliveryFailed, RecipientBlocked, Retries, Step, send_steps
+from bot.delivery import Attempt, DeliveryFailed, Held, OutsideWindow, RecipientBlocked, Retries, Step, send_steps
 from bot.render import Renderer
-from core import choices
+from core import choices, windows
 from core.clock import Clock
 from core.messages import Label, Recipient, Reply
 from core.model import Database
@@ -40,10 +48,6 @@ INTERACTIVE_BODY_LIMIT = 1024
 """Characters of the body of a message with reply buttons or a list (a text message holds 4,096)."""
 TEXT_LIMIT = 4096
 Sleep = Callable[[float], Awaitable[None]]
-
-
-class OutsideWindow(DeliveryFailed):
-    """WhatsApp refused a free-form message: the user has not written in the last 24 hours (131047)."""
 
 
 def build_client(settings: WhatsAppSettings) -> WhatsApp:
@@ -67,6 +71,7 @@ class WhatsAppChannel:
         renderer: Renderer,
         database: Database,
         clock: Clock,
+        stand_ins: StandIns,
         *,
         sleep: Sleep = asyncio.sleep,
         base_backoff: float = 0.5,
@@ -76,6 +81,7 @@ class WhatsAppChannel:
         self._renderer = renderer
         self._database = database
         self._clock = clock
+        self._stand_ins = stand_ins
         self._sleep = sleep
         self._base_backoff = base_backoff
         self._max_backoff = max_backoff
@@ -83,11 +89,38 @@ class WhatsAppChannel:
     async def send(
         self, recipient: Recipient, reply: Reply, attempt: Attempt, *, origin_message_id: str | None = None
     ) -> None:
+        if not attempt.delivered and not await self._window_open(recipient.chat_id):
+            await self._stand_in(recipient, reply, attempt)
         steps, numbered = self._steps(recipient, reply)
         if numbered is not None and len(attempt.delivered) < len(steps):
             async with self._database.transaction() as conn:  # before the lines go: an answer may come at once
                 await choices.offer(conn, CHANNEL, recipient.chat_id, numbered, self._clock.now())
-        await send_steps([partial(self._call, step, attempt.patience) for step in steps], attempt)
+        try:
+            await send_steps([partial(self._call, step, attempt.patience) for step in steps], attempt)
+        except OutsideWindow:  # 131047: WhatsApp's count of the window beat ours
+            async with self._database.transaction() as conn:
+                await windows.refused(conn, CHANNEL, recipient.chat_id, self._clock.now())
+            await self._stand_in(recipient, reply, attempt)
+
+    async def _window_open(self, chat_id: str) -> bool:
+        async with self._database.transaction() as conn:
+            return await windows.is_open(conn, CHANNEL, chat_id, self._clock.now())
+
+    async def _stand_in(self, recipient: Recipient, reply: Reply, attempt: Attempt) -> None:
+        """Send the template of the message's purpose in its place and raise Held; OutsideWindow if none can go."""
+        html = "\n".join(self._renderer.render_reply(reply, recipient.locale).parts)
+        stand_in = self._stand_ins.for_reply(reply.template, recipient.locale, html)
+        if stand_in is None:
+            raise OutsideWindow("outside the 24-hour window, and no template is set to stand in for the message")
+        try:
+            attempt.stand_in = await self._call(partial(self._template, recipient.chat_id, stand_in), attempt.patience)
+        except (OutsideWindow, RecipientBlocked):
+            raise
+        except DeliveryFailed as error:
+            raise OutsideWindow(
+                f"outside the 24-hour window, and the template {stand_in.name} failed: {error}"
+            ) from error
+        raise Held(stand_in.name)
 
     def _steps(self, recipient: Recipient, reply: Reply) -> tuple[list[Step], list[str] | None]:
         """The sends of a Reply, and the actions it numbers (None: it numbers none)."""
@@ -140,6 +173,10 @@ class WhatsAppChannel:
         if mime_type.startswith("image/"):
             return (await self._client.send_image(to, data, mime_type=mime_type)).id
         return (await self._client.send_document(to, data, filename=filename, mime_type=mime_type)).id
+
+    async def _template(self, to: str, stand_in: StandIn) -> str:
+        language = TemplateLanguage(stand_in.language)
+        return (await self._client.send_template(to, stand_in.name, language, components(stand_in))).id
 
     async def _location(self, to: str, latitude: float, longitude: float, name: str, address: str | None) -> str:
         return (await self._client.send_location(to, latitude, longitude, name=name, address=address)).id

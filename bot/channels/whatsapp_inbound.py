@@ -10,7 +10,8 @@ server (bot/web.py) and the tests use the same reading.
   menu), a reply button or list row as the action it stands for, anything else (images, audio, stickers,
   locations, reactions …) as unsupported, which gets the same answer as on Telegram.
 - The chat is the sender's wa_id; the language they start in comes from its country code (core.phones).
-- A status (sent, delivered, read, failed, with the error code of a failure) is a StatusUpdate.
+- A status (sent, delivered, read, failed) is a Receipt (core.receipts) for the message id it names; a
+  failure's error code says why in neutral terms: 131047 outside the 24-hour window, 131026 unreachable.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 from core.inbox import InboxKey
 from core.messages import Incoming
 from core.phones import locale_of_number
+from core.receipts import Failure, Receipt, ReceiptState
 from handlers.commands import COMMANDS
 
 CHANNEL = "whatsapp"
@@ -37,21 +39,14 @@ class MalformedWebhook(ValueError):
     """The body is not a WhatsApp webhook the bot can read: answered 400, never 500."""
 
 
-@dataclass(frozen=True)
-class StatusUpdate:
-    """What WhatsApp reports about a message the bot sent."""
-
-    message_id: str  # the wamid the send was given
-    recipient: str  # wa_id
-    status: str  # sent | delivered | read | failed
-    at: datetime
-    error_code: int | None = None
+FAILURES = {131047: Failure.OUTSIDE_WINDOW, 131026: Failure.UNREACHABLE}
+"""What a failed status's error code means; any other code is Failure.OTHER."""
 
 
 @dataclass(frozen=True)
 class Webhook:
     messages: tuple[tuple[InboxKey, Incoming], ...] = ()
-    statuses: tuple[StatusUpdate, ...] = ()
+    statuses: tuple[Receipt, ...] = ()
 
 
 def signature_valid(body: bytes, header: str | None, app_secret: str) -> bool:
@@ -67,7 +62,7 @@ def read_webhook(payload: object) -> Webhook:
     if not isinstance(payload, Mapping) or payload.get("object") != "whatsapp_business_account":
         raise MalformedWebhook("not a whatsapp_business_account webhook")
     messages: list[tuple[InboxKey, Incoming]] = []
-    statuses: list[StatusUpdate] = []
+    statuses: list[Receipt] = []
     for entry in _list(payload, "entry"):
         for change in _list(entry, "changes"):
             value = change.get("value") if isinstance(change, Mapping) else None
@@ -79,7 +74,7 @@ def read_webhook(payload: object) -> Webhook:
                 if isinstance(c, Mapping)
             }
             messages += [_message(m, names) for m in _list(value, "messages")]
-            statuses += [_status(s) for s in _list(value, "statuses")]
+            statuses += [receipt for s in _list(value, "statuses") if (receipt := _status(s)) is not None]
     return Webhook(tuple(messages), tuple(statuses))
 
 
@@ -142,19 +137,29 @@ def as_command(typed: str) -> str:
     return typed
 
 
-def _status(status: object) -> StatusUpdate:
+def _status(status: object) -> Receipt | None:
+    """A receipt; None for a status the bot has no use for ("played", or one Meta adds later: refusing the
+    whole webhook for it would have Meta deliver it again and again)."""
     if not isinstance(status, Mapping) or not status.get("id") or not status.get("status"):
         raise MalformedWebhook("a status without an id")
+    try:
+        state = ReceiptState(status["status"])
+    except ValueError:
+        return None
     errors = status.get("errors") or []
     code = errors[0].get("code") if errors and isinstance(errors[0], Mapping) else None
+    code = code if isinstance(code, int) else None
     try:
         at = datetime.fromtimestamp(int(status.get("timestamp") or 0), UTC)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, OSError):
         raise MalformedWebhook("a status with a bad timestamp") from None
-    return StatusUpdate(
+    failure = FAILURES.get(code or 0, Failure.OTHER) if state is ReceiptState.FAILED else None
+    return Receipt(
+        channel=CHANNEL,
+        chat_id=str(status.get("recipient_id") or ""),
         message_id=str(status["id"]),
-        recipient=str(status.get("recipient_id") or ""),
-        status=str(status["status"]),
+        state=state,
         at=at,
-        error_code=int(code) if isinstance(code, int) else None,
+        failure=failure,
+        error_code=code,
     )

@@ -22,6 +22,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/broadcast.py
 	$(BIN)/python bench/peak.py
 	$(BIN)/python bench/export.py
+	$(BIN)/python bench/webhook.py
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -23,6 +23,7 @@ SMALL_RUNS = {
     ),
     "broadcast.py": (["--recipients", "40", "--blocked", "1", "--injected-429", "1"], "lost 0, duplicates 0"),
     "export.py": (["--visits", "3", "--members", "20"], "another user's /start meanwhile"),
+    "webhook.py": (["--users", "5", "--rate", "20", "--drain", "20"], "lost 0 duplicated 0"),
     "peak.py": (
         ["--delegations", "2", "--participants", "5", "--questions", "4", "--seconds", "2", "--drain", "20"],
         "peak targets",

@@ -11,41 +11,66 @@ from pathlib import Path
 from bot.config import ConfigError, Settings, load_settings
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The command line, and each subcommand's own parser (to report a mistake with that subcommand's usage)."""
     parser = argparse.ArgumentParser(prog="python -m bot", description="delegasi: the delegation desk bot")
     commands = parser.add_subparsers(dest="command")
-    run = commands.add_parser("run", help="run the bot (the default): Telegram with a token, else the console")
+
+    def command(name: str, summary: str) -> argparse.ArgumentParser:
+        """A subcommand whose summary is both its line in the list and the description atop its --help."""
+        return commands.add_parser(name, help=summary, description=summary)
+
+    run = command("run", "run the bot (the default): Telegram with a token, else the console")
     for target in (parser, run):
         target.add_argument("--console", action="store_true", help="use the console even if a token is set")
         target.add_argument("--as-staff", action="store_true", help="console: act as host staff")
         target.add_argument("--user", default="tamu", help="console: which local user you are (default: tamu)")
         target.add_argument("--lang", choices=["id", "en"], help="console: language (default: from $LANG)")
-    commands.add_parser(
-        "serve", help="the web server: WhatsApp by webhook (needs the WHATSAPP_ settings), Telegram too"
-    )
-    backup = commands.add_parser("backup", help="write a consistent copy of the database")
+    command("serve", "the web server: WhatsApp by webhook (needs the WHATSAPP_ settings), Telegram too")
+    backup = command("backup", "write a consistent copy of the database, safe while the bot runs")
     backup.add_argument("path", type=Path)
-    ask = commands.add_parser("ask", help="answer questions from the knowledge base (no QUESTION: one per stdin line)")
+    backup.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
+    ask = command("ask", "answer questions from the knowledge base (no QUESTION: one per stdin line)")
     ask.add_argument("--json", action="store_true", help="one JSON object per question")
     ask.add_argument("--lang", choices=["id", "en"], help="answer language (default: guessed from the question)")
     ask.add_argument("question", nargs="*")
-    export = commands.add_parser("export", help="write the visits and participants of a period as .xlsx or CSVs")
+    export = command("export", "write the visits and participants of a period as .xlsx or CSVs")
     export.add_argument(
         "first", nargs="?", help="first day (1/12/2026) or a month (2026-12); default: this month and next"
     )
-    export.add_argument("last", nargs="?", help="last day (default: the end of FIRST's month, or FIRST itself)")
+    export.add_argument(
+        "last", nargs="?", help="last day, or a month for its last day (default: the end of FIRST's month, or FIRST)"
+    )
     export.add_argument("--format", dest="fmt", choices=["xlsx", "csv"], default="xlsx")
     export.add_argument("--lang", choices=["id", "en"], default="id", help="language of sheet names and headers")
-    export.add_argument("-o", "--output", type=Path, default=Path("."), help="file to write, or a directory")
-    report = commands.add_parser("report", help="the month in numbers: a PNG chart and a text summary")
+    export.add_argument(
+        "-o",
+        "--output",
+        default=".",
+        help="the file to write, or a directory (one that exists, or any path ending in /) to write it into "
+        "under its usual name (default: the current directory)",
+    )
+    export.add_argument("--force", action="store_true", help="overwrite the file if it exists")
+    report = command("report", "the month in numbers: a PNG chart and a text summary")
     report.add_argument("month", nargs="?", default="", help='2026-12, 12/2026 or "Desember 2026" (default: now)')
     report.add_argument("--lang", choices=["id", "en"], default="id")
     report.add_argument("-o", "--output-dir", type=Path, default=Path("."), help="directory to write into")
-    return parser
+    report.add_argument("--force", action="store_true", help="overwrite the chart and the summary if they exist")
+    return parser, dict(commands.choices)
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    """Parse the command line; a word no subcommand takes is reported with that subcommand's usage (argparse
+    itself blames the top-level parser, whose usage does not show the subcommand's arguments)."""
+    parser, subcommands = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        (subcommands.get(args.command) or parser).error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = _arguments(argv)
     try:
         settings = load_settings()
     except ConfigError as error:
@@ -54,15 +79,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "backup":
         from bot.cli.backup import run_backup
 
-        return run_backup(settings, args.path)
+        return run_backup(settings, args.path, force=args.force)
     if args.command == "export":
         from bot.cli.records import run_export
 
-        return run_export(settings, args.first, args.last, args.fmt, args.output, locale=args.lang)
+        return run_export(settings, args.first, args.last, args.fmt, args.output, locale=args.lang, force=args.force)
     if args.command == "report":
         from bot.cli.records import run_report
 
-        return run_report(settings, args.month, args.output_dir, locale=args.lang)
+        return run_report(settings, args.month, args.output_dir, locale=args.lang, force=args.force)
     if args.command == "ask":
         from bot.cli.ask import run_ask
 
@@ -75,11 +100,16 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     from storage.db import DatabaseUnavailable
 
     try:
-        with only_process(settings.data_dir):
+        with only_process(settings.data_dir, shared=_console(settings, args)):
             return _serve(settings, args)
     except (StartupError, DatabaseUnavailable) as error:
         print(f"cannot start: {error}", file=sys.stderr)
         return 2
+
+
+def _console(settings: Settings, args: argparse.Namespace) -> bool:
+    """Whether this run is a console session: several may share the data directory, one user each."""
+    return args.command != "serve" and (args.console or settings.telegram_bot_token is None)
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -94,7 +124,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     from bot.channels.console import stdin_lines
 
-    console = args.console or settings.telegram_bot_token is None
+    console = _console(settings, args)
     configure_logging(settings, console_mode=console)
     if not console:
         asyncio.run(serve_telegram(settings))

@@ -40,6 +40,7 @@ class AnswerSender:
         self._clock = clock
         self._sender = sender  # takes over what this turn could not send, and shares each channel's rate budget
         self._sleep = sleep
+        self._lines: dict[str, asyncio.Lock] = {}  # per channel: the answers waiting for its overall rate
 
     async def send(self, handled: Handled) -> int:
         """Send the replies of one handled message in order; returns how many went out. Messages held for the chat
@@ -58,8 +59,10 @@ class AnswerSender:
         try:
             for row_id, reply in zip(handled.outbox_ids, handled.replies, strict=True):
                 to = reply.to or handled.origin
+                if not self._delivery.serves(to.channel, to.chat_id):
+                    continue  # another process sends it (a console user's own session): released for it below
                 limiter = self._sender.limiter_for(to.channel)
-                await self._wait_turn(limiter, to.chat_id)
+                await self._wait_turn(to.channel, limiter, to.chat_id)
                 now = self._clock.now()
                 priority = Priority.ANSWER if reply.to is None else Priority.NOTICE
                 worth_for = worth_sending_until(OutboxKind.REPLY, priority, now, reply) - now
@@ -78,15 +81,21 @@ class AnswerSender:
                 unsent.remove(row_id)
                 sent += outcome is Outcome.SENT
         finally:
-            if unsent:  # this turn's sending was cut short: the outbox sender takes the rest over
+            if unsent:  # cut short, or for another process: the outbox sender (this one's or that one's) takes them
                 async with self._database.transaction() as conn:
                     await outbox.release(conn, unsent)
                 self._sender.wake()
         return sent
 
-    async def _wait_turn(self, limiter: RateLimiter, chat_id: str) -> None:
+    async def _wait_turn(self, channel: str, limiter: RateLimiter, chat_id: str) -> None:
+        """Wait until the channel's limits let this answer go. Answers queue for the overall rate one behind the
+        other (an asyncio.Lock wakes its waiters in order): when all polled the limiter, a backlog of n answers
+        woke n times for each one that could go."""
         limiter.answers_waiting += 1
         try:
+            async with self._lines.setdefault(channel, asyncio.Lock()):
+                while (wait := limiter.wait_overall()) > 0:
+                    await self._sleep(wait)
             while (wait := limiter.wait_for(chat_id, answer=True)) > 0:
                 await self._sleep(wait)
         finally:

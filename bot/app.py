@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TextIO
 
-import uvicorn
-from starlette.applications import Starlette
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 from telegram.request import BaseRequest
@@ -22,7 +20,17 @@ from telegram.request import BaseRequest
 from bot import logs
 from bot.answers import AnswerSender
 from bot.background import OwnedTasks
-from bot.channels.console import ConsoleChannel, run_console
+from bot.channels.console import CHANNEL as CONSOLE
+from bot.channels.console import (
+    POLL_EVERY,
+    ConsoleChannel,
+    ConsoleSessions,
+    introduce,
+    run_console,
+    show_banner,
+    take_held,
+    watch_outbox,
+)
 from bot.channels.telegram import CHANNEL as TELEGRAM
 from bot.channels.telegram import (
     DurableUpdateQueue,
@@ -41,12 +49,13 @@ from bot.intake import WebhookIntake
 from bot.render import Renderer
 from bot.scheduler import ReminderScheduler
 from bot.sender import OutboxSender, SendLimits, whatsapp_limits
-from bot.web import TelegramHook, build_web_app
+from bot.web import TelegramHook, WebServer
 from core.broadcasts import report_when_done
 from core.clock import Clock, SystemClock
 from core.content import Content
 from core.dates import warm_up
 from core.desk import DailyLimits
+from core.itinerary import PlanningRules
 from core.joincode import BotIdentity
 from core.knowledge import build_knowledge
 from core.knowledge.views import HostDetails
@@ -118,6 +127,7 @@ class Core:
             signals=signals,
             limits=DailyLimits(settings.daily_delegation_limit, settings.daily_people_limit),
             retention_days=settings.retention_days,
+            planning=PlanningRules(friday_break=settings.friday_prayer_break),
         )
         warm_up()
         delivery = Delivery(database, clock)
@@ -147,9 +157,10 @@ class Core:
             settings, database, renderer, services, router, delivery, sender, scheduler, retention, tasks, answers
         )
 
-    async def start_background(self) -> None:
-        """Start the sender, the reminder schedule and the daily jobs (after the channels are registered)."""
-        await self.sender.start()
+    async def start_background(self, *, in_flight_of: tuple[str, str] | None = None) -> None:
+        """Start the sender, the reminder schedule and the daily jobs (after the channels are registered).
+        `in_flight_of`: the one chat whose messages in flight this process may send again (OutboxSender.start)."""
+        await self.sender.start(in_flight_of=in_flight_of)
         await self.scheduler.start()
         self.scheduler.add_daily("personal-data-retention", self.retention.at, self.retention.run)
         try:
@@ -245,16 +256,18 @@ async def stop_telegram(runtime: TelegramRuntime) -> None:
 
 @dataclass
 class WebRuntime:
-    """The web server's app and the WhatsApp channel it serves (bot/web.py, bot/intake.py)."""
+    """The web server, the intake that handles what it keeps, and the WhatsApp channel (bot/web.py, bot/intake.py).
+    `python -m bot serve` serves it with `server.serve`, the tests and benches with `server.running`: the same thread,
+    loop, connection and app."""
 
     core: Core
-    app: Starlette
+    server: WebServer
     intake: WebhookIntake
     channel: WhatsAppChannel | None  # None: WhatsApp is not configured
 
 
 def build_web(core: Core, *, telegram: TelegramRuntime | None = None, sleep: Sleep = asyncio.sleep) -> WebRuntime:
-    """The ASGI app of `python -m bot serve`: WhatsApp's webhook when it is configured (with its channel), and
+    """The web server of `python -m bot serve`: WhatsApp's webhook when it is configured (with its channel), and
     Telegram's when `telegram` is given and TELEGRAM_WEBHOOK_URL is set."""
     settings = core.settings
     intake = WebhookIntake(core.database, core.router, core.answers, core.services.clock)
@@ -267,8 +280,8 @@ def build_web(core: Core, *, telegram: TelegramRuntime | None = None, sleep: Sle
     hook = None
     if telegram is not None and settings.telegram_webhook_secret is not None:
         hook = TelegramHook(settings.telegram_webhook_secret, partial(read_update, bot=telegram.application.bot))
-    app = build_web_app(intake, settings.whatsapp, hook, partial(health_of, core))
-    return WebRuntime(core, app, intake, channel)
+    server = WebServer(settings.database_path, intake, settings.whatsapp, hook, partial(health_of, core))
+    return WebRuntime(core, server, intake, channel)
 
 
 def whatsapp_stand_ins(settings: Settings) -> StandIns:
@@ -313,9 +326,6 @@ async def serve_web(settings: Settings) -> None:
     telegram = build_telegram(core) if settings.telegram_bot_token else None
     webhook = telegram is not None and settings.telegram_webhook_url is not None
     web = build_web(core, telegram=telegram if webhook else None)
-    config = uvicorn.Config(
-        web.app, host=settings.serve_host, port=settings.serve_port, log_config=None, lifespan="off"
-    )
     try:
         if telegram is not None and webhook:
             assert settings.telegram_webhook_url is not None and settings.telegram_webhook_secret is not None
@@ -325,7 +335,8 @@ async def serve_web(settings: Settings) -> None:
             await start_telegram(telegram)
         await web.intake.handle_kept(WHATSAPP)
         await core.start_background()
-        await uvicorn.Server(config).serve()  # until SIGINT or SIGTERM
+        stop = _stop_event()  # SIGINT or SIGTERM: the web server stops (answering what it took), then the rest
+        await web.server.serve(settings.serve_host, settings.serve_port, until=stop)
     finally:
         await web.intake.drain()
         await core.stop_background()
@@ -367,28 +378,47 @@ async def serve_console(
     out: TextIO,
     interactive: bool,
     clock: Clock | None = None,
+    poll_every: float = POLL_EVERY,
 ) -> None:
-    core = await Core.build(settings, clock=clock, console_staff=[user] if as_staff else [])
-    chosen_locale = locale or choose_locale(os.environ.get("LANG", "").split(".")[0].replace("_", "-"))
-    channel = ConsoleChannel(core.renderer, out, current_chat_id=user, files_dir=settings.data_dir / "files")
-    core.delivery.register(channel)
-    try:
-        await core.start_background()
-        await run_console(
-            router=core.router,
-            answers=core.answers,
-            channel=channel,
-            renderer=core.renderer,
-            user_name=user,
-            locale=chosen_locale,
-            lines=lines,
-            out=out,
-            as_staff=as_staff,
-            interactive=interactive,
-        )
-    finally:
-        await core.stop_background(flush_outbox=True)  # a broadcast typed just before /keluar is still shown
-        await core.close()
+    """One console session: `user` chats in this terminal, on a database other sessions may use at the same
+    time (bot/channels/console.py says which session prints which message); StartupError when `user`'s session
+    already runs."""
+    sessions = ConsoleSessions(settings.data_dir)
+    with sessions.hold(user):
+        async with sessions.opening():
+            core = await Core.build(settings, clock=clock, console_staff=[user] if as_staff else [])
+        chosen_locale = locale or choose_locale(os.environ.get("LANG", "").split(".")[0].replace("_", "-"))
+        files_dir = settings.data_dir / "files"
+        channel = ConsoleChannel(core.renderer, out, current_chat_id=user, files_dir=files_dir, sessions=sessions)
+        core.delivery.register(channel, serves=channel.serves)
+        clock = core.services.clock
+        watching: asyncio.Task[None] | None = None
+        try:
+            show_banner(core.renderer, out, user_name=user, locale=chosen_locale, as_staff=as_staff)
+            await introduce(core.database, core.services.staff, clock, user, chosen_locale)
+            await take_held(core.database, user, clock)
+            await core.start_background(in_flight_of=(CONSOLE, user))
+            await core.sender.drain()  # what waited for this user comes before what they type first
+            watching = asyncio.create_task(
+                watch_outbox(core.database, user, clock, core.sender.wake, poll_every), name="console-watch"
+            )
+            await run_console(
+                router=core.router,
+                answers=core.answers,
+                channel=channel,
+                user_name=user,
+                locale=chosen_locale,
+                lines=lines,
+                out=out,
+                interactive=interactive,
+            )
+        finally:
+            if watching is not None:
+                watching.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watching
+            await core.stop_background(flush_outbox=True)  # a broadcast typed just before /keluar is still shown
+            await core.close()
 
 
 def configure_logging(settings: Settings, *, console_mode: bool) -> None:

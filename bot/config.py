@@ -64,6 +64,7 @@ class Settings:
     reminder_evening_at: time = time(19, 0)
     reminder_morning_at: time = time(6, 30)
     reminder_lead_minutes: int = 60
+    friday_prayer_break: tuple[time, time] | None = (time(11, 30), time(13, 0))  # kept free in suggested plans
     send_per_second: int = 30
     send_chat_interval_seconds: float = 1.0
     send_group_per_minute: int = 20
@@ -98,7 +99,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
 
     return Settings(
         telegram_bot_token=_token(text("TELEGRAM_BOT_TOKEN")),
-        telegram_api_base_url=_url("TELEGRAM_API_BASE_URL", text("TELEGRAM_API_BASE_URL") or DEFAULT_API_BASE_URL),
+        telegram_api_base_url=_bot_api_url(text("TELEGRAM_API_BASE_URL") or DEFAULT_API_BASE_URL),
         telegram_bot_username=(text("TELEGRAM_BOT_USERNAME") or "").lstrip("@") or None,
         data_dir=Path(text("DATA_DIR") or "var"),
         host_staff_telegram_ids=_id_list("HOST_STAFF_TELEGRAM_IDS", text("HOST_STAFF_TELEGRAM_IDS")),
@@ -118,6 +119,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         reminder_evening_at=_clock("REMINDER_EVENING_AT", text("REMINDER_EVENING_AT") or "19:00"),
         reminder_morning_at=_clock("REMINDER_MORNING_AT", text("REMINDER_MORNING_AT") or "06:30"),
         reminder_lead_minutes=_int("REMINDER_LEAD_MINUTES", text("REMINDER_LEAD_MINUTES"), default=60, low=5, high=720),
+        friday_prayer_break=_clock_range("FRIDAY_PRAYER_BREAK", text("FRIDAY_PRAYER_BREAK") or "11:30-13:00"),
         send_per_second=_int("SEND_PER_SECOND", text("SEND_PER_SECOND"), default=30, low=1, high=1000),
         send_chat_interval_seconds=_int(
             "SEND_CHAT_INTERVAL_MS", text("SEND_CHAT_INTERVAL_MS"), default=1000, low=0, high=60_000
@@ -221,6 +223,16 @@ def _url(name: str, raw: str) -> str:
     return raw
 
 
+def _bot_api_url(raw: str) -> str:
+    """The token and the method are appended to it, so it ends in /bot: a server's address alone would be asked
+    for 'http://localhost:8081123:ABC/getMe'."""
+    name = "TELEGRAM_API_BASE_URL"
+    url = _url(name, raw).rstrip("/")
+    if not url.endswith("/bot"):
+        raise ConfigError(f"{name} must end in /bot, as {DEFAULT_API_BASE_URL} does, got {raw!r}")
+    return url
+
+
 def _id_list(name: str, raw: str | None) -> frozenset[int]:
     if raw is None:
         return frozenset()
@@ -253,6 +265,19 @@ def _clock(name: str, raw: str) -> time:
         return time(int(hours), int(minutes))
     except ValueError:
         raise ConfigError(f"{name} must be a time of day such as 19:00, got {raw!r}") from None
+
+
+def _clock_range(name: str, raw: str) -> tuple[time, time] | None:
+    """ "11:30-13:00" → (11:30, 13:00); "off" keeps no such time free."""
+    if raw.lower() == "off":
+        return None
+    start, dash, end = raw.partition("-")
+    if not dash:
+        raise ConfigError(f"{name} must be a time range such as 11:30-13:00, or off, got {raw!r}")
+    first, last = _clock(name, start.strip()), _clock(name, end.strip())
+    if not first < last:
+        raise ConfigError(f"{name} must end after it starts, got {raw!r}")
+    return first, last
 
 
 def _timezone(raw: str) -> str:

@@ -121,9 +121,19 @@ class Delivery:
         self._database = database
         self._clock = clock
         self._channels: dict[str, Channel] = {}
+        self._serves: dict[str, Callable[[str], bool]] = {}
 
-    def register(self, channel: Channel) -> None:
+    def register(self, channel: Channel, *, serves: Callable[[str], bool] | None = None) -> None:
+        """`serves(chat_id)`: whether this process sends to that chat of the channel now (the console: not to a
+        user whose session runs in another process); without it, every chat of the channel is this process's."""
         self._channels[channel.name] = channel
+        if serves is not None:
+            self._serves[channel.name] = serves
+
+    def serves(self, channel: str | None, chat_id: str | None) -> bool:
+        """Whether a message to this chat is this process's to send; one that is not stays in the outbox."""
+        only = self._serves.get(channel or "")
+        return only is None or chat_id is None or only(chat_id)
 
     async def send_one(
         self, recipient: Recipient, reply: Reply, attempt: Attempt, origin_message_id: str | None = None

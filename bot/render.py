@@ -10,19 +10,25 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_date, format_time
+from babel.plural import PluralRule
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from bot.typed_markup import typed_to_html
 from core.locale import DEFAULT_LOCALE
 from core.messages import Label, Reply
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 MESSAGE_LIMIT = 4096
+ECHO_LENGTH = 80
+"""How much of what a user typed a message quotes back (`|echo`): enough to recognise it, never a message's worth."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,9 @@ class Renderer:
         self.env.filters["monthyear"] = _monthyear
         self.env.filters["clock"] = self._clock
         self.env.filters["ownclock"] = _own_clock
+        self.env.filters["formatted"] = typed_to_html  # staff's *bold*, _italic_, ~strike~; the rest escaped
+        self.env.filters["plural"] = _plural
+        self.env.filters["echo"] = echo
 
     def render(self, template: str, locale: str, params: Mapping[str, Any]) -> str:
         text = self.env.get_template(f"{locale}/{template}.j2").render({**params, "locale": locale})
@@ -84,9 +93,38 @@ class Renderer:
         return format_time(value.astimezone(self._tz), "HH:mm", locale="en")
 
 
+def echo(typed: str) -> str:
+    """What a user typed, as a message quotes it back: runs of spaces and line breaks as one space, cut at a word
+    past ECHO_LENGTH characters. A 4,000-character message answered "“…” is not a date" would fill two messages."""
+    text = " ".join(str(typed).split())
+    if len(text) <= ECHO_LENGTH:
+        return text
+    cut = text[:ECHO_LENGTH]
+    at_word = cut.rsplit(" ", 1)[0]
+    return (at_word if len(at_word) > ECHO_LENGTH // 2 else cut).rstrip(" ,;:-") + "…"
+
+
 def _own_clock(value: datetime) -> str:
     """The clock time in the value's own zone (a WITA or WIT time shown beside WIB)."""
     return f"{value:%H:%M}"
+
+
+@cache
+def _plural_rule(locale: str) -> PluralRule:
+    return Locale.parse(locale).plural_form
+
+
+@pass_context
+def _plural(context: Context, count: object, one: str, other: str) -> str:
+    """'1 question', '3 questions': the count with the form of its noun that the reader's language takes.
+
+    `{{ n|plural("question", "questions") }}`; the choice follows the language's CLDR plural rule (Babel), so an
+    English 1 takes the singular and Indonesian, which does not inflect, always the second form. A count that is
+    not a number (a label rendered with test text) takes the second form; one the code did not pass fails.
+    """
+    rule = _plural_rule(context.get("locale", DEFAULT_LOCALE))
+    is_one = isinstance(count, int | float) and rule(count) == "one"
+    return f"{count} {one if is_one else other}"
 
 
 @pass_context

@@ -248,9 +248,11 @@ class OutboxSender:
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
-    async def start(self) -> None:
+    async def start(self, *, in_flight_of: tuple[str, str] | None = None) -> None:
+        """Send again what a crash left in flight, then keep sending. `in_flight_of` (channel, chat id): only that
+        chat's, for a process that shares the database with others (a console session)."""
         async with self._database.transaction() as conn:
-            released = await outbox.release_in_flight(conn)
+            released = await outbox.release_in_flight(conn, in_flight_of)
         if released:
             logger.warning("%d messages were in flight at the last stop; sending them again", released)
         self._stopping = False
@@ -329,6 +331,7 @@ class OutboxSender:
         """
         async with self._database.transaction() as conn:
             rows = await outbox.pending(conn, kinds=kinds)
+        rows = [row for row in rows if self._delivery.serves(row.channel, row.chat_id)]  # the rest: another's
         by_channel: dict[str, list[OutboxRow]] = {}
         for row in rows:
             by_channel.setdefault(row.channel or "", []).append(row)

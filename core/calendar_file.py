@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event
 
+from core.agenda import title_in
 from core.venues import VenueCatalog
 from storage.agenda import AgendaItem
 
@@ -25,6 +26,7 @@ def plan_calendar(
     stamp: datetime,
     alarm_minutes: int = 60,
 ) -> bytes:
+    """The plan as the reader sees it: titles and venues in their language."""
     calendar = Calendar()
     calendar.add("prodid", PRODUCT_ID)
     calendar.add("version", "2.0")
@@ -39,7 +41,8 @@ def plan_calendar(
         event.add("dtstamp", stamp)
         event.add("dtstart", item.starts_at.astimezone(tz))
         event.add("dtend", item.ends_at.astimezone(tz))
-        event.add("summary", item.title)
+        title = title_in(item, locale)
+        event.add("summary", title)
         if venue is not None:
             place = venue.name.in_(locale) + (f", {venue.address}" if venue.address else "")
             event.add("location", place)
@@ -50,7 +53,7 @@ def plan_calendar(
             event.add("description", description)
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
-        alarm.add("description", item.title)
+        alarm.add("description", title)
         alarm.add("trigger", timedelta(minutes=-alarm_minutes))
         event.add_component(alarm)
         calendar.add_component(event)

@@ -57,6 +57,7 @@ class ProvinceMatch:
 
     province: Province | None
     candidates: tuple[Province, ...] = ()
+    exact: bool = False  # typed as its name or an alias; a match found by fuzzy matching is only a guess
 
 
 def _load(name: str, directory: Path) -> Any:
@@ -97,6 +98,11 @@ class Content:
             mode: frozenset(w.lower() for w in words) for mode, words in answers["visit_modes"].items()
         }
         self.skip_words = frozenset(w.lower() for w in answers["skip"])
+        salutations = _load("salutations.yaml", directory)
+        self.forms_of_address = frozenset(w.lower() for w in salutations["forms_of_address"])
+        self.yes_words = frozenset(w.lower() for w in answers["yes"])
+        self.no_words = frozenset(w.lower() for w in answers["no"])
+        self.done_words = frozenset(w.lower() for w in answers["done"])
         self._validate()
 
     def _validate(self) -> None:
@@ -135,6 +141,11 @@ class Content:
                 names[utils.default_process(name)] = p
         return names
 
+    @cached_property
+    def _province_names_unspaced(self) -> dict[str, Province]:
+        """The names without their spaces: "jawabarat" is Jawa Barat typed, not a typo of it."""
+        return {name.replace(" ", ""): p for name, p in self._province_names.items()}
+
     def match_province(self, text: str) -> ProvinceMatch:
         """Tolerant matching: exact names, abbreviations and English names, then fuzzy matching for typos."""
         query = utils.default_process(text)
@@ -143,9 +154,9 @@ class Content:
                 query = query[len(prefix) :]
         if not query:
             return ProvinceMatch(None)
-        exact = self._province_names.get(query)
+        exact = self._province_names.get(query) or self._province_names_unspaced.get(query.replace(" ", ""))
         if exact is not None:
-            return ProvinceMatch(exact)
+            return ProvinceMatch(exact, exact=True)
         scored = process.extract(query, list(self._province_names), scorer=fuzz.WRatio, processor=None, limit=8)
         ranked: list[tuple[Province, float]] = []
         for name, score, _ in scored:

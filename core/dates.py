@@ -6,7 +6,9 @@ dateparser knows "besok", "11 Nov 2026" and "next Monday" but not a few everyday
 
 from __future__ import annotations
 
+import calendar
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, time
 
 import dateparser
@@ -79,16 +81,61 @@ def parse_date(text: str, today: date) -> date | None:
     """The date `text` means, relative to `today` in the host's time zone; None if it is not a date.
 
     A weekday name means its next occurrence after today, and a day and month without a year mean
-    the next such day, because people register visits in the future.
+    the next such day, because people register visits in the future. A day the month does not have
+    is no date (see no_such_day), although dateparser reads "32 Desember" as December 2032.
     """
     if not text.strip() or len(text) > 60:
         return None
     stripped = text.strip()
     if _NUMERIC_DMY.match(stripped) or _NUMERIC_ISO.match(stripped):
         return _numeric_date(stripped)
+    if no_such_day(text, today) is not None:
+        return None
+    return _dateparser(_rewrite(text), today)
+
+
+def _dateparser(text: str, today: date) -> date | None:
     settings = {**_SETTINGS_BASE, "RELATIVE_BASE": datetime.combine(today, time(12, 0))}
-    parsed = dateparser.parse(_rewrite(text), languages=_LANGUAGES, settings=settings)  # type: ignore[arg-type]
+    parsed = dateparser.parse(text, languages=_LANGUAGES, settings=settings)  # type: ignore[arg-type]
     return None if parsed is None else parsed.date()
+
+
+@dataclass(frozen=True)
+class NoSuchDay:
+    """A date written plainly whose day its month does not have ("31/2/2027", "31 April"): not unreadable, wrong."""
+
+    day: int
+    month: date  # the first day of the month meant
+
+    @property
+    def last_day(self) -> int:
+        return calendar.monthrange(self.month.year, self.month.month)[1]
+
+
+_DAY_THEN_MONTH = re.compile(r"^(\d{1,2})(?:\s+|\s*[/.\-]\s*)([^\W\d_].*)$")  # "31 februari 2027", "31-feb"
+
+
+def no_such_day(text: str, today: date) -> NoSuchDay | None:
+    """The day and month of a date that does not exist, when `text` is one; None otherwise (a date, or not one)."""
+    stripped = text.strip()
+    if dmy := _NUMERIC_DMY.match(stripped):
+        day, month, year = map(int, dmy.groups())
+        return _beyond_month(day, date(year, month, 1)) if 1 <= month <= 12 and year >= 1 else None
+    if iso := _NUMERIC_ISO.match(stripped):
+        year, month, day = map(int, iso.groups())
+        return _beyond_month(day, date(year, month, 1)) if 1 <= month <= 12 and year >= 1 else None
+    if len(stripped) > 60 or not (named := _DAY_THEN_MONTH.match(_rewrite(stripped))):
+        return None
+    day = int(named.group(1))
+    if 1 <= day <= 28:  # every month has it
+        return None
+    first = _dateparser(f"1 {named.group(2)}", today)  # the month as named, in the year the words say or the next
+    return _beyond_month(day, first) if first is not None and first.day == 1 else None
+
+
+def _beyond_month(day: int, month: date) -> NoSuchDay | None:
+    wrong = NoSuchDay(day, month)
+    return wrong if not 1 <= day <= wrong.last_day else None
 
 
 def warm_up() -> None:

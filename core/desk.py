@@ -1,4 +1,5 @@
-"""The host's desk view of the coming days: which visits are on each day, where they go, and how busy a day is.
+"""The host's desk view of the coming days: which visits are on each day, where they go, and how busy a day is;
+and the desk's to-do, what waits for staff.
 
 One computation serves both the approval (how loaded are the days of a visit waiting for a decision)
 and the guest calendar (the coming weeks by day).
@@ -13,8 +14,11 @@ from zoneinfo import ZoneInfo
 
 from aiosqlite import Connection
 
+from core import questions, visits
+from core.people import require_staff
+from core.session import Session
 from storage.agenda import AgendaItem, items_of, items_on
-from storage.delegations import Delegation, DelegationStatus, delegations_between
+from storage.delegations import Delegation, DelegationStatus, PendingVisit, delegations_between
 
 
 @dataclass(frozen=True)
@@ -107,3 +111,29 @@ async def day_loads(conn: Connection, delegation: Delegation, limits: DailyLimit
         )
         for d in days
     ]
+
+
+@dataclass(frozen=True)
+class DeskTodo:
+    """What waits for the desk: visits to decide, proposed dates the coordinator has not answered, open questions.
+
+    A staff member sees it on /start and /status: a notice sent to someone who never wrote to the bot (Telegram
+    refuses to start that chat) is lost, so this, read from the rows, is how they catch up."""
+
+    to_decide: list[Delegation]
+    proposals: list[PendingVisit]  # each with its proposal
+    questions: list[questions.OpenQuestion]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.to_decide or self.proposals or self.questions)
+
+
+async def todo(session: Session) -> DeskTodo:
+    require_staff(session.user, "desk to-do")
+    waiting = await visits.waiting_for_host(session.conn, session.today)
+    return DeskTodo(
+        [v.delegation for v in waiting if v.proposal is None],
+        [v for v in waiting if v.proposal is not None],
+        await questions.waiting(session),
+    )

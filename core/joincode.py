@@ -34,6 +34,12 @@ def normalize_join_code(typed: str) -> str | None:
     return code
 
 
+def could_be_join_code(typed: str) -> bool:
+    """Whether the text is shaped like a code (the alphabet and the length, spaces or dashes aside). Only such
+    text is looked up, and so counted as an attempt by core.join_limits; it is never a question for staff."""
+    return normalize_join_code(typed) is not None
+
+
 def deep_link(bot_username: str, code: str) -> str:
     return f"https://t.me/{bot_username}?start=join-{code}"
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from aiosqlite import Connection
 
 from core import join_limits
-from core.errors import DomainError
+from core.errors import DomainError, ValidationError
 from core.joincode import normalize_join_code
 from core.messages import Recipient
 from core.people import reachable
@@ -27,11 +27,16 @@ logger = logging.getLogger(__name__)
 
 
 async def find_joinable(session: Session, typed: str) -> Delegation:
-    """The delegation a typed code opens, once the guessing limits (core.join_limits) let it be checked."""
+    """The delegation a typed code opens, once the guessing limits (core.join_limits) let it be checked.
+
+    Text that cannot be a code is refused before the limits are asked: it is not an attempt, so it neither
+    counts towards a lock nor waits out a pause."""
     conn, user = session.conn, session.user
-    identity = await join_limits.admit(session)
     code = normalize_join_code(typed)
-    delegation = await find_by_join_code(conn, code) if code else None
+    if code is None:
+        raise ValidationError("join/errors/not_a_code", typed=typed)
+    identity = await join_limits.admit(session)
+    delegation = await find_by_join_code(conn, code)
     if delegation is None:
         await join_limits.refuse_wrong_code(session, identity, typed)
     if not delegation.is_active:

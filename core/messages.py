@@ -7,6 +7,7 @@ so the same Reply can be rendered in the recipient's own language.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -22,8 +23,18 @@ CALLBACK_DATA_LIMIT = 64  # bytes; Telegram's limit for callback_data, respected
 BIDI_CONTROLS = dict.fromkeys(map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
 
 
+# Characters that show nothing although they are not whitespace: the fillers people send as an "empty" message.
+BLANK_LOOKING = frozenset("\u115f\u1160\u2800\u3164\uffa0")
+
+
 def without_bidi_controls(text: str) -> str:
     return text.translate(BIDI_CONTROLS)
+
+
+def is_blank(text: str) -> bool:
+    """Whether the text shows nothing: only whitespace, invisible format characters (zero-width spaces, joiners,
+    direction marks) and blank fillers. Such a message answers no question and asks none."""
+    return all(c.isspace() or c in BLANK_LOOKING or unicodedata.category(c) == "Cf" for c in text)
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,11 @@ class Incoming:
     @property
     def is_unsupported(self) -> bool:
         return self.text is None and self.action is None
+
+    @property
+    def is_blank(self) -> bool:
+        """Text that shows nothing (see is_blank): answered as such, in a flow or outside one."""
+        return self.text is not None and self.action is None and is_blank(self.text)
 
     def cleaned(self) -> Incoming:
         """The same message with what a user typed (their name, their text) freed of bidirectional controls."""

@@ -11,7 +11,15 @@ from storage.agenda import AgendaItem, NewAgendaItem
 from storage.broadcasts import Audience, Broadcast
 from storage.conversations import Conversation
 from storage.db import Database
-from storage.delegations import ACTIVE, Delegation, DelegationStatus, NewDelegation, VisitMode
+from storage.delegations import (
+    ACTIVE,
+    Delegation,
+    DelegationStatus,
+    NewDelegation,
+    PendingVisit,
+    Proposal,
+    VisitMode,
+)
 from storage.outbox import OutboxKind, OutboxRow, OutboxStatus
 from storage.participants import Participant
 from storage.personal_data import CoordinatedRecord, Erasure, Holdings, MembershipRecord
@@ -41,6 +49,8 @@ __all__ = [
     "OutboxStatus",
     "Participant",
     "ParticipantRecord",
+    "PendingVisit",
+    "Proposal",
     "Question",
     "QuestionStatus",
     "Reminder",

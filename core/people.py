@@ -147,6 +147,22 @@ async def mark_blocked(conn: Connection, channel: str, chat_id: str, now: dateti
     await users.mark_blocked(conn, channel, chat_id, now)
 
 
+@dataclass(frozen=True)
+class Addressee:
+    """How a message addresses a user: by name, with "Bapak/Ibu" before it unless the name carries its own."""
+
+    name: str
+    titled: bool  # the name starts with a form of address ("Bu Rina"): no "Bapak/Ibu" before it
+
+
+async def addressee(conn: Connection, user: User, forms_of_address: frozenset[str]) -> Addressee:
+    """The user as a desk addresses an official: by the name they gave in a form once there is one (joining, or
+    registering a visit), which is how they wish to be called, else by their chat's display name (a handle)."""
+    name = (await users.latest_given_name(conn, user.id) or user.display_name).strip()
+    first = name.split(maxsplit=1)[0].rstrip(".").lower() if name else ""
+    return Addressee(name, titled=first in forms_of_address)
+
+
 async def display_name(conn: Connection, user_id: int) -> str:
     """The name a user goes by in the chat app ('' once unknown or erased)."""
     user = await get_user(conn, user_id)

@@ -24,6 +24,7 @@ from storage.personal_data import (
     Erasure,
     Holdings,
     erase_user,
+    erasure_preview,
     holdings_of,
     scrub_visits,
     upcoming_coordinated,
@@ -39,10 +40,11 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class MyData:
-    """What /hapusdata shows: the account, what hangs off it, and what stops an erasure now."""
+    """What /hapusdata shows: the account, what hangs off it, what an erasure would remove, and what stops one now."""
 
     user: User
     holdings: Holdings
+    erasure: Erasure  # counted as erase_user will count it, so the page promises only what it does
     blocking: tuple[CoordinatedRecord, ...]
 
     @property
@@ -51,8 +53,10 @@ class MyData:
 
 
 async def my_data(session: Session) -> MyData:
-    blocking = await upcoming_coordinated(session.conn, session.user.id, session.today)
-    return MyData(session.user, await holdings_of(session.conn, session.user.id), tuple(blocking))
+    conn, user_id, today = session.conn, session.user.id, session.today
+    blocking = await upcoming_coordinated(conn, user_id, today)
+    erasure = await erasure_preview(conn, user_id, today=today)
+    return MyData(session.user, await holdings_of(conn, user_id), erasure, tuple(blocking))
 
 
 async def erase_my_data(session: Session) -> Erasure:

@@ -6,14 +6,16 @@ before asking the same question again.
 
 from __future__ import annotations
 
+import calendar
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import phonenumbers
 
-from core.content import Content, Province
-from core.dates import parse_date
+from core.content import Content, Province, Theme
+from core.dates import no_such_day, parse_date
 from core.errors import ValidationError
 from storage.delegations import VisitMode
 
@@ -24,6 +26,8 @@ NOTE_LENGTH = 300
 MAX_GROUP_SIZE = 300
 UNIT_LENGTH = (2, 120)
 REASON_LENGTH = (3, 500)
+FAR_AHEAD_MONTHS = 6
+"""A visit further ahead than this is asked to be confirmed: "22 Desember 2027" is usually 2026 mistyped."""
 
 
 @dataclass(frozen=True)
@@ -48,13 +52,34 @@ def parse_institution(text: str) -> str:
     return value
 
 
-def parse_province(content: Content, text: str) -> Province:
+@dataclass(frozen=True)
+class TypedProvince:
+    """The province a typed answer names. Only a name or an alias is `exact`; anything else (a typo the fuzzy
+    matching corrected, "jabr") is a guess the user confirms before it is taken."""
+
+    province: Province
+    exact: bool
+
+
+def parse_province(content: Content, text: str) -> TypedProvince:
     match = content.match_province(text)
     if match.province is not None:
-        return match.province
+        return TypedProvince(match.province, match.exact)
+    if len(match.candidates) == 1:  # near only one province: a guess, as a clear best match is
+        return TypedProvince(match.candidates[0], exact=False)
     if match.candidates:
         raise ValidationError("registration/errors/province_unclear", typed=text, candidates=match.candidates)
     raise ValidationError("registration/errors/province_unknown", typed=text)
+
+
+def read_yes_no(content: Content, text: str) -> bool | None:
+    """A typed yes (True) or no (False) to a question asking to confirm; None when it is neither."""
+    typed = _clean(text).lower().strip(".!")
+    if typed in content.yes_words:
+        return True
+    if typed in content.no_words:
+        return False
+    return None
 
 
 def parse_person(text: str, *, error_prefix: str) -> tuple[str, str]:
@@ -103,11 +128,21 @@ def parse_visit_mode(content: Content, text: str) -> VisitMode:
     raise ValidationError("registration/errors/mode_unknown", typed=text)
 
 
+def earliest_arrival(today: date, rules: VisitRules) -> date:
+    return today + timedelta(days=rules.min_notice_days)
+
+
+def weeks_until(day: date, today: date) -> int:
+    """The fewest whole weeks from today that reach `day` (at least one): "N minggu lagi" as an example answer
+    that the notice rule accepts, where "besok" or "senin depan" may be too soon."""
+    return max(1, math.ceil((day - today).days / 7))
+
+
 def parse_arrival(text: str, today: date, rules: VisitRules) -> date:
-    arrival = _parse_date(text, today)
+    earliest = earliest_arrival(today, rules)
+    arrival = _parse_date(text, today, example=earliest, in_weeks=weeks_until(earliest, today))
     if arrival < today:
         raise ValidationError("registration/errors/date_past", day=arrival, today=today)
-    earliest = today + timedelta(days=rules.min_notice_days)
     if arrival < earliest:
         raise ValidationError(
             "registration/errors/date_notice", day=arrival, earliest=earliest, days=rules.min_notice_days
@@ -115,8 +150,16 @@ def parse_arrival(text: str, today: date, rules: VisitRules) -> date:
     return arrival
 
 
+def is_far_ahead(day: date, today: date) -> bool:
+    """Whether a visit on `day` is more than FAR_AHEAD_MONTHS ahead, and so asked to be confirmed."""
+    month = today.month - 1 + FAR_AHEAD_MONTHS
+    year, month = today.year + month // 12, month % 12 + 1
+    return day > date(year, month, min(today.day, calendar.monthrange(year, month)[1]))
+
+
 def parse_departure(text: str, today: date, arrival: date, rules: VisitRules) -> date:
-    departure = _parse_date(text, today)
+    example = arrival + timedelta(days=1 if rules.max_visit_days > 1 else 0)
+    departure = _parse_date(text, today, example=example, in_weeks=None)
     check_departure(arrival, departure, rules)
     return departure
 
@@ -134,18 +177,36 @@ def check_departure(arrival: date, departure: date, rules: VisitRules) -> None:
         )
 
 
-def _parse_date(text: str, today: date) -> date:
+def _parse_date(text: str, today: date, *, example: date, in_weeks: int | None) -> date:
+    """The date typed; a day its month lacks is said to be so, and anything else unreadable is answered with
+    examples of this question that it accepts (`in_weeks`: a relative example, when one fits)."""
     parsed = parse_date(text, today)
-    if parsed is None:
-        raise ValidationError("registration/errors/date_unreadable", typed=text, example=today + timedelta(days=14))
-    return parsed
+    if parsed is not None:
+        return parsed
+    wrong = no_such_day(text, today)
+    if wrong is not None:
+        raise ValidationError(
+            "registration/errors/date_nonexistent", day_number=wrong.day, month=wrong.month, last_day=wrong.last_day
+        )
+    raise ValidationError("registration/errors/date_unreadable", typed=text, example=example, in_weeks=in_weeks)
 
 
-def parse_topics_note(text: str) -> str:
-    value = _clean(text)
-    if len(value) > NOTE_LENGTH:
-        raise ValidationError("registration/errors/note_too_long", limit=NOTE_LENGTH, length=len(value))
-    return value
+def typed_theme(content: Content, text: str) -> Theme | None:
+    """The theme a typed topic names (its name in either language, in any case); None for a topic of one's own."""
+    typed = _clean(text).lower()
+    return next((t for t in content.themes if typed in (t.name.lower(), t.name_en.lower())), None)
+
+
+def add_topic_note(note: str | None, typed: str) -> str:
+    """The topics typed so far with one more (each kept once, in the order typed), within NOTE_LENGTH."""
+    value = _clean(typed)
+    topics = [t for t in (note or "").split("; ") if t]
+    if value.lower() not in (t.lower() for t in topics):
+        topics.append(value)
+    joined = "; ".join(topics)
+    if len(joined) > NOTE_LENGTH:
+        raise ValidationError("registration/errors/note_too_long", limit=NOTE_LENGTH, length=len(joined))
+    return joined
 
 
 def parse_mobile_number(text: str) -> str:

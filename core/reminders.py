@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 from aiosqlite import Connection
 
+from core.knowledge.entries import Entry
+from core.knowledge.views import HostDetails
 from core.messages import Recipient
 from core.people import reachable
 from storage import outbox
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 LEAD_CHOICES = (30, 60, 120)  # minutes before an item a member may choose in /pengingat
+WEATHER_ENTRY = "cuaca"  # the knowledge entry whose seasonal tips go with the morning note
 
 
 @dataclass(frozen=True)
@@ -204,6 +207,16 @@ async def due_reminder(conn: Connection, services: Services, row: OutboxRow) -> 
         assert reminder.day is not None
         shown = items_on(plan, reminder.day, services.tz)
     return DueReminder(reminder.kind, to, delegation, reminder.day, shown, reminder.useful_until) if shown else None
+
+
+def weather_tips(weather: Entry | None, day: date, locale: str, host: HostDetails) -> tuple[str, ...]:
+    """The weather tips of the morning note: those of the visit day's month only, none when none fits.
+
+    A tip holds in some months (October heat, the rainy season), so a December morning gets December's.
+    """
+    if weather is None:
+        return ()
+    return tuple(host.fill(t.text.in_(locale)) for t in weather.seasonal_tips if t.fits(day.month))
 
 
 # --- each member's preferences ------------------------------------------------------------------

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from core.clock import Clock
 from core.content import Content
 from core.desk import DailyLimits
+from core.itinerary import PlanningRules
 from core.joincode import BotIdentity
 from core.knowledge.search import KnowledgeBase
 from core.knowledge.views import HostDetails
@@ -37,3 +38,4 @@ class Services:
     signals: Signals
     host: HostDetails
     retention_days: int  # personal fields of a visit are removed this many days after it ended
+    planning: PlanningRules  # what a suggested plan keeps free (the Friday prayer break)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from core.content import CONTENT_DIR
+from core.maps import maps_link
 from core.yamlfile import read_yaml
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -44,8 +45,14 @@ class Venue:
 
     @property
     def has_point(self) -> bool:
-        """Whether the venue can be shown on a map."""
+        """Whether the venue has coordinates, and so can be sent as a location."""
         return self.lat is not None and self.lon is not None
+
+    @property
+    def maps_url(self) -> str | None:
+        """Where the venue opens in maps: its point, else a search by its Indonesian name (the one local maps know)
+        and address; None for the online session."""
+        return maps_link(self.name.id, self.address, self.lat, self.lon)
 
     @property
     def is_virtual(self) -> bool:
@@ -131,10 +138,10 @@ class VenueCatalog:
         venue = self.venues.get(venue_id)
         return venue.name.in_(locale) if venue else venue_id
 
-    def with_point(self, venue_id: str) -> Venue | None:
-        """The venue, if it can be shown on a map."""
+    def on_map(self, venue_id: str) -> Venue | None:
+        """The venue, if it can be shown on a map (it has coordinates or an address)."""
         venue = self.venues.get(venue_id)
-        return venue if venue is not None and venue.has_point else None
+        return venue if venue is not None and venue.maps_url is not None else None
 
     def travel_minutes(self, a: str, b: str) -> int:
         if a == b:

@@ -26,12 +26,14 @@ from storage.delegations import (
     DelegationStatus,
     JoinCodeTaken,
     NewDelegation,
+    PendingVisit,
     decide,
     delegations_from,
     find_by_join_code,
     get_delegation,
     insert_delegation,
     member_ids,
+    pending_visits,
     propose_dates,
     proposed_dates,
     set_status,
@@ -93,6 +95,17 @@ async def by_code(conn: Connection, typed: str) -> Delegation:
 async def upcoming(conn: Connection, today: date, *, active_only: bool = False) -> list[Delegation]:
     """Visits not yet over, soonest first; `active_only` leaves out the cancelled and rejected ones."""
     return [d for d in await delegations_from(conn, today) if d.is_active or not active_only]
+
+
+async def waiting_for_host(conn: Connection, today: date) -> list[PendingVisit]:
+    """Visits not over yet that wait for the host: a decision, or the coordinator's answer to other dates."""
+    return await pending_visits(conn, today)
+
+
+async def open_proposals(session: Session) -> list[PendingVisit]:
+    """The other dates staff proposed that wait for this user's answer, as coordinator of those visits."""
+    waiting = await pending_visits(session.conn, session.today, coordinator_id=session.user.id)
+    return [visit for visit in waiting if visit.proposal is not None]
 
 
 async def members_of(conn: Connection, delegation: Delegation) -> list[Recipient]:

@@ -1,5 +1,9 @@
 """/agenda (host staff): build a delegation's plan by chat — apply a programme, take a suggestion, add, move,
-edit or remove items — with every conflict shown before anything is saved, then publish it to the members."""
+edit or remove items — with every conflict shown before anything is saved, then publish it to the members.
+
+Leaving a change (Batal, /batal) goes back to the plan, a programme or a suggestion for a plan that has items
+asks whether to replace them or add to them, a plan with conflicts is saved or published only by the explicit
+"walau bentrok" button, and publishing says first who will be told."""
 
 from __future__ import annotations
 
@@ -8,37 +12,41 @@ from datetime import datetime
 from typing import Any
 
 from core import agenda, visits
-from core.agenda import Edit, EditKind, Saved
+from core.agenda import Edit, EditKind, Saved, title_in
 from core.errors import DomainError, ValidationError
-from core.itinerary import apply_program, suggest_plan
+from core.itinerary import Suggestion, apply_program, suggest_plan
 from core.messages import Button, Reply, reply
 from core.model import Delegation, NewAgendaItem
 from core.people import require_staff
 from core.plan_input import parse_minutes, parse_start, parse_text
 from handlers.actions import ID, WORD, Action, button, on, pair
 from handlers.context import Turn, tell
-from handlers.flow import Advance, Answer, Finish, Flow, JsonDraft, Outcome, Step
+from handlers.flow import Advance, Answer, Finish, Flow, GoTo, JsonDraft, Outcome, Step
 from handlers.menu import CANCEL_FLOW
-from handlers.plan import change_views, conflict_views, plan_view
+from handlers.plan import change_views, conflict_views, in_order, plan_view
 
 FLOW = "agenda"
 FIELDS = ("when", "minutes", "venue", "title", "officer", "notes")  # the steps an edit can start at
+PROPOSALS = (EditKind.REPLACE.value, EditKind.APPEND.value)  # the modes of a programme's or a suggestion's items
 
 OPEN_PLAN = Action("plan:open", ID)
 START_ADDING = Action("plan:add", ID)
 CHOOSE_PROGRAM = Action("plan:programs", ID)
 APPLY_PROGRAM = Action("plan:apply", pair(ID, WORD))
 SUGGEST = Action("plan:suggest", ID)
-PUBLISH = Action("plan:publish", ID)
+PUBLISH = Action("plan:publish", ID)  # asks first: who will be told, and any conflict
+PUBLISH_CONFIRMED = Action("plan:publish_yes", ID)
+PUBLISH_DESPITE_CONFLICTS = Action("plan:publish_anyway", ID)
 EDIT_ITEM = Action("plan:edit", ID)
 EDIT_FIELD = Action("plan:field", pair(ID, WORD))
 ASK_DELETE = Action("plan:del", ID)
 DELETE = Action("plan:delete_yes", ID)
+SAVE, SAVE_DESPITE_CONFLICTS = "save", "despite"  # the values of the confirm step's buttons
 
 
 @dataclass
 class AgendaDraft(JsonDraft):
-    """A change being prepared: a new item, an edit of one, or a whole proposed plan (programme, suggestion)."""
+    """A change being prepared: a new item, an edit of one, or a programme's or a suggestion's items."""
 
     delegation_id: int = 0
     mode: str = EditKind.ADD.value
@@ -47,21 +55,28 @@ class AgendaDraft(JsonDraft):
     minutes: int | None = None
     venue_id: str | None = None
     title: str | None = None
+    title_en: str | None = None  # from content; None once staff type the title
     officer: str | None = None
     notes: str | None = None
     proposed: list[dict[str, Any]] = field(default_factory=list)
+    unplaced: list[str] = field(default_factory=list)  # a suggestion's topics it found no venue for
 
     def item(self) -> NewAgendaItem:
         assert self.starts_at and self.minutes and self.venue_id and self.title
-        return NewAgendaItem(
-            datetime.fromisoformat(self.starts_at), self.minutes, self.venue_id, self.title, self.officer, self.notes
-        )
+        start = datetime.fromisoformat(self.starts_at)
+        return NewAgendaItem(start, self.minutes, self.venue_id, self.title, self.officer, self.notes, self.title_en)
 
     def edit(self) -> Edit:
         kind = EditKind(self.mode)
-        if kind is EditKind.REPLACE:
+        if kind in (EditKind.REPLACE, EditKind.APPEND):
             proposed = tuple(
-                NewAgendaItem(datetime.fromisoformat(r["starts_at"]), r["minutes"], r["venue_id"], r["title"])
+                NewAgendaItem(
+                    datetime.fromisoformat(r["starts_at"]),
+                    r["minutes"],
+                    r["venue_id"],
+                    r["title"],
+                    title_en=r.get("title_en"),  # a draft kept before titles had their English
+                )
                 for r in self.proposed
             )
             return Edit(kind, proposed=proposed)
@@ -83,8 +98,9 @@ async def open_agenda(turn: Turn, argument: str) -> list[Reply]:
 
 @on(OPEN_PLAN)
 async def show_plan(turn: Turn, delegation_id: int) -> list[Reply]:
+    """The plan with its items numbered as their edit and remove buttons are."""
     delegation = await agenda.for_planning(turn, delegation_id)
-    items = await agenda.items(turn.conn, delegation.id)
+    items = in_order(await agenda.items(turn.conn, delegation.id))
     conflicts = await agenda.conflicts(turn, delegation, items)
     published = await agenda.is_published(turn.conn, delegation.id)
     rows: list[list[Button]] = [
@@ -101,7 +117,7 @@ async def show_plan(turn: Turn, delegation_id: int) -> list[Reply]:
         reply(
             "agenda/plan",
             rows,
-            plan=plan_view(turn, delegation, items),
+            plan=plan_view(turn, delegation, items, numbered=True),
             conflicts=conflict_views(turn, conflicts),
             published=published,
         )
@@ -123,22 +139,33 @@ async def propose_program(turn: Turn, target: tuple[int, str]) -> list[Reply]:
     program = turn.services.venues.programs.get(program_id)
     if program is None:
         raise DomainError("errors/stale_button")
-    return await _propose(turn, delegation, apply_program(delegation, program, turn.services.tz))
+    items = apply_program(delegation, program, turn.services.tz)
+    return await _propose(turn, delegation, Suggestion(items, ()))
 
 
 @on(SUGGEST)
 async def propose_suggestion(turn: Turn, delegation_id: int) -> list[Reply]:
     delegation = await agenda.for_planning(turn, delegation_id)
-    return await _propose(turn, delegation, suggest_plan(delegation, turn.services.venues, turn.services.tz))
+    services = turn.services
+    return await _propose(turn, delegation, suggest_plan(delegation, services.venues, services.tz, services.planning))
 
 
-async def _propose(turn: Turn, delegation: Delegation, items: list[NewAgendaItem]) -> list[Reply]:
+async def _propose(turn: Turn, delegation: Delegation, suggestion: Suggestion) -> list[Reply]:
+    """A programme's or a suggestion's items, shown before saving; a plan with items asks first what they do to it."""
     proposed = [
-        {"starts_at": i.starts_at.isoformat(), "minutes": i.minutes, "venue_id": i.venue_id, "title": i.title}
-        for i in items
+        {
+            "starts_at": i.starts_at.isoformat(),
+            "minutes": i.minutes,
+            "venue_id": i.venue_id,
+            "title": i.title,
+            "title_en": i.title_en,
+        }
+        for i in suggestion.items
     ]
-    draft = AgendaDraft(delegation.id, mode=EditKind.REPLACE.value, proposed=proposed)
-    return await AGENDA.begin(turn, draft, at="confirm")
+    unplaced = list(suggestion.unplaced_topics)
+    draft = AgendaDraft(delegation.id, mode=EditKind.REPLACE.value, proposed=proposed, unplaced=unplaced)
+    existing = await agenda.items(turn.conn, delegation.id)
+    return await AGENDA.begin(turn, draft, at="combine" if existing else "confirm")
 
 
 @on(START_ADDING)
@@ -152,7 +179,7 @@ async def start_edit(turn: Turn, item_id: int) -> list[Reply]:
     item = await agenda.item_for_planning(turn, item_id)
     await agenda.for_planning(turn, item.delegation_id)
     rows = [[button(f"agenda_field_{f}", EDIT_FIELD((item.id, f)))] for f in FIELDS]
-    return [reply("agenda/edit_which", rows, title=item.title)]
+    return [reply("agenda/edit_which", rows, title=title_in(item, turn.locale))]
 
 
 @on(EDIT_FIELD)
@@ -169,6 +196,7 @@ async def start_edit_field(turn: Turn, target: tuple[int, str]) -> list[Reply]:
         minutes=item.minutes,
         venue_id=item.venue_id,
         title=item.title,
+        title_en=item.title_en,
         officer=item.host_officer,
         notes=item.notes,
     )
@@ -179,7 +207,7 @@ async def start_edit_field(turn: Turn, target: tuple[int, str]) -> list[Reply]:
 async def confirm_delete(turn: Turn, item_id: int) -> list[Reply]:
     item = await agenda.item_for_planning(turn, item_id)
     rows = [[button("agenda_delete_yes", DELETE(item.id)), button("cancel_flow", OPEN_PLAN(item.delegation_id))]]
-    return [reply("agenda/confirm_delete", rows, title=item.title, at=item.starts_at)]
+    return [reply("agenda/confirm_delete", rows, title=title_in(item, turn.locale), at=item.starts_at)]
 
 
 @on(DELETE)
@@ -187,15 +215,60 @@ async def delete_confirmed(turn: Turn, item_id: int) -> list[Reply]:
     return await _saved(turn, await agenda.remove(turn, item_id))
 
 
+# --- publishing -------------------------------------------------------------------------------
+
+
 @on(PUBLISH)
+async def confirm_publish(turn: Turn, delegation_id: int) -> list[Reply]:
+    """Before the plan goes out: who will be sent it, and its conflicts (then publishing them is explicit)."""
+    delegation = await agenda.for_planning(turn, delegation_id)
+    if await agenda.is_published(turn.conn, delegation.id):
+        raise DomainError("agenda/errors/already_published")
+    items = await agenda.items(turn.conn, delegation.id)
+    conflicts = await agenda.conflicts(turn, delegation, items)
+    told = await agenda.told_of(turn.conn, delegation)
+    go = (
+        button("agenda_publish_anyway", PUBLISH_DESPITE_CONFLICTS(delegation.id))
+        if conflicts
+        else button("agenda_publish_confirm", PUBLISH_CONFIRMED(delegation.id))
+    )
+    rows = [[go], [button("cancel_flow", OPEN_PLAN(delegation.id))]]
+    return [
+        reply(
+            "agenda/confirm_publish",
+            rows,
+            institution=delegation.institution,
+            count=len(items),
+            recipients=len(told.recipients),
+            coordinator_told=told.coordinator,
+            joined_count=told.participants,
+            conflicts=conflict_views(turn, conflicts),
+        )
+    ]
+
+
+@on(PUBLISH_CONFIRMED)
 async def publish(turn: Turn, delegation_id: int) -> list[Reply]:
-    published = await agenda.publish(turn, delegation_id)
+    return await _publish(turn, delegation_id, despite_conflicts=False)
+
+
+@on(PUBLISH_DESPITE_CONFLICTS)
+async def publish_despite_conflicts(turn: Turn, delegation_id: int) -> list[Reply]:
+    return await _publish(turn, delegation_id, despite_conflicts=True)
+
+
+async def _publish(turn: Turn, delegation_id: int, *, despite_conflicts: bool) -> list[Reply]:
+    try:
+        published = await agenda.publish(turn, delegation_id, despite_conflicts=despite_conflicts)
+    except ValidationError as error:  # a conflict came up since the confirmation was shown: show it
+        return [Reply(error.template, error.params), *await confirm_publish(turn, delegation_id)]
     delegation, items = published.delegation, published.items
+    told = await agenda.told_of(turn.conn, delegation)
     return [
         reply("agenda/published", count=len(items)),
         *[
             tell(member, "plan/published", plan=plan_view(turn, delegation, items, locale=member.locale))
-            for member in await visits.members_of(turn.conn, delegation)
+            for member in told.recipients
         ],
     ]
 
@@ -242,7 +315,9 @@ def ask_title(turn: Turn, draft: AgendaDraft) -> Reply:
 
 
 async def take_title(turn: Turn, draft: AgendaDraft, answer: Answer) -> Outcome:
+    """A typed title is shown to everyone as typed: the content's English one no longer fits it."""
     draft.title = parse_text(answer.text or "")
+    draft.title_en = None
     return Advance()
 
 
@@ -265,25 +340,58 @@ async def take_notes(turn: Turn, draft: AgendaDraft, answer: Answer) -> Outcome:
     return Advance()
 
 
+async def ask_combine(turn: Turn, draft: AgendaDraft) -> Reply:
+    """A programme or a suggestion for a plan that has items: replace them, or add to them?"""
+    existing = await agenda.items(turn.conn, draft.delegation_id)
+    rows = [
+        [button("agenda_replace", AGENDA.choice("combine", EditKind.REPLACE.value))],
+        [button("agenda_append", AGENDA.choice("combine", EditKind.APPEND.value))],
+        [button("cancel_flow", CANCEL_FLOW())],
+    ]
+    return reply("agenda/combine", rows, existing=len(existing))
+
+
+async def take_combine(turn: Turn, draft: AgendaDraft, answer: Answer) -> Outcome:
+    if answer.choice not in PROPOSALS:
+        raise ValidationError("errors/use_buttons")
+    draft.mode = answer.choice
+    return GoTo("confirm")
+
+
 async def confirm_change(turn: Turn, draft: AgendaDraft) -> Reply:
-    """The plan as it would be, with every conflict explained, before anything is saved."""
+    """The plan as it would be, with every conflict explained, before anything is saved; with conflicts, saving
+    is the explicit "Simpan walau bentrok"."""
     delegation = await agenda.for_planning(turn, draft.delegation_id)
-    plan = draft.edit().plan_after(await agenda.items(turn.conn, delegation.id))
+    before = await agenda.items(turn.conn, delegation.id)
+    plan = draft.edit().plan_after(before)
     conflicts = await agenda.conflicts(turn, delegation, plan)
-    rows = [[button("agenda_save", AGENDA.choice("confirm", "save")), button("cancel_flow", CANCEL_FLOW())]]
+    save = (
+        button("agenda_save_anyway", AGENDA.choice("confirm", SAVE_DESPITE_CONFLICTS))
+        if conflicts
+        else button("agenda_save", AGENDA.choice("confirm", SAVE))
+    )
     return reply(
         "agenda/confirm",
-        rows,
+        [[save, button("cancel_flow", CANCEL_FLOW())]],
         mode=draft.mode,
+        existing=len(before),
         plan=plan_view(turn, delegation, plan),
         conflicts=conflict_views(turn, conflicts),
+        unplaced=[turn.services.content.theme(t) for t in draft.unplaced],
     )
 
 
 async def take_confirm(turn: Turn, draft: AgendaDraft, answer: Answer) -> Outcome:
-    if answer.choice != "save":
+    if answer.choice not in (SAVE, SAVE_DESPITE_CONFLICTS):
         raise ValidationError("errors/use_buttons")
-    return Finish(await _saved(turn, await agenda.save(turn, draft.delegation_id, draft.edit())))
+    despite = answer.choice == SAVE_DESPITE_CONFLICTS
+    saved = await agenda.save(turn, draft.delegation_id, draft.edit(), despite_conflicts=despite)
+    return Finish(await _saved(turn, saved))
+
+
+async def back_to_plan(turn: Turn, draft: AgendaDraft) -> list[Reply]:
+    """Leaving a change goes back to the plan it was made on (not to the main menu, whose numbers differ)."""
+    return [reply("menu/cancelled_agenda"), *await show_plan(turn, draft.delegation_id)]
 
 
 async def _saved(turn: Turn, saved: Saved) -> list[Reply]:
@@ -291,7 +399,7 @@ async def _saved(turn: Turn, saved: Saved) -> list[Reply]:
     delegation = saved.delegation
     replies = [reply("agenda/saved"), *await show_plan(turn, delegation.id)]
     if saved.changes:
-        for member in await visits.members_of(turn.conn, delegation):
+        for member in (await agenda.told_of(turn.conn, delegation)).recipients:
             changes = change_views(turn.services, saved.changes, member.locale)
             replies.append(tell(member, "plan/changed", changes=changes, institution=delegation.institution))
     return replies
@@ -306,7 +414,9 @@ AGENDA: Flow[AgendaDraft] = Flow(
         Step("title", ask_title, take_title),
         Step("officer", ask_officer, take_officer),
         Step("notes", ask_notes, take_notes),
+        Step("combine", ask_combine, take_combine, applies=lambda draft: draft.mode in PROPOSALS),
         Step("confirm", confirm_change, take_confirm),
     ],
     AgendaDraft.from_json,
+    on_cancel=back_to_plan,
 )

@@ -11,12 +11,21 @@ from typing import Any
 from core import visits
 from core.desk import day_loads
 from core.messages import Button, Reply, reply
-from core.model import Delegation
-from core.registration import check_departure, parse_arrival, parse_departure, parse_reason
+from core.model import Delegation, PendingVisit, VisitMode
+from core.registration import (
+    FAR_AHEAD_MONTHS,
+    check_departure,
+    earliest_arrival,
+    is_far_ahead,
+    parse_arrival,
+    parse_departure,
+    parse_reason,
+)
 from handlers.actions import ID, Action, button, on
+from handlers.confirming import check_buttons, confirmation
 from handlers.context import Turn, tell
 from handlers.flow import Advance, Answer, Finish, Flow, JsonDraft, Outcome, Step
-from handlers.views import delegation_view
+from handlers.views import DelegationView, delegation_view
 
 SHOW_LOAD = Action("appr:load", ID)
 APPROVE = Action("appr:approve", ID)
@@ -37,6 +46,29 @@ class DayLoadView:
     over_limit: bool
 
 
+@dataclass(frozen=True)
+class ProposalView:
+    """Other dates proposed for a visit, not answered yet (`m.dates(p)` reads the proposed ones)."""
+
+    delegation: DelegationView
+    arrival: date
+    departure: date
+
+
+def proposal_view(turn: Turn, waiting: PendingVisit) -> ProposalView:
+    assert waiting.proposal is not None
+    return ProposalView(delegation_view(turn, waiting.delegation), waiting.proposal.arrival, waiting.proposal.departure)
+
+
+def answer_proposal_buttons(delegation: Delegation) -> list[Button]:
+    """Accept or decline a proposal away from its notice (in /status): each button names the visit."""
+    named = {"institution": delegation.institution}
+    return [
+        button("accept_dates_for", ACCEPT_DATES(delegation.id), **named),
+        button("decline_dates_for", DECLINE_DATES(delegation.id), **named),
+    ]
+
+
 def decide_button(delegation: Delegation) -> Button:
     """A "decide" button for a visit still awaiting approval, for staff who missed (or lost) the notice."""
     return button("decide_visit", SHOW_LOAD(delegation.id), institution=delegation.institution)
@@ -44,7 +76,7 @@ def decide_button(delegation: Delegation) -> Button:
 
 @on(SHOW_LOAD)
 async def show_load(turn: Turn, delegation_id: int) -> list[Reply]:
-    """Before approving: how busy those days already are, against the daily limits."""
+    """Before approving: the whole registration, and how busy those days already are against the daily limits."""
     delegation = await visits.awaiting_decision(turn, delegation_id)
     services = turn.services
     loads = [
@@ -103,8 +135,6 @@ async def _tell_coordinator(
 class DecisionDraft(JsonDraft):
     delegation_id: int = 0
     reason: str | None = None
-    arrival: str | None = None
-    departure: str | None = None
 
 
 @on(START_REJECTING)
@@ -134,22 +164,62 @@ REJECTING: Flow[DecisionDraft] = Flow("reject", [Step("reason", ask_reason, take
 # --- proposing other dates --------------------------------------------------------------------
 
 
+@dataclass
+class ProposalDraft(JsonDraft):
+    """Other dates staff propose. A virtual visit is a session of one day: its date is all they are asked."""
+
+    delegation_id: int = 0
+    virtual: bool = False
+    arrival: str | None = None
+    arrival_to_confirm: str | None = None  # a date far ahead, asked to be confirmed (handlers/confirming.py)
+
+
 @on(START_PROPOSING)
 async def start_propose(turn: Turn, delegation_id: int) -> list[Reply]:
     delegation = await visits.awaiting_decision(turn, delegation_id)
-    return await PROPOSING.begin(turn, DecisionDraft(delegation.id))
+    return await PROPOSING.begin(turn, ProposalDraft(delegation.id, virtual=delegation.mode is VisitMode.VIRTUAL))
 
 
-def ask_new_arrival(turn: Turn, draft: DecisionDraft) -> Reply:
-    return reply("approvals/ask_arrival")
+def ask_new_arrival(turn: Turn, draft: ProposalDraft) -> Reply:
+    return reply(
+        "approvals/ask_arrival", virtual=draft.virtual, earliest=earliest_arrival(turn.today, turn.services.rules)
+    )
 
 
-async def take_new_arrival(turn: Turn, draft: DecisionDraft, answer: Answer) -> Outcome:
-    draft.arrival = parse_arrival(answer.text or "", turn.today, turn.services.rules).isoformat()
+async def take_new_arrival(turn: Turn, draft: ProposalDraft, answer: Answer) -> Outcome:
+    arrival = parse_arrival(answer.text or "", turn.today, turn.services.rules)
+    if is_far_ahead(arrival, turn.today):
+        draft.arrival_to_confirm = arrival.isoformat()
+        return Advance(reopen=("arrival_check",))
+    return await _take_new_arrival(turn, draft, arrival)
+
+
+def ask_new_arrival_check(turn: Turn, draft: ProposalDraft) -> Reply:
+    rows = check_buttons(PROPOSING, "arrival_check", "date_right", "date_change")
+    day = date.fromisoformat(draft.arrival_to_confirm or "")
+    return reply("approvals/confirm_date", rows, day=day, months=FAR_AHEAD_MONTHS, virtual=draft.virtual)
+
+
+async def take_new_arrival_check(turn: Turn, draft: ProposalDraft, answer: Answer) -> Outcome:
+    confirmed = confirmation(turn, answer)
+    if confirmed is None:  # another date typed instead
+        return await take_new_arrival(turn, draft, answer)
+    day = draft.arrival_to_confirm
+    if not confirmed or day is None:
+        draft.arrival_to_confirm = None
+        return Advance(reopen=("arrival",))
+    return await _take_new_arrival(turn, draft, parse_arrival(day, turn.today, turn.services.rules))
+
+
+async def _take_new_arrival(turn: Turn, draft: ProposalDraft, arrival: date) -> Outcome:
+    """A virtual session's date is the whole proposal; a visit on site goes on to its departure."""
+    if draft.virtual:
+        return Finish(await _propose(turn, draft, arrival, arrival))
+    draft.arrival, draft.arrival_to_confirm = arrival.isoformat(), None
     return Advance()
 
 
-def ask_new_departure(turn: Turn, draft: DecisionDraft) -> Reply:
+def ask_new_departure(turn: Turn, draft: ProposalDraft) -> Reply:
     rows = [
         [
             button("same_day", PROPOSING.choice("departure", "0")),
@@ -159,7 +229,7 @@ def ask_new_departure(turn: Turn, draft: DecisionDraft) -> Reply:
     return reply("approvals/ask_departure", rows, arrival=date.fromisoformat(draft.arrival or "2000-01-01"))
 
 
-async def take_new_departure(turn: Turn, draft: DecisionDraft, answer: Answer) -> Outcome:
+async def take_new_departure(turn: Turn, draft: ProposalDraft, answer: Answer) -> Outcome:
     arrival = date.fromisoformat(draft.arrival or "")
     rules = turn.services.rules
     if answer.choice in ("0", "1"):
@@ -167,6 +237,11 @@ async def take_new_departure(turn: Turn, draft: DecisionDraft, answer: Answer) -
         check_departure(arrival, departure, rules)
     else:
         departure = parse_departure(answer.text or "", turn.today, arrival, rules)
+    return Finish(await _propose(turn, draft, arrival, departure))
+
+
+async def _propose(turn: Turn, draft: ProposalDraft, arrival: date, departure: date) -> list[Reply]:
+    """Record the proposal and ask the coordinator to accept or decline it."""
     delegation = await visits.propose(turn, draft.delegation_id, arrival, departure)
     answers = [
         [button("accept_dates", ACCEPT_DATES(delegation.id)), button("decline_dates", DECLINE_DATES(delegation.id))]
@@ -174,13 +249,22 @@ async def take_new_departure(turn: Turn, draft: DecisionDraft, answer: Answer) -
     told = await _tell_coordinator(
         turn, delegation, "approvals/proposal", answers, arrival=arrival, departure=departure
     )
-    return Finish([reply("approvals/proposed", arrival=arrival, departure=departure), *told])
+    return [reply("approvals/proposed", arrival=arrival, departure=departure), *told]
 
 
-PROPOSING: Flow[DecisionDraft] = Flow(
+PROPOSING: Flow[ProposalDraft] = Flow(
     "propose",
-    [Step("arrival", ask_new_arrival, take_new_arrival), Step("departure", ask_new_departure, take_new_departure)],
-    DecisionDraft.from_json,
+    [
+        Step("arrival", ask_new_arrival, take_new_arrival),
+        Step(
+            "arrival_check",
+            ask_new_arrival_check,
+            take_new_arrival_check,
+            applies=lambda d: d.arrival_to_confirm is not None,
+        ),
+        Step("departure", ask_new_departure, take_new_departure, applies=lambda d: not d.virtual),
+    ],
+    ProposalDraft.from_json,
 )
 
 

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from core.greetings import is_greeting
 from core.messages import Reply
 from core.model import Role
 from handlers import agenda, broadcast, desk, menu, participants, plan, privacy, questions, reminders, reports, status
 from handlers.actions import on
 from handlers.context import Turn
-from handlers.join import start_join
+from handlers.join import join_with_typed_code, start_join
 from handlers.registration import start_registration
 
 Command = Callable[[Turn, str], Awaitable[list[Reply]]]
+JOIN_LINK = "join-"  # /start join-CODE: the argument of the deep link t.me/<bot>?start=join-CODE
+MENU_WORDS = frozenset({"menu", "start"})  # typed alone, with or without the slash: the menu
 
 
 def parse_command(text: str) -> tuple[str, str] | None:
@@ -30,6 +33,15 @@ def parse_command(text: str) -> tuple[str, str] | None:
     return name, argument.strip()
 
 
+def asks_for_menu(text: str) -> bool:
+    """A greeting, /start (not a join link), /menu or "menu": someone opening the chat, not answering a question."""
+    command = parse_command(text)
+    if command is not None:
+        name, argument = command
+        return name == "menu" or (name == "start" and not argument.lower().startswith(JOIN_LINK))
+    return text.strip().lower().strip("!.") in MENU_WORDS or is_greeting(text)
+
+
 def _turn_only(action: Callable[[Turn], Awaitable[list[Reply]]]) -> Command:
     """A command that ignores anything typed after it ("/status please" is still /status)."""
 
@@ -40,9 +52,9 @@ def _turn_only(action: Callable[[Turn], Awaitable[list[Reply]]]) -> Command:
 
 
 async def _start(turn: Turn, argument: str) -> list[Reply]:
-    if argument.lower().startswith("join-"):  # the deep link t.me/<bot>?start=join-CODE
-        return await start_join(turn, argument[5:])
-    return await menu.greet(turn)
+    if argument.lower().startswith(JOIN_LINK):
+        return await start_join(turn, argument[len(JOIN_LINK) :])
+    return [*await desk.todo_on_start(turn), *await menu.greet(turn)]  # staff: what waits for the desk first
 
 
 async def _join(turn: Turn, argument: str) -> list[Reply]:
@@ -57,11 +69,16 @@ async def _menu(turn: Turn) -> list[Reply]:
     return [await menu.show_menu(turn)]
 
 
+async def _ask(turn: Turn, argument: str) -> list[Reply]:
+    """/tanya: a question; a join code after it is still an attempt to join, never a question for staff."""
+    joining = await join_with_typed_code(turn, argument)
+    return joining if joining is not None else await questions.answer_question(turn, argument)
+
+
 _register = _turn_only(start_registration)
 _help = _turn_only(menu.show_help)
 _cancel = _turn_only(menu.cancel_current_flow)
 _participants = participants.show_participants
-_ask = questions.answer_question
 _innovations = _turn_only(questions.browse_innovations)
 _destinations = _turn_only(questions.browse_destinations)
 _open_questions = _turn_only(questions.list_open_questions)

@@ -1,4 +1,5 @@
-"""/kalender_tamu (host staff): the coming weeks' visits by day, and a day's detail."""
+"""/kalender_tamu (host staff): the coming weeks' visits by day, and a day's detail; and the desk's to-do that
+leads a staff member's /start and /status."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from core import desk
 from core.messages import Button, Reply, reply
 from core.model import ACTIVE, Delegation, DelegationStatus
 from core.people import require_staff
+from core.questions import OpenQuestion
 from handlers.actions import DAY, Action, button, on
-from handlers.approvals import decide_button
+from handlers.approvals import ProposalView, decide_button, proposal_view
 from handlers.context import Turn
 from handlers.plan import build_plan_view
+from handlers.questions import answer_button
 from handlers.views import DelegationView, delegation_view
 
 WEEKS_AHEAD = 4
@@ -81,3 +84,45 @@ async def show_day(turn: Turn, day: date) -> list[Reply]:
 def pending_decisions(delegations: Sequence[Delegation]) -> list[list[Button]]:
     """A "decide" button per visit still awaiting approval, for staff who missed (or lost) the notice."""
     return [[decide_button(d)] for d in delegations if d.status is DelegationStatus.PENDING]
+
+
+# --- the desk's to-do -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TodoView:
+    """What waits for the desk, as the to-do message lists it."""
+
+    to_decide: list[DelegationView]
+    proposals: list[ProposalView]
+    questions: list[OpenQuestion]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.to_decide or self.proposals or self.questions)
+
+
+async def desk_todo(turn: Turn) -> Reply:
+    """Visits to decide, proposals the coordinator has not answered (staff may still decide), open questions:
+    each with its button, for staff who missed the notices (or never received them)."""
+    return _todo_reply(turn, await desk.todo(turn))
+
+
+async def todo_on_start(turn: Turn) -> list[Reply]:
+    """A staff member's /start leads with the desk's to-do when anything waits (/status shows it always)."""
+    if not turn.user.is_staff:
+        return []
+    todo = await desk.todo(turn)
+    return [] if todo.empty else [_todo_reply(turn, todo)]
+
+
+def _todo_reply(turn: Turn, todo: desk.DeskTodo) -> Reply:
+    rows = [[decide_button(d)] for d in todo.to_decide]
+    rows += [[decide_button(p.delegation)] for p in todo.proposals]
+    rows += [[answer_button(q.id)] for q in todo.questions]
+    view = TodoView(
+        [delegation_view(turn, d) for d in todo.to_decide],
+        [proposal_view(turn, p) for p in todo.proposals],
+        todo.questions,
+    )
+    return reply("desk/todo", rows, todo=view)

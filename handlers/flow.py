@@ -10,7 +10,8 @@ one is asked again. Draft, step and answered steps are saved after every message
 nothing.
 
 Each step's buttons are actions of their own ("reg:province:35"), declared by the flow: a button of a
-step the user is no longer at is stale.
+step the user is no longer at is stale. A flow started from a screen (a plan being edited) may name where
+leaving it goes back to (`on_cancel`); otherwise /batal and the Batal button end at the main menu.
 """
 
 from __future__ import annotations
@@ -104,22 +105,48 @@ Outcome = Advance | Stay | Finish | GoTo
 
 
 @dataclass(frozen=True)
+class TextOnly:
+    """A step that takes only text of one shape (a join code). Other text is no answer to it, not even a wrong one:
+    the router answers it as it would outside the flow and adds `waiting`, the template of one line saying the step
+    still waits. A question typed at such a step is answered, not refused (or counted) as a bad answer."""
+
+    accepts: Callable[[str], bool]
+    waiting: str
+
+
+@dataclass(frozen=True)
 class Step(Generic[D]):
     name: str
     ask: Callable[[Turn, D], Reply | Awaitable[Reply]]  # async when the question needs the database
     take: Callable[[Turn, D, Answer], Awaitable[Outcome]]
     applies: Callable[[D], bool] = lambda draft: True
+    text_only: TextOnly | None = None  # None: any text is an answer (a wrong one is asked again)
+
+
+Cancelled = Callable[[Turn, D], Awaitable[list[Reply]]]
+"""Where leaving a flow goes back to: the replies that show that screen again."""
 
 
 class Flow(Generic[D]):
-    def __init__(self, name: str, steps: list[Step[D]], load_draft: Callable[[dict[str, Any]], D]) -> None:
+    def __init__(
+        self,
+        name: str,
+        steps: list[Step[D]],
+        load_draft: Callable[[dict[str, Any]], D],
+        *,
+        on_cancel: Cancelled[D] | None = None,
+    ) -> None:
         self.name = name
         self.steps = {step.name: step for step in steps}
         self._order = steps
         self._load_draft = load_draft
+        self._on_cancel = on_cancel
         self._choices = {step.name: Action(f"{name}:{step.name}", TEXT) for step in steps}
         for step_name, action in self._choices.items():
             ACTIONS.bind(action, self._press_handler(step_name))
+        if name in _FLOWS:
+            raise ValueError(f"flow {name!r} is declared twice")
+        _FLOWS[name] = self
 
     def choice(self, step: str, value: str) -> ActionData:
         """The button action for a value of a step, e.g. "reg:province:35"."""
@@ -147,6 +174,20 @@ class Flow(Generic[D]):
         done = frozenset(answered)
         step = self.steps[at] if at else self.next_step(draft, done)
         return await self._move(turn, draft, step, done)
+
+    def declines(self, conversation: Conversation, text: str) -> Reply | None:
+        """The line to add when the current step takes no such text (see TextOnly); None when it is an answer."""
+        step = self.steps.get(conversation.step)
+        if step is None or step.text_only is None or step.text_only.accepts(text):
+            return None
+        return Reply(step.text_only.waiting)
+
+    async def cancel(self, turn: Turn, conversation: Conversation) -> list[Reply] | None:
+        """Leave the flow, its draft dropped; the screen it goes back to, or None for the caller's main menu."""
+        await conversations.forget(turn)
+        if self._on_cancel is None:
+            return None
+        return await self._on_cancel(turn, self.draft_of(conversation))
 
     async def ask_again(self, turn: Turn, conversation: Conversation) -> list[Reply]:
         draft = self.draft_of(conversation)
@@ -194,6 +235,14 @@ class Flow(Generic[D]):
             return await self.handle(turn, conversation, Answer(choice=value))
 
         return pressed
+
+
+_FLOWS: dict[str, Flow[Any]] = {}
+"""Every flow by name, filled as the handler modules declare them (as the action table is)."""
+
+
+def flow_named(name: str) -> Flow[Any] | None:
+    return _FLOWS.get(name)
 
 
 async def _ask(step: Step[D], turn: Turn, draft: D) -> Reply:

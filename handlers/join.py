@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core import agenda
 from core.errors import ValidationError
+from core.joincode import could_be_join_code
 from core.membership import find_joinable, join
 from core.messages import Reply, reply
 from core.model import Delegation
 from core.registration import parse_name, parse_position, parse_unit
 from handlers.actions import button
 from handlers.context import Turn
-from handlers.flow import Advance, Answer, Finish, Flow, GoTo, JsonDraft, Outcome, Step
-from handlers.menu import CANCEL_FLOW
+from handlers.flow import Advance, Answer, Finish, Flow, GoTo, JsonDraft, Outcome, Step, TextOnly
+from handlers.menu import CANCEL_FLOW, member_buttons
 from handlers.views import delegation_view, own_name_button
 
 FLOW = "join"
@@ -85,13 +87,15 @@ async def take_confirm(turn: Turn, draft: JoinDraft, answer: Answer) -> Outcome:
     if answer.choice != "yes" or draft.delegation_id is None or not draft.name or not draft.position:
         raise ValidationError("errors/use_buttons")
     delegation = await join(turn, draft.delegation_id, name=draft.name, position=draft.position, unit=draft.unit)
-    return Finish([reply("join/joined", delegation=delegation_view(turn, delegation), name=draft.name)])
+    published = await agenda.is_published(turn.conn, delegation.id)  # joining late: the plan went out before
+    view = delegation_view(turn, delegation)
+    return Finish([reply("join/joined", [member_buttons()], delegation=view, name=draft.name, published=published)])
 
 
 JOINING: Flow[JoinDraft] = Flow(
     FLOW,
     [
-        Step("code", ask_code, take_code),
+        Step("code", ask_code, take_code, text_only=TextOnly(could_be_join_code, "join/still_waiting")),
         Step("name", ask_name, take_name),
         Step("position", ask_position, take_position),
         Step("unit", ask_unit, take_unit),
@@ -109,6 +113,18 @@ async def start_join(turn: Turn, typed_code: str | None) -> list[Reply]:
         delegation = await find_joinable(turn, typed_code)
     except ValidationError as error:
         return [Reply(error.template, error.params), *await JOINING.begin(turn, JoinDraft())]
+    return await _joining(turn, delegation)
+
+
+async def join_with_typed_code(turn: Turn, text: str) -> list[Reply] | None:
+    """Text typed outside the join step that is shaped like a code is an attempt to join, never a question; None
+    for any other text. A wrong code is answered without opening the step: the next code typed is checked alike."""
+    if not could_be_join_code(text):
+        return None
+    return await _joining(turn, await find_joinable(turn, text))
+
+
+async def _joining(turn: Turn, delegation: Delegation) -> list[Reply]:
     draft = JoinDraft(delegation_id=delegation.id)
     return [_welcome(turn, delegation), *await JOINING.begin(turn, draft, answered=("code",))]
 

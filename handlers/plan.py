@@ -6,22 +6,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from core import agenda
+from core.agenda import title_in
 from core.calendar_file import plan_calendar
 from core.clock import local_today
 from core.errors import DomainError
 from core.itinerary import Conflict, PlanChange
+from core.membership import visits_of
 from core.messages import Button, Document, Reply, Venue, reply
 from core.model import Delegation, NewAgendaItem
 from core.services import Services
 from handlers.actions import ID, WORD, Action, button, on
 from handlers.context import Turn
+from handlers.menu import MENU, role_of
 
 LOCAL_ZONES = {"WITA": ZoneInfo("Asia/Makassar"), "WIT": ZoneInfo("Asia/Jayapura")}
 SHOW_VENUE = Action("plan:loc", WORD)
 SEND_CALENDAR = Action("plan:ics", ID)
+Item = TypeVar("Item", bound=NewAgendaItem)
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,7 @@ class ItemView:
     venue: str
     host_officer: str | None
     notes: str | None
+    number: int | None = None  # in the planning desk: the item's #n, as its edit and remove buttons say
 
 
 @dataclass(frozen=True)
@@ -69,29 +75,46 @@ class ChangeView:
     venue: str
 
 
+def in_order(items: Sequence[Item]) -> list[Item]:
+    """A plan's items in the order every view lists them, and so numbers them (#1 is the first)."""
+    return sorted(items, key=lambda i: i.starts_at)
+
+
 def plan_view(
-    turn: Turn, delegation: Delegation, items: Sequence[NewAgendaItem], *, locale: str | None = None
+    turn: Turn,
+    delegation: Delegation,
+    items: Sequence[NewAgendaItem],
+    *,
+    locale: str | None = None,
+    numbered: bool = False,
 ) -> PlanView:
-    return build_plan_view(turn.services, delegation, items, locale=locale or turn.locale)
+    return build_plan_view(turn.services, delegation, items, locale=locale or turn.locale, numbered=numbered)
 
 
 def build_plan_view(
-    services: Services, delegation: Delegation, items: Sequence[NewAgendaItem], *, locale: str
+    services: Services,
+    delegation: Delegation,
+    items: Sequence[NewAgendaItem],
+    *,
+    locale: str,
+    numbered: bool = False,
 ) -> PlanView:
-    """The plan by day in WIB, with the visitors' own time beside it when they come from WITA or WIT."""
+    """The plan by day in WIB, with the visitors' own time beside it when they come from WITA or WIT; `numbered`
+    gives each item its #n (the planning desk, whose buttons name the items by it)."""
     tz = services.tz
     zone = services.content.province(delegation.province_code).tz
     local_tz = LOCAL_ZONES.get(zone)
     days: dict[date, list[ItemView]] = {}
-    for item in sorted(items, key=lambda i: i.starts_at):
+    for number, item in enumerate(in_order(items), 1):
         view = ItemView(
             starts_at=item.starts_at,
             ends_at=item.ends_at,
             local_start=item.starts_at.astimezone(local_tz) if local_tz else None,
-            title=item.title,
+            title=title_in(item, locale),
             venue=services.venues.label(item.venue_id, locale),
             host_officer=item.host_officer,
             notes=item.notes,
+            number=number if numbered else None,
         )
         days.setdefault(item.day(tz), []).append(view)
     today = days.get(local_today(services.clock, tz), [])
@@ -105,10 +128,10 @@ def conflict_views(turn: Turn, conflicts: Sequence[Conflict]) -> list[ConflictVi
     return [
         ConflictView(
             c.kind,
-            c.item.title,
+            title_in(c.item, turn.locale),
             c.item.starts_at,
             label(c.item.venue_id, turn.locale),
-            c.other.title if c.other else None,
+            title_in(c.other, turn.locale) if c.other else None,
             c.needed,
             c.available,
         )
@@ -120,7 +143,7 @@ def change_views(services: Services, changes: Sequence[PlanChange], locale: str)
     return [
         ChangeView(
             c.kind,
-            c.item.title,
+            title_in(c.item, locale),
             c.item.starts_at,
             c.before.starts_at if c.before else None,
             services.venues.label(c.item.venue_id, locale),
@@ -130,18 +153,18 @@ def change_views(services: Services, changes: Sequence[PlanChange], locale: str)
 
 
 def venue_buttons(services: Services, venue_ids: Sequence[str], locale: str) -> list[list[Button]]:
-    """A map button per venue that can be shown on a map."""
+    """A map button per venue that can be shown on a map: every one with coordinates or an address."""
     return [
         [button("text", SHOW_VENUE(v), text="📍 " + services.venues.label(v, locale))]
         for v in venue_ids
-        if services.venues.with_point(v)
+        if services.venues.on_map(v)
     ]
 
 
 async def show_schedule(turn: Turn) -> list[Reply]:
     plans = await agenda.visible_plans(turn)
     if not plans:
-        return [reply("plan/none")]
+        return await _no_plan(turn)
     replies = []
     for delegation, items in plans:
         rows = venue_buttons(turn.services, sorted({i.venue_id for i in items}), turn.locale)
@@ -152,15 +175,15 @@ async def show_schedule(turn: Turn) -> list[Reply]:
 
 @on(SHOW_VENUE)
 async def send_venue(turn: Turn, venue_id: str) -> list[Reply]:
-    venue = turn.services.venues.with_point(venue_id)
-    if venue is None or venue.lat is None or venue.lon is None:
+    """The venue's map link, and its location too where it has coordinates (the phone opens it in maps)."""
+    venue = turn.services.venues.on_map(venue_id)
+    if venue is None:
         raise DomainError("errors/stale_button")
     name = venue.name.in_(turn.locale)
-    return [
-        reply(
-            "plan/venue", venue=Venue(venue.lat, venue.lon, name, venue.address or ""), name=name, address=venue.address
-        )
-    ]
+    point = None
+    if venue.lat is not None and venue.lon is not None:
+        point = Venue(venue.lat, venue.lon, name, venue.address or "")
+    return [reply("plan/venue", venue=point, name=name, address=venue.address, maps_url=venue.maps_url)]
 
 
 async def send_calendars(turn: Turn) -> list[Reply]:
@@ -176,7 +199,7 @@ async def send_calendar(turn: Turn, delegation_id: int) -> list[Reply]:
 async def _calendars(turn: Turn, delegation_id: int | None) -> list[Reply]:
     plans = [(d, i) for d, i in await agenda.visible_plans(turn) if delegation_id in (None, d.id)]
     if not plans:
-        return [reply("plan/none")]
+        return await _no_plan(turn)
     replies = []
     for delegation, items in plans:
         data = plan_calendar(
@@ -190,3 +213,12 @@ async def _calendars(turn: Turn, delegation_id: int | None) -> list[Reply]:
         document = Document(f"jadwal-{delegation.join_code.lower()}.ics", data, "text/calendar")
         replies.append(reply("plan/calendar", document=document, institution=delegation.institution))
     return replies
+
+
+async def _no_plan(turn: Turn) -> list[Reply]:
+    """No plan to show: a member's is not published yet; someone in no visit still to come is told how to join one."""
+    visits = await visits_of(turn.conn, turn.user)
+    if visits.active:
+        return [reply("plan/none")]
+    rows = [[button("menu_join", MENU("gabung")), button("menu_register", MENU("daftar"))]]
+    return [reply("plan/no_visit", rows, role=role_of(turn, visits))]

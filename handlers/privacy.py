@@ -27,6 +27,7 @@ async def show_my_data(turn: Turn) -> list[Reply]:
             rows,
             account=data.user,
             holdings=data.holdings,
+            erasure=data.erasure,
             phones=phones,
             blocking=data.blocking,
             can_erase=data.can_erase,

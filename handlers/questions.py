@@ -1,5 +1,6 @@
 """Questions and browsing: free text and /tanya answered from the knowledge base, /inovasi and /wisata,
-and the staff queue (/pertanyaan) for what the bot could not answer, with answers relayed to the asker."""
+and the staff queue (/pertanyaan) for what the bot could not answer: answered (relayed to the asker) or
+dismissed (with an optional reason the asker is told)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from core import questions
-from core.errors import DomainError
+from core.errors import DomainError, ValidationError
 from core.knowledge.entries import Entry
 from core.knowledge.search import Answer
 from core.knowledge.views import entry_view, intent_part
 from core.membership import visits_of
 from core.messages import Button, Reply, Venue, reply
 from core.questions import StaffNotice
+from core.registration import parse_reason
 from handlers.actions import ID, WORD, Action, StaleButton, button, on
 from handlers.context import Turn, tell
 from handlers.flow import Answer as StepAnswer
@@ -29,6 +31,7 @@ SHOW_PLACE = Action("qa:loc", WORD)
 BROWSE_THEME = Action("qa:theme", WORD)
 BROWSE_AREA = Action("qa:area", WORD)
 ANSWER_QUESTION = Action("qa:reply", ID)
+DISMISS_QUESTION = Action("qa:dismiss", ID)
 SHOW_BURST = Action("qa:burst", ID)
 
 
@@ -70,11 +73,17 @@ async def _pass_to_staff(turn: Turn, question: str, result: Answer) -> list[Repl
     passed = await questions.pass_to_staff(turn, question, turn.locale)
     closest = [[_entry_button(turn, e)] for e in result.alternatives[:2]]
     replies = [reply("questions/unknown", closest, question=question, already_queued=not passed.is_new)]
-    asker = turn.user.display_name
+    asker = passed.asker
     if passed.notice is StaffNotice.OWN:
+        question_id = passed.question.id
         replies += await turn.tell_staff(
             "questions/unknown_for_staff",
-            [[button("answer_question", ANSWER_QUESTION(passed.question.id))]],
+            [
+                [
+                    button("answer_question", ANSWER_QUESTION(question_id)),
+                    button("dismiss_question", DISMISS_QUESTION(question_id)),
+                ]
+            ],
             question=question,
             asker=asker,
         )
@@ -205,19 +214,27 @@ def _innovations(turn: Turn) -> list[Entry]:
 # --- the staff queue --------------------------------------------------------------------------
 
 
+def answer_button(question_id: int) -> Button:
+    """The button that answers one open question, wherever staff see it listed."""
+    return button("answer_question_n", ANSWER_QUESTION(question_id), number=question_id)
+
+
+def question_row(question_id: int) -> list[Button]:
+    """Answer or dismiss one open question: the row under it in the staff lists."""
+    return [answer_button(question_id), button("dismiss_question_n", DISMISS_QUESTION(question_id), number=question_id)]
+
+
 async def list_open_questions(turn: Turn) -> list[Reply]:
     waiting = await questions.waiting(turn)
-    rows = [[button("answer_question_n", ANSWER_QUESTION(q.id), number=q.id)] for q in waiting]
+    rows = [question_row(q.id) for q in waiting]
     return [reply("questions/open_questions", rows, questions=waiting)]
 
 
 @on(SHOW_BURST)
 async def list_burst(turn: Turn, question_id: int) -> list[Reply]:
-    """The questions of a burst that staff were told of in one notice, each with its answer button."""
+    """The questions of a burst that staff were told of in one notice, each open one with its buttons."""
     burst = await questions.burst_of(turn, question_id)
-    rows = [
-        [button("answer_question_n", ANSWER_QUESTION(q.id), number=q.id)] for q in burst.questions if not q.answered
-    ]
+    rows = [question_row(q.id) for q in burst.questions if q.is_open]
     return [reply("questions/burst_questions", rows, asker=burst.asker, until=burst.until, questions=burst.questions)]
 
 
@@ -232,9 +249,7 @@ def ask_staff_answer(turn: Turn, draft: StaffAnswerDraft) -> Reply:
 
 async def take_staff_answer(turn: Turn, draft: StaffAnswerDraft, answer: StepAnswer) -> Outcome:
     text = questions.parse_answer(answer.text or "")
-    answered = await questions.answer(turn, draft.question_id, text)
-    if answered is None:
-        return Finish([reply("questions/already_answered", question_id=draft.question_id)])
+    answered = await questions.answer(turn, draft.question_id, text)  # closed meanwhile: says by whom, and ends
     question = answered.question.text
     replies = [reply("questions/answer_sent", question=question)]
     if answered.asker is not None:
@@ -249,10 +264,44 @@ STAFF_ANSWER: Flow[StaffAnswerDraft] = Flow(
 
 @on(ANSWER_QUESTION)
 async def start_staff_answer(turn: Turn, question_id: int) -> list[Reply]:
-    question = await questions.to_answer(turn, question_id)
-    if question.answer is not None:
-        return [reply("questions/already_answered", question_id=question_id)]
+    question = await questions.to_close(turn, question_id, "answer a question")
     return [
         reply("questions/question_to_answer", question=question.text),
         *await STAFF_ANSWER.begin(turn, StaffAnswerDraft(question_id)),
+    ]
+
+
+# --- dismissing, with a reason for the asker or without ----------------------------------------
+
+NO_REASON = "none"
+
+
+def ask_dismiss_reason(turn: Turn, draft: StaffAnswerDraft) -> Reply:
+    rows = [[button("dismiss_without_reason", DISMISSING.choice("reason", NO_REASON))]]
+    return reply("questions/ask_dismiss_reason", rows, question_id=draft.question_id)
+
+
+async def take_dismiss_reason(turn: Turn, draft: StaffAnswerDraft, answer: StepAnswer) -> Outcome:
+    if answer.choice is not None and answer.choice != NO_REASON:
+        raise ValidationError("errors/use_buttons")
+    reason = None if answer.choice == NO_REASON else parse_reason(answer.text or "")
+    dismissed = await questions.dismiss(turn, draft.question_id, reason)  # closed meanwhile: says by whom
+    question = dismissed.question.text
+    replies = [reply("questions/dismissed", question_id=draft.question_id, question=question, reason=reason)]
+    if dismissed.asker is not None and reason is not None:
+        replies.append(tell(dismissed.asker, "questions/dismissed_for_asker", question=question, reason=reason))
+    return Finish(replies)
+
+
+DISMISSING: Flow[StaffAnswerDraft] = Flow(
+    "qdis", [Step("reason", ask_dismiss_reason, take_dismiss_reason)], StaffAnswerDraft.from_json
+)
+
+
+@on(DISMISS_QUESTION)
+async def start_dismissing(turn: Turn, question_id: int) -> list[Reply]:
+    question = await questions.to_close(turn, question_id, "dismiss a question")
+    return [
+        reply("questions/question_to_answer", question=question.text),
+        *await DISMISSING.begin(turn, StaffAnswerDraft(question_id)),
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from core import visits
 from core.content import Region
@@ -10,7 +10,11 @@ from core.errors import ValidationError
 from core.messages import Button, Document, Reply, reply
 from core.model import VisitMode
 from core.registration import (
+    FAR_AHEAD_MONTHS,
+    add_topic_note,
     check_departure,
+    earliest_arrival,
+    is_far_ahead,
     parse_arrival,
     parse_departure,
     parse_group_size,
@@ -19,15 +23,24 @@ from core.registration import (
     parse_name,
     parse_person,
     parse_province,
-    parse_topics_note,
     parse_visit_mode,
+    typed_theme,
+    weeks_until,
 )
 from handlers.actions import WORD, Action, button, on
 from handlers.approvals import SHOW_LOAD, START_PROPOSING, START_REJECTING
+from handlers.confirming import check_buttons, confirmation
 from handlers.context import Turn
 from handlers.flow import Advance, Answer, Finish, Flow, GoTo, Outcome, Stay, Step, one_of
 from handlers.menu import CANCEL_FLOW
-from handlers.registration_draft import EDITABLE, RegistrationDraft, questions_of, step_values, summary_view
+from handlers.registration_draft import (
+    EDITABLE,
+    RegistrationDraft,
+    edit_label,
+    questions_of,
+    step_values,
+    summary_view,
+)
 from handlers.views import delegation_view, own_name_button, rows_of, themes_of
 
 FLOW = "reg"
@@ -69,10 +82,35 @@ async def take_province(turn: Turn, draft: RegistrationDraft, answer: Answer) ->
         region = one_of(turn.services.content.region, answer.choice[2:]) if answer.choice[2:] else None
         return Stay([ask_province(turn, draft, region, replace=True)])
     if answer.choice:
-        draft.province_code = one_of(turn.services.content.province, answer.choice).code
+        province = one_of(turn.services.content.province, answer.choice)
     else:
-        draft.province_code = parse_province(turn.services.content, _typed(answer)).code
+        typed = parse_province(turn.services.content, _typed(answer))
+        if not typed.exact:  # a typo read as a province: asked next (the check step), taken once confirmed
+            draft.province_guess = typed.province.code
+            return Advance(reopen=("province_check",))
+        province = typed.province
+    draft.province_code, draft.province_guess = province.code, None
     return Advance()
+
+
+def ask_province_check(turn: Turn, draft: RegistrationDraft) -> Reply:
+    """Ask "Maksud Anda Jawa Barat?", with yes / choose another."""
+    guess = turn.services.content.province(draft.province_guess or "")
+    rows = check_buttons(
+        REGISTRATION, "province_check", "confirm_guess", "other_province", text=guess.display(turn.locale)
+    )
+    return reply("registration/confirm_province", rows, guess=guess, **step_values(turn, draft, "province"))
+
+
+async def take_province_check(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
+    confirmed = confirmation(turn, answer)
+    if confirmed is None:  # another province typed instead
+        return await take_province(turn, draft, answer)
+    guess, draft.province_guess = draft.province_guess, None
+    if confirmed and guess is not None:
+        draft.province_code = guess
+        return Advance()
+    return Advance(reopen=("province",))
 
 
 # 3. Head of delegation ------------------------------------------------------------------------
@@ -130,17 +168,49 @@ async def take_mode(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Out
 
 
 def ask_arrival(turn: Turn, draft: RegistrationDraft) -> Reply:
-    rules = turn.services.rules
+    earliest = earliest_arrival(turn.today, turn.services.rules)
     return reply(
         "registration/ask_arrival",
-        earliest=turn.today + timedelta(days=rules.min_notice_days),
+        earliest=earliest,
+        in_weeks=weeks_until(earliest, turn.today),
         **step_values(turn, draft, "arrival"),
     )
 
 
 async def take_arrival(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
     arrival = parse_arrival(_typed(answer), turn.today, turn.services.rules)
-    draft.arrival = arrival.isoformat()
+    if is_far_ahead(arrival, turn.today):  # often the year mistyped: asked next (the check step)
+        draft.arrival_to_confirm = arrival.isoformat()
+        return Advance(reopen=("arrival_check",))
+    return _set_arrival(turn, draft, arrival)
+
+
+def ask_arrival_check(turn: Turn, draft: RegistrationDraft) -> Reply:
+    """Ask whether a date more than FAR_AHEAD_MONTHS ahead is right, with yes / change the date."""
+    day = date.fromisoformat(draft.arrival_to_confirm or "")
+    return reply(
+        "registration/confirm_date",
+        check_buttons(REGISTRATION, "arrival_check", "date_right", "date_change"),
+        day=day,
+        months=FAR_AHEAD_MONTHS,
+        **step_values(turn, draft, "arrival"),
+    )
+
+
+async def take_arrival_check(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
+    confirmed = confirmation(turn, answer)
+    if confirmed is None:  # another date typed instead
+        return await take_arrival(turn, draft, answer)
+    day = draft.arrival_to_confirm
+    if not confirmed or day is None:
+        draft.arrival_to_confirm = None
+        return Advance(reopen=("arrival",))
+    return _set_arrival(turn, draft, parse_arrival(day, turn.today, turn.services.rules))  # still ahead enough
+
+
+def _set_arrival(turn: Turn, draft: RegistrationDraft, arrival: date) -> Outcome:
+    """Take the arrival; a departure given before that no longer fits is asked again."""
+    draft.arrival, draft.arrival_to_confirm = arrival.isoformat(), None
     departure = draft.departure_date
     if draft.is_virtual:
         draft.departure = draft.arrival
@@ -210,18 +280,27 @@ def ask_topics(turn: Turn, draft: RegistrationDraft, *, replace: bool = False) -
 
 
 async def take_topics(turn: Turn, draft: RegistrationDraft, answer: Answer) -> Outcome:
+    """A button toggles a theme; a typed topic joins the selection (a theme's name selects the theme); the step stays
+    open until Done is pressed, or a word for done or for skip is typed."""
+    content = turn.services.content
     if answer.choice and answer.choice.startswith("t:"):
-        theme = one_of(turn.services.content.theme, answer.choice[2:]).id
+        theme = one_of(content.theme, answer.choice[2:]).id
         draft.topics = [t for t in draft.topics if t != theme] if theme in draft.topics else [*draft.topics, theme]
-        draft.topics = [t.id for t in turn.services.content.themes if t.id in draft.topics]
+        draft.topics = [t.id for t in content.themes if t.id in draft.topics]
         return Stay([ask_topics(turn, draft, replace=True)])
-    if answer.text is not None:
-        note = parse_topics_note(answer.text)
-        if note.lower() not in turn.services.content.skip_words:
-            draft.topics_note = note
-    if not draft.topics and not draft.topics_note:
-        raise ValidationError("registration/errors/topics_empty")
-    return Advance()
+    typed = " ".join((answer.text or "").split())
+    if answer.choice == "done" or typed.lower() in content.done_words | content.skip_words:
+        if not draft.topics and not draft.topics_note:
+            raise ValidationError("registration/errors/topics_empty")
+        return Advance()
+    if answer.choice is not None:
+        raise ValidationError("errors/use_buttons")
+    theme_named = typed_theme(content, typed)
+    if theme_named is not None:
+        draft.topics = [t.id for t in content.themes if t.id in {*draft.topics, theme_named.id}]
+    else:
+        draft.topics_note = add_topic_note(draft.topics_note, typed)
+    return Stay([ask_topics(turn, draft)])
 
 
 # 8. Coordinator contact -----------------------------------------------------------------------
@@ -253,7 +332,9 @@ async def take_contact_phone(turn: Turn, draft: RegistrationDraft, answer: Answe
 
 
 def confirm_summary(turn: Turn, draft: RegistrationDraft) -> Reply:
-    edit_buttons = [button(f"edit_{f}", REGISTRATION.choice("summary", f"edit:{f}")) for f in questions_of(draft)]
+    edit_buttons = [
+        button(edit_label(draft, f), REGISTRATION.choice("summary", f"edit:{f}")) for f in questions_of(draft)
+    ]
     rows = [
         *rows_of(edit_buttons, 2),
         [button("confirm", REGISTRATION.choice("summary", "confirm"))],
@@ -313,10 +394,14 @@ REGISTRATION: Flow[RegistrationDraft] = Flow(
     [
         Step("institution", ask_institution, take_institution),
         Step("province", ask_province, take_province),
+        Step("province_check", ask_province_check, take_province_check, applies=lambda d: d.province_guess is not None),
         Step("head", ask_head, take_head),
         Step("size", ask_size, take_size),
         Step("mode", ask_mode, take_mode),
         Step("arrival", ask_arrival, take_arrival),
+        Step(
+            "arrival_check", ask_arrival_check, take_arrival_check, applies=lambda d: d.arrival_to_confirm is not None
+        ),
         Step("departure", ask_departure, take_departure, applies=lambda d: not d.is_virtual),
         Step("topics", ask_topics, take_topics),
         Step("contact_name", ask_contact_name, take_contact_name),

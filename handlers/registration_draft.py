@@ -24,6 +24,20 @@ EDITABLE = (
     "contact_name",
     "contact_phone",
 )
+NUMBERED: tuple[tuple[str, ...], ...] = (
+    ("institution",),
+    ("province", "province_check"),
+    ("head",),
+    ("size",),
+    ("mode",),
+    ("arrival", "arrival_check", "departure"),
+    ("topics",),
+    ("contact_name",),
+    ("contact_phone",),
+)
+"""The numbered steps ("Langkah 6 dari 9") and the questions each is made of. The dates are one step, of one question
+for a virtual session and two for a visit on site, so the count is the same whatever the mode: it is shown from the
+first question, before the mode is known. Confirming a guess belongs to the step it confirms."""
 
 
 @dataclass
@@ -42,6 +56,8 @@ class RegistrationDraft(JsonDraft):
     topics_note: str | None = None
     contact_name: str | None = None
     contact_phone: str | None = None
+    province_guess: str | None = None  # a province code read from a typo, asked to be confirmed
+    arrival_to_confirm: str | None = None  # a date far ahead, asked to be confirmed before it is the arrival
 
     @property
     def arrival_date(self) -> date | None:
@@ -82,13 +98,13 @@ def questions_of(draft: RegistrationDraft) -> list[str]:
 
 def step_values(turn: Turn, draft: RegistrationDraft, step: str) -> dict[str, Any]:
     """Template values every question gets: the step number and, when editing, the current answer."""
-    questions = questions_of(draft)
-    return {
-        "step": step,
-        "step_number": questions.index(step) + 1 if step in questions else None,
-        "total": len(questions),
-        "summary": summary_view(turn, draft),
-    }
+    number = next((n for n, questions in enumerate(NUMBERED, 1) if step in questions), None)
+    return {"step": step, "step_number": number, "total": len(NUMBERED), "summary": summary_view(turn, draft)}
+
+
+def edit_label(draft: RegistrationDraft, question: str) -> str:
+    """The label of the summary's button that edits a question: a virtual visit has a session date, not an arrival."""
+    return "edit_session_date" if question == "arrival" and draft.is_virtual else f"edit_{question}"
 
 
 def summary_view(turn: Turn, draft: RegistrationDraft) -> DelegationView:

@@ -31,8 +31,9 @@ def reminder_composer(services: Services) -> Composer:
             return tell(due.to, "reminders/item", rows, item=plan.days[0].items[0], plan=plan)
         if due.kind is ReminderKind.EVENING:
             return tell(due.to, "reminders/evening", plan=plan, day=due.day)
-        weather = services.knowledge.entries.get("cuaca")
-        tips = tuple(services.host.fill(t) for t in weather.tips.get(due.to.locale, ())) if weather else ()
+        assert due.day is not None  # a morning note is of one visit day
+        weather = services.knowledge.entries.get(reminders.WEATHER_ENTRY)
+        tips = reminders.weather_tips(weather, due.day, due.to.locale, services.host)
         return tell(due.to, "reminders/morning", plan=plan, day=due.day, tips=tips)
 
     async def compose(conn: Connection, row: OutboxRow) -> Reply | None:

@@ -1,8 +1,11 @@
 """Picks the handler for each Incoming and runs it as one database transaction.
 
-Order of precedence: unreadable input, commands, button actions (looked up in the action table), the
-answer to the current step of a flow, and finally free text, which goes to the question-answering hook
-when one is installed and otherwise gets a friendly answer with the menu.
+Order of precedence: unreadable or blank input, a greeting or the menu asked for in a form (which shows where
+the user is instead of taking it as an answer), commands, button actions (looked up in the action table), the
+answer to the current step of a flow, and finally free text: text shaped like a join code is an attempt
+to join, anything else goes to the question-answering hook when one is installed and otherwise gets a
+friendly answer with the menu. Text a step declines (the code step takes only what could be a code) is
+answered as free text, followed by a line saying the step still waits.
 """
 
 from __future__ import annotations
@@ -39,10 +42,10 @@ from handlers import (  # noqa: F401
     status,
 )
 from handlers.actions import ACTIONS, StaleButton
-from handlers.commands import COMMANDS, parse_command
+from handlers.commands import COMMANDS, asks_for_menu, parse_command
 from handlers.context import Turn
 from handlers.flow import Answer, Flow
-from handlers.join import JOINING
+from handlers.join import JOINING, join_with_typed_code
 from handlers.registration import REGISTRATION
 
 logger = logging.getLogger(__name__)
@@ -51,6 +54,7 @@ FLOWS: dict[str, Flow] = {  # type: ignore[type-arg]
     REGISTRATION.name: REGISTRATION,
     JOINING.name: JOINING,
     questions.STAFF_ANSWER.name: questions.STAFF_ANSWER,
+    questions.DISMISSING.name: questions.DISMISSING,
     agenda.AGENDA.name: agenda.AGENDA,
     approvals.REJECTING.name: approvals.REJECTING,
     approvals.PROPOSING.name: approvals.PROPOSING,
@@ -166,6 +170,10 @@ class Router:
         incoming, conversation = turn.incoming, turn.conversation
         if incoming.is_unsupported:
             return [reply("errors/unsupported"), *await self._ask_again(turn, conversation)]
+        if incoming.is_blank:  # answers no question and asks none: said so, then the question or the menu again
+            return [reply("errors/blank"), *(await self._ask_again(turn, conversation) or [await menu.show_menu(turn)])]
+        if conversation is not None and conversation.flow in FLOWS and asks_for_menu(incoming.text or ""):
+            return [await menu.where_you_are(turn, conversation.flow), *await self._ask_again(turn, conversation)]
         if incoming.text is not None:
             command = parse_command(incoming.text)
             if command is not None:
@@ -181,12 +189,33 @@ class Router:
             return await pressed(turn)
         text = incoming.text or ""
         if conversation is not None and conversation.flow in FLOWS:
-            return await FLOWS[conversation.flow].handle(turn, conversation, Answer(text=text))
+            flow = FLOWS[conversation.flow]
+            waiting = flow.declines(conversation, text)
+            if waiting is None:
+                return await flow.handle(turn, conversation, Answer(text=text))
+            return [*await self._aside(turn, text), waiting]
+        return await self._free_text(turn, text)
+
+    async def _free_text(self, turn: Turn, text: str) -> list[Reply]:
+        """Text that answers no step: a join code is an attempt to join; anything else goes to the question hook."""
+        joining = await join_with_typed_code(turn, text)
+        if joining is not None:
+            return joining
         if self.answerer is not None:
             answered = await self.answerer.answer(turn, text)
             if answered is not None:
                 return answered
         return await menu.unknown_text(turn)
+
+    async def _aside(self, turn: Turn, text: str) -> list[Reply]:
+        """Text the current step does not take, answered as outside the flow; a refusal of it (a question over the
+        limit) is its answer, so the line saying the step still waits follows either way."""
+        try:
+            return await self._free_text(turn, text)
+        except PermissionDenied:
+            raise
+        except DomainError as error:
+            return [Reply(error.template, error.params)]
 
     @staticmethod
     async def _ask_again(turn: Turn, conversation: Conversation | None) -> list[Reply]:

@@ -1,12 +1,14 @@
-"""/status: the visits a user coordinates or joined (staff: every coming visit), and cancelling one."""
+"""/status: the visits a user coordinates or joined, with the proposals of other dates waiting for their answer
+(staff: the desk's to-do, then every coming visit), and cancelling one."""
 
 from __future__ import annotations
 
 from core import membership, visits
 from core.messages import Reply, reply
 from handlers.actions import ID, Action, Signal, button, on
+from handlers.approvals import answer_proposal_buttons, proposal_view
 from handlers.context import Turn, tell
-from handlers.desk import pending_decisions
+from handlers.desk import desk_todo
 from handlers.menu import menu_buttons, show_menu
 from handlers.views import delegation_view
 
@@ -19,11 +21,13 @@ async def show_status(turn: Turn) -> list[Reply]:
     if turn.user.is_staff:
         upcoming = await visits.upcoming(turn.conn, turn.today)
         views = [delegation_view(turn, d) for d in upcoming]
-        return [reply("status/staff_overview", pending_decisions(upcoming), delegations=views)]
+        return [await desk_todo(turn), reply("status/staff_overview", delegations=views)]
     mine = await membership.visits_of(turn.conn, turn.user)
     if mine.empty:
         return [reply("status/none", menu_buttons(turn, mine))]
-    rows = [
+    proposals = await visits.open_proposals(turn)
+    rows = [answer_proposal_buttons(p.delegation) for p in proposals]
+    rows += [
         [button("cancel_visit", ASK_CANCEL(d.id), institution=d.institution)]
         for d in mine.coordinated
         if visits.can_be_cancelled(d)
@@ -32,6 +36,7 @@ async def show_status(turn: Turn) -> list[Reply]:
         reply(
             "status/list",
             rows,
+            proposals=[proposal_view(turn, p) for p in proposals],
             coordinated=[delegation_view(turn, d) for d in mine.coordinated],
             joined=[delegation_view(turn, d) for d in mine.joined],
         )

@@ -20,6 +20,7 @@ class NewAgendaItem:
     title: str
     host_officer: str | None = None
     notes: str | None = None
+    title_en: str | None = None  # the title in English, when it came from content; None: as typed, for everyone
 
     @property
     def ends_at(self) -> datetime:
@@ -42,7 +43,7 @@ def items_on(items: Iterable[AgendaItem], day: date, tz: tzinfo) -> list[AgendaI
     return [item for item in items if item.day(tz) == day]
 
 
-_COLUMNS = "id, delegation_id, uid, starts_at, minutes, venue_id, title, host_officer, notes"
+_COLUMNS = "id, delegation_id, uid, starts_at, minutes, venue_id, title, host_officer, notes, title_en"
 
 
 def _item(row: aiosqlite.Row) -> AgendaItem:
@@ -56,12 +57,21 @@ def _item(row: aiosqlite.Row) -> AgendaItem:
         title=row["title"],
         host_officer=row["host_officer"],
         notes=row["notes"],
+        title_en=row["title_en"],
     )
 
 
 def _editable(item: NewAgendaItem) -> tuple[object, ...]:
     """The columns staff edit, in the order both INSERT and UPDATE list them."""
-    return (dump_instant(item.starts_at), item.minutes, item.venue_id, item.title, item.host_officer, item.notes)
+    return (
+        dump_instant(item.starts_at),
+        item.minutes,
+        item.venue_id,
+        item.title,
+        item.host_officer,
+        item.notes,
+        item.title_en,
+    )
 
 
 async def insert_item(
@@ -70,7 +80,7 @@ async def insert_item(
     row = await fetch_one(
         conn,
         f"""INSERT INTO agenda_items (delegation_id, uid, starts_at, minutes, venue_id, title, host_officer, notes,
-                created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}""",
+                title_en, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_COLUMNS}""",
         (delegation_id, uid, *_editable(item), dump_instant(now), dump_instant(now)),
     )
     assert row is not None
@@ -80,7 +90,7 @@ async def insert_item(
 async def update_item(conn: aiosqlite.Connection, item_id: int, item: NewAgendaItem, *, now: datetime) -> None:
     await conn.execute(
         """UPDATE agenda_items SET starts_at = ?, minutes = ?, venue_id = ?, title = ?, host_officer = ?, notes = ?,
-               updated_at = ? WHERE id = ?""",
+               title_en = ?, updated_at = ? WHERE id = ?""",
         (*_editable(item), dump_instant(now), item_id),
     )
 
@@ -110,11 +120,13 @@ async def items_at_venue_between(
     return [_item(row) for row in rows]
 
 
-async def set_plan_published(conn: aiosqlite.Connection, delegation_id: int, now: datetime) -> None:
-    await conn.execute(
+async def set_plan_published(conn: aiosqlite.Connection, delegation_id: int, now: datetime) -> bool:
+    """Mark the plan published; False when it was already (a second press, a race)."""
+    cursor = await conn.execute(
         "UPDATE delegations SET plan_published_at = ? WHERE id = ? AND plan_published_at IS NULL",
         (dump_instant(now), delegation_id),
     )
+    return cursor.rowcount == 1
 
 
 async def plan_published(conn: aiosqlite.Connection, delegation_id: int) -> bool:

@@ -7,10 +7,13 @@ import contextlib
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable, Generator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -39,13 +42,45 @@ def available_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return found
 
 
-async def connect(path: Path | str) -> aiosqlite.Connection:
-    """Open (creating if needed) the database in WAL mode with foreign keys and a busy timeout."""
+class InlineConnection(aiosqlite.Connection):
+    """aiosqlite's connection with every call run at once in the calling thread, blocking its event loop, instead of
+    on a worker thread of its own: for a thread whose loop does little but short writes (the web server's,
+    bot/web.py), where a statement handed to a worker and back waited twice for the GIL that a busy main loop holds.
+    It relies on aiosqlite making every call through Connection._execute (tests/test_web.py checks it)."""
+
+    def __await__(self) -> Generator[Any, None, InlineConnection]:
+        return self._open().__await__()
+
+    async def _open(self) -> InlineConnection:
+        if self._connection is None:
+            self._connection = self._connector()
+        return self
+
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if self._connection is None:
+            raise ValueError("Connection closed")
+        return fn(*args, **kwargs)
+
+    def stop(self) -> None:
+        self._running = False
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+async def connect(path: Path | str, *, inline: bool = False) -> aiosqlite.Connection:
+    """Open (creating if needed) the database in WAL mode with foreign keys and a busy timeout; `inline`: as an
+    InlineConnection."""
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     # IMMEDIATE: the sqlite3 module begins a write transaction by itself right before the first
     # INSERT/UPDATE/DELETE (no extra round trip), and a unit of work that only reads never begins one.
-    conn = await aiosqlite.connect(str(path), isolation_level="IMMEDIATE")
+    if inline:
+        conn: aiosqlite.Connection = await InlineConnection(
+            partial(sqlite3.connect, str(path), isolation_level="IMMEDIATE"), iter_chunk_size=64
+        )
+    else:
+        conn = await aiosqlite.connect(str(path), isolation_level="IMMEDIATE")
     conn.row_factory = aiosqlite.Row
     try:
         await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -98,15 +133,20 @@ async def check_writable(conn: aiosqlite.Connection) -> None:
         await conn.rollback()
 
 
-async def open_database(path: Path | str) -> aiosqlite.Connection:
-    """Open, migrate and check the database can be written; anything in the way is DatabaseUnavailable."""
+async def open_database(path: Path | str, *, inline: bool = False) -> aiosqlite.Connection:
+    """Open, migrate and check the database can be written; anything in the way is DatabaseUnavailable. `inline`: an
+    InlineConnection for Database.writing: with no busy timeout of its own, and leaving checkpoints to the other
+    connection (one here ran in the commit of a webhook, 20-45 ms)."""
     try:
-        conn = await connect(path)
+        conn = await connect(path, inline=inline)
     except (sqlite3.Error, OSError) as error:
         raise DatabaseUnavailable(f"cannot use the database {path}: {error}") from error
     try:
         await migrate(conn)
         await check_writable(conn)
+        if inline:
+            await conn.execute("PRAGMA busy_timeout = 0")  # Database.writing waits for the lock, not blocking its loop
+            await conn.execute("PRAGMA wal_autocheckpoint = 0")  # the main connection's commits copy the log back
     except (sqlite3.Error, OSError) as error:
         await conn.close()
         raise DatabaseUnavailable(f"cannot use the database {path}: {error}") from error
@@ -142,8 +182,9 @@ class Database:
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: Path | str) -> Database:
-        return cls(await open_database(path))
+    async def open(cls, path: Path | str, *, inline: bool = False) -> Database:
+        """`inline`: a second connection for a thread of its own that only writes (InlineConnection, `writing`)."""
+        return cls(await open_database(path, inline=inline))
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -158,6 +199,30 @@ class Database:
                 if self.conn.in_transaction:
                     await self.conn.commit()
 
+    @contextlib.asynccontextmanager
+    async def writing(self, *, retry_every: float = 0.001) -> AsyncIterator[aiosqlite.Connection]:
+        """A transaction that takes SQLite's write lock first (BEGIN IMMEDIATE), trying again every `retry_every`
+        seconds while another connection holds it, for up to BUSY_TIMEOUT_MS (then sqlite3.OperationalError).
+        For a connection opened `inline`: its loop goes on meanwhile, and SQLite's own busy handler, which sleeps
+        1, 2, 5, 10, 15, 20, 25 ms between tries, kept missing the gaps between the other connection's writes."""
+        async with self._lock:
+            deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+            while True:
+                try:
+                    await self.conn.execute("BEGIN IMMEDIATE")
+                    break
+                except sqlite3.OperationalError as error:
+                    if not _is_busy(error) or time.monotonic() >= deadline:
+                        raise
+                await asyncio.sleep(retry_every)
+            try:
+                yield self.conn
+            except BaseException:
+                await self.conn.rollback()
+                raise
+            else:
+                await self.conn.commit()
+
     async def checkpoint(self) -> None:
         """Copy the write-ahead log into the database file and empty it (after personal data was removed: the
         log would otherwise keep copies of the erased values until SQLite checkpoints by itself)."""
@@ -166,6 +231,11 @@ class Database:
 
     async def close(self) -> None:
         await self.conn.close()
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    """SQLITE_BUSY or one of its kinds: another connection holds the lock ("database is locked")."""
+    return error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
 
 
 async def fetch_one(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...] = ()) -> aiosqlite.Row | None:

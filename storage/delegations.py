@@ -68,6 +68,22 @@ class Delegation(NewDelegation):
         return self.status in ACTIVE
 
 
+@dataclass(frozen=True)
+class Proposal:
+    """Other dates staff offered for a visit still pending, awaiting its coordinator's answer."""
+
+    arrival: date
+    departure: date
+
+
+@dataclass(frozen=True)
+class PendingVisit:
+    """A visit that waits for the host: for a decision, or (dates proposed) for its coordinator's answer."""
+
+    delegation: Delegation
+    proposal: Proposal | None
+
+
 class JoinCodeTaken(Exception):
     """The generated join code already exists; the caller draws another."""
 
@@ -180,6 +196,29 @@ async def delegations_from(conn: aiosqlite.Connection, first_day: date, limit: i
     return [delegation_from_row(row) for row in rows]
 
 
+async def pending_visits(
+    conn: aiosqlite.Connection, first_day: date, *, coordinator_id: int | None = None, limit: int = 50
+) -> list[PendingVisit]:
+    """Pending visits not over before `first_day` (of one coordinator, or all), soonest first, with their proposal."""
+    mine = "" if coordinator_id is None else "AND coordinator_id = ?"
+    rows = await fetch_all(
+        conn,
+        f"""SELECT {COLUMNS}, proposed_arrival, proposed_departure FROM delegations
+            WHERE status = {literal(DelegationStatus.PENDING)} AND departure_date >= ? {mine}
+            ORDER BY arrival_date, id LIMIT ?""",
+        (dump_date(first_day), *(() if coordinator_id is None else (coordinator_id,)), limit),
+    )
+    return [
+        PendingVisit(
+            delegation_from_row(row),
+            None
+            if row["proposed_arrival"] is None
+            else Proposal(load_date(row["proposed_arrival"]), load_date(row["proposed_departure"])),
+        )
+        for row in rows
+    ]
+
+
 async def set_status(conn: aiosqlite.Connection, delegation_id: int, status: DelegationStatus, now: datetime) -> None:
     await conn.execute(
         "UPDATE delegations SET status = ?, updated_at = ? WHERE id = ?",
@@ -228,9 +267,12 @@ async def delegations_between(
 async def decide(
     conn: aiosqlite.Connection, delegation_id: int, status: DelegationStatus, note: str | None, now: datetime
 ) -> bool:
-    """Approve or reject a pending visit; False when it was not pending any more (decided meanwhile)."""
+    """Approve or reject a pending visit; False when it was not pending any more (decided meanwhile).
+
+    A proposal of other dates still open is withdrawn with the decision: the coordinator can no longer answer it."""
     cursor = await conn.execute(
-        f"""UPDATE delegations SET status = ?, decision_note = ?, updated_at = ?
+        f"""UPDATE delegations SET status = ?, decision_note = ?, proposed_arrival = NULL, proposed_departure = NULL,
+                   updated_at = ?
             WHERE id = ? AND status = {literal(DelegationStatus.PENDING)}""",
         (status.value, note, dump_instant(now), delegation_id),
     )
@@ -257,7 +299,8 @@ async def proposed_dates(conn: aiosqlite.Connection, delegation_id: int) -> tupl
 
 
 async def settle_proposal(conn: aiosqlite.Connection, delegation_id: int, *, accepted: bool, now: datetime) -> bool:
-    """Accepting moves the visit to the proposed dates and approves it; declining keeps it pending."""
+    """Accepting moves the visit to the proposed dates and approves it; declining keeps it pending. Either only
+    while the visit is pending with a proposal (False: answered already, or the visit was decided meanwhile)."""
     if accepted:
         cursor = await conn.execute(
             f"""UPDATE delegations SET arrival_date = proposed_arrival, departure_date = proposed_departure,
@@ -268,8 +311,8 @@ async def settle_proposal(conn: aiosqlite.Connection, delegation_id: int, *, acc
         )
     else:
         cursor = await conn.execute(
-            """UPDATE delegations SET proposed_arrival = NULL, proposed_departure = NULL, updated_at = ?
-               WHERE id = ? AND proposed_arrival IS NOT NULL""",
+            f"""UPDATE delegations SET proposed_arrival = NULL, proposed_departure = NULL, updated_at = ?
+               WHERE id = ? AND status = {literal(DelegationStatus.PENDING)} AND proposed_arrival IS NOT NULL""",
             (dump_instant(now), delegation_id),
         )
     return cursor.rowcount == 1

@@ -29,7 +29,8 @@ class OutboxStatus(enum.StrEnum):
     UNREACHABLE = "unreachable"  # the user blocked the bot
     FAILED = "failed"  # refused for good, or still failing after the retries
     DROPPED = "dropped"  # nothing to send any more (the visit was cancelled, the reminder went)
-    HELD = "held"  # outside WhatsApp's window: a template went in its place, the message waits for a reply
+    HELD = "held"  # a stand-in went in its place and the message waits: a template outside WhatsApp's window
+    # until the user replies, a console preview until that console user's session starts (bot/channels/console.py)
     OUTSIDE_WINDOW = "outside_window"  # outside the window and the platform refused the template too
 
 
@@ -71,6 +72,7 @@ class OutboxRow:
     created_at: datetime | None = None
     delivered: tuple[str, ...] = ()  # the platform's ids of the steps already accepted
     channel: str | None = None  # where it goes: a reply's own, else its user's (None: a user no longer there)
+    chat_id: str | None = None  # of that channel, likewise
 
 
 async def enqueue(conn: aiosqlite.Connection, *, kind: OutboxKind, ref: int, user_id: int, now: datetime) -> bool:
@@ -130,6 +132,7 @@ def _row(r: aiosqlite.Row) -> OutboxRow:
         load_instant(r["created_at"]),
         delivered,
         r["to_channel"],
+        r["to_chat"],
     )
 
 
@@ -145,7 +148,7 @@ async def pending(
         conn,
         f"""SELECT o.id, o.kind, o.ref, o.user_id, o.attempts, o.channel, o.chat_id, o.locale, o.payload,
                    o.origin_message_id, o.priority, o.created_at, o.delivered,
-                   COALESCE(o.channel, u.channel) AS to_channel
+                   COALESCE(o.channel, u.channel) AS to_channel, COALESCE(o.chat_id, u.chat_id) AS to_chat
             FROM outbox o LEFT JOIN users u ON u.id = o.user_id
             WHERE o.status = {_PENDING} {only} ORDER BY o.priority, o.id LIMIT ?""",
         (limit,),
@@ -237,9 +240,22 @@ async def mark_after_sent(
     return cursor.rowcount == 1
 
 
-async def release_in_flight(conn: aiosqlite.Connection) -> int:
-    """After a crash: messages claimed but never settled go out again (a rare duplicate beats a lost message)."""
-    cursor = await conn.execute(f"UPDATE outbox SET status = {_PENDING} WHERE status = {_SENDING}")
+async def release_in_flight(conn: aiosqlite.Connection, chat: tuple[str, str] | None = None) -> int:
+    """After a crash: messages claimed but never settled go out again (a rare duplicate beats a lost message).
+
+    With `chat` (channel, chat id), only that chat's: a console session shares the database with others, whose
+    messages in flight are on their way now, not left by a crash.
+    """
+    if chat is None:
+        cursor = await conn.execute(f"UPDATE outbox SET status = {_PENDING} WHERE status = {_SENDING}")
+        return cursor.rowcount
+    cursor = await conn.execute(
+        f"""UPDATE outbox SET status = {_PENDING} WHERE status = {_SENDING} AND id IN (
+                SELECT o.id FROM outbox o LEFT JOIN users u ON u.id = o.user_id
+                WHERE o.status = {_SENDING} AND COALESCE(o.channel, u.channel) = ?
+                  AND COALESCE(o.chat_id, u.chat_id) = ?)""",
+        chat,
+    )
     return cursor.rowcount
 
 

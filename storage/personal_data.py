@@ -61,7 +61,8 @@ class Holdings:
 
 @dataclass(frozen=True)
 class Erasure:
-    """What one erasure did, for the user's confirmation and the audit log (counts only)."""
+    """What one erasure did (or, before it, would do), for the user's confirmation and the audit log (counts only):
+    only what was still held counts, so a past visit scrubbed before is not "removed" again."""
 
     memberships_left: int
     memberships_anonymised: int
@@ -71,6 +72,12 @@ class Erasure:
 
 _COORDINATED = """SELECT institution, arrival_date, departure_date, status, contact_name, contact_phone, topics_note
                   FROM delegations WHERE coordinator_id = ?"""
+_VISITS_TO_COME = f"SELECT id FROM delegations WHERE departure_date >= ? AND {status_in(ACTIVE)}"
+"""The visits an erasure takes the user out of (the rest keep them, anonymous); its one parameter is today."""
+_NAMES_SOMEONE = f"(name != '{REMOVED}' OR position != '{REMOVED}' OR unit IS NOT NULL)"
+"""A participant row that still holds a name, position or unit."""
+_HOLDS_CONTACT = f"(contact_name != '{REMOVED}' OR contact_phone != '{REMOVED}' OR topics_note IS NOT NULL)"
+"""A registration that still holds its coordinator's contact details or note."""
 
 
 def _coordinated(row: aiosqlite.Row) -> CoordinatedRecord:
@@ -123,6 +130,22 @@ async def holdings_of(conn: aiosqlite.Connection, user_id: int) -> Holdings:
     )
 
 
+async def erasure_preview(conn: aiosqlite.Connection, user_id: int, *, today: date) -> Erasure:
+    """What `erase_user` would remove today, counted by the same rules, so /hapusdata says only what it will do."""
+    row = await fetch_one(
+        conn,
+        f"""SELECT (SELECT COUNT(*) FROM participants WHERE user_id = ? AND delegation_id IN ({_VISITS_TO_COME}))
+                       AS leaving,
+                   (SELECT COUNT(*) FROM participants WHERE user_id = ? AND {_NAMES_SOMEONE}
+                       AND delegation_id NOT IN ({_VISITS_TO_COME})) AS anonymising,
+                   (SELECT COUNT(*) FROM delegations WHERE coordinator_id = ? AND {_HOLDS_CONTACT}) AS contacts,
+                   (SELECT COUNT(*) FROM questions WHERE user_id = ?) AS questions""",
+        (user_id, dump_date(today), user_id, dump_date(today), user_id, user_id),
+    )
+    assert row is not None
+    return Erasure(row["leaving"], row["anonymising"], row["contacts"], row["questions"])
+
+
 async def upcoming_coordinated(conn: aiosqlite.Connection, user_id: int, today: date) -> list[CoordinatedRecord]:
     """Visits the user registered that are still to happen (pending or approved, not yet over)."""
     rows = await fetch_all(
@@ -141,16 +164,16 @@ async def erase_user(conn: aiosqlite.Connection, user_id: int, *, today: date, n
     chat account, so the next message from that person starts afresh as a new user.
     """
     left = await conn.execute(
-        f"""DELETE FROM participants WHERE user_id = ? AND delegation_id IN (
-               SELECT id FROM delegations WHERE departure_date >= ? AND {status_in(ACTIVE)})""",
+        f"DELETE FROM participants WHERE user_id = ? AND delegation_id IN ({_VISITS_TO_COME})",
         (user_id, dump_date(today)),
     )
     anonymised = await conn.execute(
-        "UPDATE participants SET name = ?, position = ?, unit = NULL WHERE user_id = ?", (REMOVED, REMOVED, user_id)
+        f"UPDATE participants SET name = ?, position = ?, unit = NULL WHERE user_id = ? AND {_NAMES_SOMEONE}",
+        (REMOVED, REMOVED, user_id),
     )
     contacts = await conn.execute(
-        """UPDATE delegations SET contact_name = ?, contact_phone = ?, topics_note = NULL, updated_at = ?
-           WHERE coordinator_id = ?""",
+        f"""UPDATE delegations SET contact_name = ?, contact_phone = ?, topics_note = NULL, updated_at = ?
+            WHERE coordinator_id = ? AND {_HOLDS_CONTACT}""",
         (REMOVED, REMOVED, dump_instant(now), user_id),
     )
     questions = await conn.execute("DELETE FROM questions WHERE user_id = ?", (user_id,))

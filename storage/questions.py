@@ -1,4 +1,5 @@
-"""Questions the bot could not answer: queued for host staff, answered once, relayed to the asker."""
+"""Questions the bot could not answer: queued for host staff, then closed once (answered and relayed to the asker,
+or dismissed), remembering who closed it."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from storage.db import fetch_all, fetch_one
 class QuestionStatus(enum.StrEnum):
     OPEN = "open"
     ANSWERED = "answered"
+    DISMISSED = "dismissed"  # closed by staff without an answer (an optional reason went to the asker)
 
 
 _OPEN = literal(QuestionStatus.OPEN)
@@ -31,10 +33,16 @@ class Question:
     status: QuestionStatus
     asked_at: datetime
     answer: str | None
-    answered_at: datetime | None
+    closed_at: datetime | None  # answered or dismissed
+    closed_by: int | None = None  # the staff member's user id
+    dismiss_reason: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is QuestionStatus.OPEN
 
 
-_COLUMNS = "id, user_id, text, locale, status, asked_at, answer, answered_at"
+_COLUMNS = "id, user_id, text, locale, status, asked_at, answer, closed_at, closed_by, dismiss_reason"
 
 
 def _question(row: aiosqlite.Row) -> Question:
@@ -46,7 +54,9 @@ def _question(row: aiosqlite.Row) -> Question:
         status=QuestionStatus(row["status"]),
         asked_at=load_instant(row["asked_at"]),
         answer=row["answer"],
-        answered_at=load_optional_instant(row["answered_at"]),
+        closed_at=load_optional_instant(row["closed_at"]),
+        closed_by=row["closed_by"],
+        dismiss_reason=row["dismiss_reason"],
     )
 
 
@@ -111,10 +121,22 @@ async def get_question(conn: aiosqlite.Connection, question_id: int) -> Question
 async def record_answer(
     conn: aiosqlite.Connection, question_id: int, *, answer: str, answered_by: int, now: datetime
 ) -> bool:
-    """Answer an open question; False when it was already answered (by someone else meanwhile)."""
+    """Answer an open question; False when it was already closed (by someone else meanwhile)."""
     cursor = await conn.execute(
-        f"""UPDATE questions SET status = {literal(QuestionStatus.ANSWERED)}, answer = ?, answered_by = ?,
-                answered_at = ? WHERE id = ? AND status = {_OPEN}""",
+        f"""UPDATE questions SET status = {literal(QuestionStatus.ANSWERED)}, answer = ?, closed_by = ?,
+                closed_at = ? WHERE id = ? AND status = {_OPEN}""",
         (answer, answered_by, dump_instant(now), question_id),
+    )
+    return cursor.rowcount == 1
+
+
+async def record_dismissal(
+    conn: aiosqlite.Connection, question_id: int, *, reason: str | None, dismissed_by: int, now: datetime
+) -> bool:
+    """Dismiss an open question; False when it was already closed (by someone else meanwhile)."""
+    cursor = await conn.execute(
+        f"""UPDATE questions SET status = {literal(QuestionStatus.DISMISSED)}, dismiss_reason = ?, closed_by = ?,
+                closed_at = ? WHERE id = ? AND status = {_OPEN}""",
+        (reason, dismissed_by, dump_instant(now), question_id),
     )
     return cursor.rowcount == 1

@@ -102,6 +102,23 @@ async def find_user(conn: aiosqlite.Connection, channel: str, external_id: str) 
     return None if row is None else _user(row)
 
 
+async def latest_given_name(conn: aiosqlite.Connection, user_id: int) -> str | None:
+    """The name this user last gave in a form: as a participant joining, or as the contact of a visit they registered.
+
+    A removed name (an erasure, the retention job) is not a name; None when no form gave one.
+    """
+    row = await fetch_one(
+        conn,
+        """SELECT name FROM (
+               SELECT name, joined_at AS given_at, 0 AS kind, id FROM participants WHERE user_id = ? AND name != ''
+               UNION ALL
+               SELECT contact_name, created_at, 1, id FROM delegations WHERE coordinator_id = ? AND contact_name != ''
+           ) ORDER BY given_at DESC, kind DESC, id DESC LIMIT 1""",
+        (user_id, user_id),
+    )
+    return None if row is None else str(row["name"])
+
+
 async def staff_users(conn: aiosqlite.Connection) -> list[User]:
     rows = await fetch_all(conn, f"SELECT {_COLUMNS} FROM users WHERE role IN {literals(STAFF_ROLES)} ORDER BY id")
     return [_user(row) for row in rows]

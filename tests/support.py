@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-import uvicorn
-
-from bot.app import Core
+from bot.app import Core, WebRuntime
 from bot.delivery import Attempt
 from bot.render import RenderedReply
 from core.messages import Incoming, Recipient, Reply
@@ -208,6 +204,12 @@ async def plan_with_programme(staff: ChatUser, program_button: int = 0) -> None:
     )
 
 
+async def publish(staff: ChatUser) -> list[Sent]:
+    """Staff press "publish" under the plan and confirm who will be told; returns what staff get then."""
+    await play(staff, [(Press("agenda_publish"), ["agenda/confirm_publish"])])
+    return await staff.presses("agenda_publish_confirm")
+
+
 class RecordedSleep:
     """How the channel waits between retries: remembers the delay and returns at once."""
 
@@ -220,18 +222,8 @@ class RecordedSleep:
 
 
 @contextlib.asynccontextmanager
-async def served(app: Any) -> AsyncIterator[str]:
-    """Serve an ASGI app with uvicorn on a free port of 127.0.0.1, as `python -m bot serve` does; yields its URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="off"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    for _ in range(500):  # uvicorn says when it listens only by this flag
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
+async def served(web: WebRuntime) -> AsyncIterator[str]:
+    """Serve the web server on a free port of 127.0.0.1 as `python -m bot serve` serves it (its own thread, loop and
+    database connection, bot/web.py); yields its URL, and stops it as SIGTERM does."""
+    async with web.server.running("127.0.0.1", 0) as url:
+        yield url

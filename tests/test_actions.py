@@ -130,7 +130,7 @@ async def test_a_conversation_saved_before_answers_were_recorded_goes_on_at_its_
     async with core.database.transaction() as conn:
         row = await (await conn.execute("SELECT answered FROM conversations")).fetchone()
     assert row is not None
-    assert json.loads(row[0]) == ["institution", "province", "head", "size"]
+    assert json.loads(row[0]) == ["institution", "province", "province_check", "head", "size"]  # every step before
 
 
 FORGED_ARGUMENTS = (

@@ -4,10 +4,22 @@ the schedule in WIB with local time for WITA/WIT visitors, and the calendar file
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
-from tests.support import UP_TO_SUMMARY, ChatUser, Press, Recorder, join_as, plan_with_programme, play, register
+from core.clock import FakeClock
+from tests.support import (
+    UP_TO_SUMMARY,
+    ChatUser,
+    Press,
+    Recorder,
+    join_as,
+    plan_with_programme,
+    play,
+    publish,
+    register,
+)
 
 WEST_JAVA_VISIT = UP_TO_SUMMARY  # 45 people, on site, Thursday 10 – Friday 11 December 2026
 
@@ -19,7 +31,7 @@ async def test_staff_apply_a_programme_and_publish_it_to_the_members(
     member = await join_as(recorder, "Pak Dedi", code)
     await play(member, [("/jadwal", ["plan/none"])])
     await plan_with_programme(staff)
-    sent = await staff.presses("agenda_publish")
+    sent = await publish(staff)
     assert [s.template for s in sent] == ["agenda/published"]
     for person in ("Bu Rina", "Pak Dedi"):
         notice = recorder.to(person)[-1]
@@ -47,7 +59,7 @@ async def test_conflicts_are_explained_before_saving(coordinator: ChatUser, staf
             (Press("skip"), [("agenda/confirm", "bertabrakan dengan")]),
         ],
     )
-    await play(staff, [(Press("cancel_flow"), ["menu/cancelled_agenda"])])
+    await play(staff, [(Press("cancel_flow"), ["menu/cancelled_agenda", "agenda/plan"])])
 
 
 async def test_a_venue_over_capacity_with_another_delegation_is_shown(
@@ -70,7 +82,7 @@ async def test_edits_of_a_published_plan_are_announced_with_what_changed(
 ) -> None:
     await register(coordinator)
     await plan_with_programme(staff)
-    await staff.presses("agenda_publish")
+    await publish(staff)
     await staff.says("/agenda")
     await staff.presses("text")
     await play(
@@ -78,12 +90,12 @@ async def test_edits_of_a_published_plan_are_announced_with_what_changed(
         [
             (Press("agenda_edit"), ["agenda/edit_which"]),
             (Press("agenda_field_when"), ["agenda/ask_when"]),
-            ("10/12 08:45", ["agenda/confirm"]),
+            ("10/12 08:15", ["agenda/confirm"]),
             (Press("agenda_save"), ["agenda/saved", "agenda/plan"]),
         ],
     )
     notice = recorder.to("Bu Rina")[-1]
-    assert notice.template == "plan/changed" and "08:30 ke" in notice.text and "08:45 WIB" in notice.text
+    assert notice.template == "plan/changed" and "08:30 ke" in notice.text and "08:15 WIB" in notice.text
 
 
 async def test_visitors_from_wita_see_their_own_time_beside_wib(staff: ChatUser, recorder: Recorder) -> None:
@@ -99,14 +111,15 @@ async def test_visitors_from_wita_see_their_own_time_beside_wib(staff: ChatUser,
             (Press("mode_onsite"), ["registration/ask_arrival"]),
             ("10/12/2026", ["registration/ask_departure"]),
             (Press("same_day"), ["registration/ask_topics"]),
-            ("pelayanan publik", ["registration/ask_contact_name"]),
+            ("pelayanan publik", ["registration/ask_topics"]),  # a typed topic joins the selection
+            (Press("done"), ["registration/ask_contact_name"]),
             (Press("use_my_name"), ["registration/ask_contact_phone"]),
             ("0812 1111 2222", ["registration/summary"]),
             (Press("confirm"), ["registration/submitted", "registration/join_qr"]),
         ],
     )
     await plan_with_programme(staff)
-    await staff.presses("agenda_publish")
+    await publish(staff)
     [schedule] = await makassar.says("/jadwal")
     assert "08:30–10:00 WIB (09:30 WITA)" in schedule.text
 
@@ -116,7 +129,7 @@ async def test_the_calendar_file_has_alarms_the_time_zone_and_stable_uids(
 ) -> None:
     await register(coordinator)
     await plan_with_programme(staff, program_button=1)  # the two-day programme
-    await staff.presses("agenda_publish")
+    await publish(staff)
     [first] = await coordinator.says("/kalender")
     [again] = await coordinator.says("/kalender")
     assert first.reply.document is not None and first.reply.document.filename.endswith(".ics")
@@ -134,3 +147,58 @@ async def test_only_staff_plan(coordinator: ChatUser) -> None:
     await play(coordinator, [("/agenda", ["errors/staff_only"])])
     sent = await coordinator.presses_action("plan:add:1")  # a forged button
     assert [s.template for s in sent] == ["errors/staff_only"]
+
+
+async def test_english_readers_get_the_english_titles_and_a_typed_title_stays_as_typed(
+    coordinator: ChatUser, staff: ChatUser, recorder: Recorder, clock: FakeClock
+) -> None:
+    """The one-day programme's items carry both languages: the publish and change notices, /jadwal, reminders and
+    the calendar file show each reader theirs; a title staff type is shown to everyone as typed."""
+    code = await register(coordinator)
+    member = await join_as(recorder, "Mr Dedi", code)
+    await play(member, [("/bahasa en", ["menu/language_set"])])
+    await plan_with_programme(staff)
+    await publish(staff)
+    [published] = [s for s in recorder.to("Mr Dedi") if s.template == "plan/published"]
+    for title in ("Welcome and presentation of innovations", "Lunch — Osing food", "Smart Kampung village visit"):
+        assert title in published.text
+    assert "Penerimaan dan paparan inovasi" not in published.text and "Makan siang" not in published.text
+    assert "Penerimaan dan paparan inovasi" in recorder.to("Bu Rina")[-1].text  # Indonesian for Indonesian readers
+    [schedule] = await member.says("/jadwal")
+    assert "Lunch — Osing food" in schedule.text and "Makan siang khas Osing" not in schedule.text
+    [calendar] = await member.says("/kalender")
+    assert calendar.reply.document is not None
+    events = list(Calendar.from_ical(calendar.reply.document.data).walk("VEVENT"))
+    assert str(events[0]["SUMMARY"]) == "Welcome and presentation of innovations"
+    assert str(next(iter(events[0].walk("VALARM")))["DESCRIPTION"]) == "Welcome and presentation of innovations"
+
+    await play(staff, [("/agenda", ["agenda/choose"]), (Press("text"), ["agenda/plan"])])
+    await play(
+        staff,
+        [
+            (Press("agenda_edit", 2), ["agenda/edit_which"]),  # #3, lunch
+            (Press("agenda_field_when"), ["agenda/ask_when"]),
+            ("10/12 11:40", ["agenda/confirm"]),
+            (Press("agenda_save"), ["agenda/saved", "agenda/plan"]),
+        ],
+    )
+    [moved] = [s for s in recorder.to("Mr Dedi") if s.template == "plan/changed"]
+    assert "Lunch — Osing food" in moved.text and "Makan siang" not in moved.text
+    await play(
+        staff,
+        [
+            (Press("agenda_edit", 0), ["agenda/edit_which"]),
+            (Press("agenda_field_title"), ["agenda/ask_title"]),
+            ("Sambutan Bupati & paparan", ["agenda/confirm"]),
+            (Press("agenda_save"), ["agenda/saved", "agenda/plan"]),
+        ],
+    )
+    renamed = [s for s in recorder.to("Mr Dedi") if s.template == "plan/changed"][-1]
+    assert "Sambutan Bupati &amp; paparan" in renamed.text and "Welcome and presentation" not in renamed.text
+
+    clock.set(datetime(2026, 12, 9, 19, 0, tzinfo=ZoneInfo("Asia/Jakarta")))  # the evening before
+    await recorder.core.scheduler.run_due()
+    await recorder.core.sender.drain()
+    evening = recorder.to("Mr Dedi")[-1]
+    assert evening.template == "reminders/evening"
+    assert "Sambutan Bupati &amp; paparan" in evening.text and "Lunch — Osing food" in evening.text

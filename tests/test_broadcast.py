@@ -109,3 +109,30 @@ async def test_an_audience_nobody_is_in_cannot_be_sent_to_but_can_be_changed(
             (Press("send_broadcast"), [("broadcast/queued", "2 orang")]),
         ],
     )
+
+
+# --- formatting typed by staff (issue 12, item 19) --------------------------------------------------
+
+FORMATTED = "*PDH* wajib, _tepat waktu_ ya. ~Bus kedua~ batal. <b>x</b> *a_b* 3*4*5 ~~ & *tanpa penutup"
+
+
+async def test_staff_format_a_broadcast_with_whatsapp_markers_and_anything_else_stays_escaped(
+    staff: ChatUser, recorder: Recorder
+) -> None:
+    await two_visits(recorder)
+    await play(
+        staff,
+        [
+            ("/siaran", ["broadcast/ask_audience"]),
+            (Press("audience_coordinators"), [("broadcast/ask_text", "<code>*tebal*</code>")]),
+            (FORMATTED, [("broadcast/preview", "<b>PDH</b> wajib")]),
+            (Press("send_broadcast"), ["broadcast/queued"]),
+        ],
+    )
+    await recorder.core.sender.drain()
+    message = recorder.to("Bu Rina")[-1]
+    assert message.template == "broadcast/message"
+    assert message.text.endswith(
+        "<b>PDH</b> wajib, <i>tepat waktu</i> ya. <s>Bus kedua</s> batal. &lt;b&gt;x&lt;/b&gt; <b>a_b</b> 3*4*5 ~~ "
+        "&amp; *tanpa penutup"
+    )

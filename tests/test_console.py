@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
 import os
 import re
 import sqlite3
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
+
+import pytest
 
 from bot.app import serve_console
 from bot.config import Settings
+from bot.startup import StartupError
 from core.clock import FakeClock
 from core.joincode import ALPHABET
 
@@ -123,3 +128,126 @@ def test_backup_writes_a_consistent_copy(tmp_path: Path) -> None:
     with sqlite3.connect(target) as copy:
         assert copy.execute("SELECT COUNT(*) FROM users").fetchone() == (1,)
         assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+SHOWS_WITHIN = 15.0  # seconds: far more than a session takes to print what it polled (every 0.02 s here)
+
+
+class Terminal:
+    """One console session a test types into while other sessions run on the same database."""
+
+    def __init__(self, settings: Settings, clock: FakeClock, user: str, **options: object) -> None:
+        self.user = user
+        self.out = io.StringIO()
+        self._typed: asyncio.Queue[str | None] = asyncio.Queue()
+        params: dict[str, object] = {"as_staff": False, "locale": "id", "interactive": False, "poll_every": 0.02}
+        params.update(options)
+        self.session = asyncio.create_task(
+            serve_console(settings, user=user, lines=self._lines(), out=self.out, clock=clock, **params),  # type: ignore[arg-type]
+            name=f"console-{user}",
+        )
+
+    async def _lines(self) -> AsyncIterator[str]:
+        while (line := await self._typed.get()) is not None:
+            yield line
+
+    def type(self, *lines: str) -> None:
+        for line in lines:
+            self._typed.put_nowait(line)
+
+    async def shows(self, text: str) -> str:
+        """Wait until the terminal shows `text` (the session has printed it), and return all it shows."""
+        async with asyncio.timeout(SHOWS_WITHIN):
+            while text not in self.out.getvalue():
+                if self.session.done():
+                    self.session.result()  # a session that ended with an error says so
+                    raise AssertionError(f"{self.user}'s session ended without showing {text!r}")
+                await asyncio.sleep(0.01)
+        return self.out.getvalue()
+
+    def button(self, label: str) -> str:
+        """The number of the latest option with this label, as the user would type it."""
+        numbers = re.findall(rf"\[(\d+)\] {re.escape(label)}", self.out.getvalue())
+        assert numbers, f"no option {label!r} in {self.user}'s terminal"
+        return numbers[-1]
+
+    async def leave(self) -> str:
+        self._typed.put_nowait(None)
+        await self.session
+        return self.out.getvalue()
+
+
+Opener = Callable[..., Terminal]
+
+
+@pytest.fixture
+async def open_terminal(settings: Settings, clock: FakeClock) -> AsyncIterator[Opener]:
+    """Open terminals on the test's database; any still running at the end (a failed test) is closed."""
+    opened: list[Terminal] = []
+
+    def open_one(user: str, **options: object) -> Terminal:
+        opened.append(Terminal(settings, clock, user, **options))
+        return opened[-1]
+
+    yield open_one
+    for terminal in opened:
+        terminal.session.cancel()
+        with contextlib.suppress(BaseException):
+            await terminal.session
+
+
+async def test_two_sessions_on_one_database_each_see_their_own_messages(open_terminal: Opener) -> None:
+    """Staff and a coordinator in two terminals at once: the notice of the registration appears in the staff's
+    terminal, and the approval in the coordinator's; neither is printed in the terminal of the one who acted."""
+    sari = open_terminal("sari", as_staff=True)
+    await sari.shows("mode konsol")
+    budi = open_terminal("budi")
+    await budi.shows("mode konsol")
+    budi.type(*REGISTRATION_SCRIPT)
+    await budi.shows("Kode gabung:")
+    await sari.shows("Pendaftaran kunjungan baru dari budi")
+    sari.type(sari.button("✅ Setujui"))
+    await sari.shows("Ya, setujui")
+    sari.type(sari.button("✅ Ya, setujui"))
+    await sari.shows("koordinator sudah diberi tahu")
+    coordinator = await budi.shows("Kunjungan Anda disetujui!")
+    staff = await sari.leave()
+    await budi.leave()
+    assert "pesan untuk" not in coordinator and "Pendaftaran kunjungan baru" not in coordinator
+    assert "pesan untuk" not in staff and "Kunjungan Anda disetujui" not in staff
+
+
+async def test_a_message_for_someone_with_no_session_is_shown_here_and_again_when_they_start(
+    settings: Settings, clock: FakeClock, open_terminal: Opener
+) -> None:
+    """Taking turns in one terminal: the coordinator sees, under a header, that staff were told; staff see the
+    notice itself, with its buttons, when they next start, and it is theirs to press."""
+    await run_script(settings, clock, ["/start"], user="sari", as_staff=True)
+    coordinator = await run_script(settings, clock, REGISTRATION_SCRIPT)
+    assert "pesan untuk sari" in coordinator and "Pendaftaran kunjungan baru dari budi" in coordinator
+    sari = open_terminal("sari", as_staff=True)
+    await sari.shows("Pendaftaran kunjungan baru dari budi")
+    sari.type(sari.button("✅ Setujui"))
+    staff = await sari.shows("Ya, setujui")
+    await sari.leave()
+    assert "pesan untuk" not in staff
+    assert staff.index("mode konsol") < staff.index("Pendaftaran kunjungan baru")  # after the banner
+    again = await run_script(settings, clock, ["/start"], user="sari", as_staff=True)
+    assert "Pendaftaran kunjungan baru" not in again  # shown once
+
+
+async def test_one_user_cannot_run_two_sessions_at_once(
+    settings: Settings, clock: FakeClock, open_terminal: Opener
+) -> None:
+    budi = open_terminal("budi")
+    await budi.shows("mode konsol")
+    with pytest.raises(StartupError, match="a console session for budi is already running"):
+        await run_script(settings, clock, ["/start"])
+    await budi.leave()
+
+
+async def test_an_empty_line_is_answered_like_any_message(settings: Settings, clock: FakeClock) -> None:
+    """The console skipped blank lines, so Enter alone (or a blank line in a script) got no answer at all."""
+    transcript = await run_script(settings, clock, ["/daftar", "", "   "])
+    assert transcript.count("Pesan Anda kosong") == 2
+    assert transcript.count("Apa nama instansi") == 3  # and the question is asked again each time

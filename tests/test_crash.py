@@ -172,6 +172,7 @@ class Coordinator:
     rng: random.Random  # how long they pause before each step
     pushed: list[int] = field(default_factory=list)
     answered: int = 0
+    steps: int = 0  # of the registration script, counted when it starts
     stuck: str | None = None
     last: SentMessage | None = None
     typed: dict[str, str] = field(default_factory=dict)  # what they type, each value found in the stored visit
@@ -207,11 +208,13 @@ class Coordinator:
             ("type", typed["mode"], ["tiba"]),
             ("type", typed["arrival"], ["pulang"]),
             ("press", "keesokan harinya", ["ingin dipelajari"]),
-            ("type", typed["note"], ["nama koordinator"]),
+            ("type", typed["note"], ["ingin dipelajari"]),  # a typed topic joins the selection; the step stays open
+            ("press", "Selesai memilih", ["nama koordinator"]),
             ("type", typed["contact"], ["nomor HP"]),
             ("type", typed["phone"], ["Periksa kembali"]),
             ("press", "Kirim", ["start=join-", "Kode QR", ""]),  # the code, then its QR code (a caption and a file)
         ]
+        self.steps = len(steps)
         for number, (how, what, answers) in enumerate(steps, 1):
             await asyncio.sleep(self.rng.uniform(0.1, 0.5))
             try:
@@ -296,8 +299,7 @@ async def test_registrations_survive_kills(fake: FakeBotApi, make_bot: Callable[
     copies = Copies.of(fake.sent, chats=chats.__contains__)
     expected = {key for c in coordinators for key in c.answers} | {message_key(m) for m in staff_notices()}
     unexpected = [describe(key) for key in copies.by_key if key not in expected]
-    steps = 12
-    lost = sum(steps - c.answered for c in coordinators) + sum(
+    lost = sum(c.steps - c.answered for c in coordinators) + sum(
         not any(c.institution in (m.plain_text or "") for m in staff_notices()) for c in coordinators
     )
     pushed = [u for c in coordinators for u in c.pushed]

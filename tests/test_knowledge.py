@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -14,8 +15,9 @@ from bot.cli.ask import run_ask
 from bot.config import load_settings
 from core.content import Content
 from core.knowledge import build_knowledge
-from core.knowledge.entries import KNOWLEDGE_DIR, REQUIRED_IDS, check_knowledge
+from core.knowledge.entries import KNOWLEDGE_DIR, LANGUAGES, REQUIRED_IDS, Entry, check_knowledge
 from core.knowledge.search import KnowledgeBase
+from core.knowledge.views import HostDetails, entry_view
 
 THEMES = frozenset(t.id for t in Content().themes)
 
@@ -113,3 +115,55 @@ def test_ask_prints_one_json_object_per_question(tmp_path: Path) -> None:
     records = [json.loads(line) for line in batch.getvalue().splitlines()]
     assert [r["entry_id"] for r in records] == ["kawah-ijen", "kontak-panitia"]
     assert "0333 000000" in records[1]["answer"]  # the host's contact comes from the settings
+
+
+def test_the_check_reports_seasonal_tips_without_months(broken_copy: Path) -> None:
+    _edit(
+        broken_copy / "logistics" / "cuaca.yaml",
+        {"seasonal_tips": [{"months": [13], "id": "Panas.", "en": "Hot."}, {"id": "Hujan."}]},
+    )
+    problems = "\n".join(check_knowledge(broken_copy, THEMES))
+    assert "cuaca.yaml: seasonal tip 1 needs months" in problems
+    assert "cuaca.yaml: seasonal tip 2 needs months" in problems and "seasonal tip 2 has no en text" in problems
+
+
+def test_the_weather_card_still_shows_every_tip(knowledge: KnowledgeBase) -> None:
+    view = entry_view(knowledge.entries["cuaca"], "en", HostDetails("Pemkab Banyuwangi", None))
+    assert any("October" in tip for tip in view.tips) and any("Rainy season" in tip for tip in view.tips)
+
+
+HOST = "Pemkab Banyuwangi"
+TWICE = re.compile(rf"{HOST}\W+(?:\w+\W+)?{HOST}")  # "… kepada Pemkab Banyuwangi (Pemkab Banyuwangi)", "X melalui X"
+
+
+def reads_once(text: str) -> bool:
+    """The host is named once where its contact would follow, no empty parentheses, no placeholder left."""
+    return not TWICE.search(text) and not re.search(r"\(\s*\)", text) and "{host" not in text
+
+
+def entry_texts(entry: Entry, locale: str, host: HostDetails) -> list[str]:
+    view = entry_view(entry, locale, host)
+    parts = (view.short, view.details, view.where, view.hours, view.getting_there, view.cost, *view.tips)
+    return [text for text in parts if text]
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+def test_without_a_host_contact_no_entry_repeats_the_host(knowledge: KnowledgeBase, locale: str) -> None:
+    """Issue 12.21: with HOST_CONTACT empty, gancang-aron read "kepada Pemkab Banyuwangi (Pemkab Banyuwangi)"."""
+    no_contact = HostDetails(HOST, None)
+    for entry in knowledge.entries.values():
+        for text in entry_texts(entry, locale, no_contact):
+            assert reads_once(text), (entry.id, text)
+
+
+def test_with_a_host_contact_entries_name_the_host_and_its_contact(knowledge: KnowledgeBase) -> None:
+    host = HostDetails(HOST, "0333 424 172")
+    for entry_id in ("gancang-aron", "pasar-pelayanan-publik", "banyuwangi-mall", "kontak-panitia"):
+        for locale in LANGUAGES:
+            texts = " ".join(entry_texts(knowledge.entries[entry_id], locale, host))
+            assert HOST in texts and "0333 424 172" in texts and reads_once(texts), (entry_id, locale)
+    filled = host.fill("ke {host_name} ({host_contact}); hubungi {host_contact}.")
+    assert filled == "ke Pemkab Banyuwangi (0333 424 172); hubungi 0333 424 172."
+    assert HostDetails(HOST, None).fill("ke {host_name} ({host_contact}); hubungi {host_contact}.") == (
+        "ke Pemkab Banyuwangi; hubungi Pemkab Banyuwangi."
+    )

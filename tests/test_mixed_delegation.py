@@ -148,7 +148,7 @@ async def serving(make_core: CoreFactory, settings: Settings) -> AsyncIterator[S
             await start_telegram(telegram, poll_timeout=1, max_start_attempts=1)
         await web.intake.handle_kept(WHATSAPP)
         await core.start_background()
-        async with served(web.app) as url, httpx.AsyncClient(timeout=10.0) as http:
+        async with served(web) as url, httpx.AsyncClient(timeout=10.0) as http:
             server = Server(web, url, http)
             if webhook:
                 async with telegram_pushing(http, url) as push:
@@ -301,7 +301,9 @@ async def staff_plan_and_publish(journey: Journey) -> None:
     [preview] = await staff.presses(programs, "satu hari")
     assert "Tidak ada bentrok" in shown(preview)
     _saved, plan = await staff.presses(preview, "Simpan", replies=2)
-    [published] = await staff.presses(plan, "Terbitkan")
+    [ask] = await staff.presses(plan, "Terbitkan")
+    assert "dikirim ke 3 orang" in shown(ask)
+    [published] = await staff.presses(ask, "Ya, terbitkan")
     assert "sudah dikirim ke koordinator dan peserta" in shown(published)
 
     plans = [*await journey.rina.receives(1), *await journey.dedi.receives(1)]

@@ -238,3 +238,59 @@ async def test_no_copy_of_erased_data_stays_in_the_database_files(recorder: Reco
         raw = path.read_bytes()
         for value in ("Dedi Kurniawan Wirasaputra", "Sekretaris Daerah Kabupaten", "Pak Dedi Kurniawan"):
             assert value.encode() not in raw, (path.name, value)
+
+
+async def test_hapusdata_counts_the_questions_it_holds_and_says_which_those_are(
+    coordinator: ChatUser, recorder: Recorder
+) -> None:
+    code = await register(coordinator)
+    member = await join_as(recorder, "Pak Dedi", code)
+    asked = [
+        "Apa itu Smart Kampung?",  # answered from the knowledge base: not kept
+        "gmn cara ke kawah ijen?",  # the same
+        "Apakah rombongan boleh membawa kucing ke ruang rapat?",  # passed to staff: kept
+        "apakah rombongan boleh membawa kucing ke ruang rapat",  # the same question again: kept once
+        "Apakah ada hotel dekat Pendopo untuk 50 orang?",  # passed to staff: kept
+    ]
+    for question in asked:
+        await member.says(question)
+    kept = len(await rows(recorder.core, "SELECT id FROM questions"))
+    assert kept == 2
+    [shown] = await member.says("/hapusdata")
+    assert f"{kept} pertanyaan yang Anda ajukan kepada panitia" in shown.text
+    assert "dijawab langsung oleh bot tidak disimpan" in shown.text
+    [erased] = await member.presses("erase_my_data")
+    assert f"{kept} pertanyaan Anda kepada panitia dihapus" in erased.text
+
+
+async def test_hapusdata_mentions_only_what_it_holds(coordinator: ChatUser, recorder: Recorder) -> None:
+    code = await register(coordinator)
+    member = await join_as(recorder, "Pak Dedi", code)
+    [shown] = await member.says("/hapusdata")
+    assert "Anda keluar dari kunjungan yang belum berlangsung" in shown.text
+    for not_held in ("kontak", "koordinator", "pertanyaan", "pengaturan", "sudah lewat", "belum terkirim"):
+        assert not_held not in shown.text.lower(), not_held
+    visitor = ChatUser(recorder, "Ms Lee", language_code="en-GB")
+    await play(visitor, [(f"/join {code}", ["join/welcome", "join/ask_name"])])
+    await play(visitor, [(Press("use_my_name"), ["join/ask_position"]), ("Head of unit", ["join/ask_unit"])])
+    await play(visitor, [(Press("skip"), ["join/confirm"]), (Press("confirm"), ["join/joined"])])
+    [shown] = await visitor.says("/mydata")
+    assert "you leave the visits that have not happened yet" in shown.text
+    for not_held in ("contact", "coordinator", "question", "settings", "past visits"):
+        assert not_held not in shown.text.lower(), not_held
+
+
+async def test_what_hapusdata_says_an_erasure_removes_is_what_it_removes(
+    coordinator: ChatUser, recorder: Recorder, clock: FakeClock
+) -> None:
+    """A coordinator of a past visit who asked staff a question: the preview's counts are the erasure's."""
+    await register(coordinator)  # 10–11 Dec 2026
+    await coordinator.says("Apakah ada hotel dekat Pendopo untuk 50 orang?")
+    clock.set(datetime(2026, 12, 14, 9, 0, tzinfo=WIB))  # the visit is over
+    [shown] = await coordinator.says("/hapusdata")
+    preview = shown.reply.params["erasure"]
+    assert "kontak Anda sebagai koordinator dihapus" in shown.text
+    assert "Anda keluar dari kunjungan" not in shown.text  # nothing still to come
+    [erased] = await coordinator.presses("erase_my_data")
+    assert erased.reply.params["erasure"] == preview
+    assert (preview.contacts_removed, preview.questions_deleted) == (1, 1)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from core.clock import FakeClock
 from core.questions import QUESTION_LIMIT, QUESTION_WINDOW
+from storage.audit import entries_for
+from storage.db import available_migrations, connect, migrate
+from storage.questions import QuestionStatus, get_question, open_questions, record_answer, record_dismissal
 from tests.conftest import STAFF_TELEGRAM_ID, WIB, CoreFactory
 from tests.support import ChatUser, Press, Recorder, play, register
 
@@ -63,6 +68,10 @@ async def test_only_staff_see_and_answer_open_questions(coordinator: ChatUser, r
     await play(coordinator, [("/pertanyaan", ["errors/staff_only"])])
     sent = await coordinator.presses_action("qa:reply:1")  # a forged button
     assert [s.template for s in sent] == ["errors/staff_only"]
+    sent = await coordinator.presses_action("qa:dismiss:1")
+    assert [s.template for s in sent] == ["errors/staff_only"]
+    question = await get_question(recorder.core.database.conn, 1)
+    assert question is not None and question.is_open
 
 
 async def test_browsing_innovations_puts_the_visits_topics_first(coordinator: ChatUser) -> None:
@@ -130,7 +139,9 @@ async def test_a_flood_of_questions_is_stored_up_to_the_limit_and_staff_get_two_
     assert listing.template == "questions/burst_questions"
     listed = [q.text for q in listing.reply.params["questions"]]
     assert listed == [unknown_question(n) for n in range(2, QUESTION_LIMIT + 1)]
-    assert listing.labels == [f"✍️ Jawab #{n}" for n in range(2, QUESTION_LIMIT + 1)]
+    assert listing.labels == [
+        label for n in range(2, QUESTION_LIMIT + 1) for label in (f"✍️ Jawab #{n}", f"🗑 Tutup #{n}")
+    ]
 
     # a held question is answered from the list and relayed like any other
     await play(
@@ -201,3 +212,156 @@ async def test_staff_only_see_a_burst_and_a_forged_one_is_stale(coordinator: Cha
     await coordinator.says(unknown_question(2))
     assert [s.template for s in await coordinator.presses_action("qa:burst:2")] == ["errors/staff_only"]
     assert [s.template for s in await staff.presses_action("qa:burst:999")] == ["errors/stale_button"]
+
+
+# --- the staff queue: who asks, dismissing, answering late (issue 12, item 18) ----------------------
+
+HOTEL = "Apakah ada hotel dekat Pendopo yang menerima tamu rombongan 50 orang?"
+PETS = "Apakah rombongan boleh membawa kucing peliharaan ke ruang rapat?"
+
+
+async def joined_as_dedi(recorder: Recorder, code: str) -> ChatUser:
+    """A participant whose chat handle ("dedi") is not the name they gave when joining."""
+    dedi = ChatUser(recorder, "dedi")
+    await play(
+        dedi,
+        [
+            (f"/gabung {code}", ["join/welcome", "join/ask_name"]),
+            ("Dedi Supriadi", ["join/ask_position"]),
+            ("Camat", ["join/ask_unit"]),
+            ("-", ["join/confirm"]),
+            (Press("confirm"), ["join/joined"]),
+        ],
+    )
+    return dedi
+
+
+async def test_staff_see_the_name_the_asker_gave_and_their_delegation(
+    coordinator: ChatUser, staff: ChatUser, recorder: Recorder
+) -> None:
+    await staff.says("/start")
+    code = await register(coordinator)
+    dedi = await joined_as_dedi(recorder, code)
+    await dedi.says(HOTEL)
+    notice = recorder.to("pak_staf")[-1]
+    assert notice.template == "questions/unknown_for_staff"
+    assert "Dedi Supriadi (peserta Pemkab Cianjur)" in notice.text and "dedi " not in notice.text
+    await coordinator.says(PETS)
+    visitor = ChatUser(recorder, "Tamu Umum")
+    await visitor.says("Apakah ada tempat parkir bus di dekat Pendopo untuk rombongan?")
+    [listing] = await staff.says("/pertanyaan")
+    assert "#1 · Dedi Supriadi (peserta Pemkab Cianjur) ·" in listing.text
+    assert "#2 · Bu Rina (koordinator Pemkab Cianjur) ·" in listing.text
+    assert "#3 · Tamu Umum ·" in listing.text
+    english = ChatUser(recorder, "Ms Staff", channel="telegram", external_id=str(STAFF_TELEGRAM_ID), language_code="en")
+    [listing] = await english.says("/pertanyaan")
+    assert "Dedi Supriadi (participant, Pemkab Cianjur)" in listing.text
+    assert "Bu Rina (coordinator, Pemkab Cianjur)" in listing.text
+
+
+async def test_staff_dismiss_a_question_with_a_reason_for_the_asker_or_without(
+    coordinator: ChatUser, staff: ChatUser, recorder: Recorder
+) -> None:
+    await coordinator.says(HOTEL)
+    await coordinator.says(PETS)
+    [listing] = await staff.says("/pertanyaan")
+    assert listing.labels == ["✍️ Jawab #1", "🗑 Tutup #1", "✍️ Jawab #2", "🗑 Tutup #2"]
+    await play(
+        staff,
+        [
+            (Press("dismiss_question_n"), ["questions/question_to_answer", ("questions/ask_dismiss_reason", "#1")]),
+            ("?", ["approvals/errors/reason", "questions/ask_dismiss_reason"]),
+            ("Sudah dijawab lewat telepon oleh Bagian Protokol.", [("questions/dismissed", "#1")]),
+        ],
+    )
+    told = recorder.to("Bu Rina")[-1]
+    assert told.template == "questions/dismissed_for_asker"
+    assert "hotel dekat Pendopo" in told.text and "lewat telepon" in told.text
+    heard = len(recorder.to("Bu Rina"))
+    await play(
+        staff,
+        [
+            ("/pertanyaan", [("questions/open_questions", "kucing")]),
+            (Press("dismiss_question_n"), ["questions/question_to_answer", "questions/ask_dismiss_reason"]),
+            (Press("dismiss_without_reason"), [("questions/dismissed", "#2")]),
+            ("/pertanyaan", [("questions/open_questions", "Tidak ada pertanyaan terbuka")]),
+        ],
+    )
+    assert len(recorder.to("Bu Rina")) == heard  # without a reason the asker is not told
+    [again] = await coordinator.says(PETS)  # a dismissed question may be asked again, and is queued anew
+    assert again.template == "questions/unknown" and not again.reply.params["already_queued"]
+    conn = recorder.core.database.conn
+    assert [q.status for q in [await get_question(conn, 1), await get_question(conn, 2)] if q] == [
+        QuestionStatus.DISMISSED,
+        QuestionStatus.DISMISSED,
+    ]
+    [late] = await staff.presses_action("qa:reply:1")
+    assert late.template == "questions/already_closed" and "ditutup oleh pak_staf" in late.text
+    assert "lewat telepon" in late.text
+    [dismissal] = await entries_for(conn, "question", 1)
+    assert dismissal.action == "question.dismissed" and "lewat telepon" in str(dismissal.detail["reason"])
+
+
+async def test_a_second_staff_member_hears_who_answered_and_their_late_answer_is_no_new_question(
+    coordinator: ChatUser, staff: ChatUser, recorder: Recorder
+) -> None:
+    second = ChatUser(recorder, "Bu Staf", channel="telegram", external_id=str(STAFF_TELEGRAM_ID))
+    await coordinator.says(HOTEL)
+    for member in (staff, second):
+        await play(member, [("/pertanyaan", ["questions/open_questions"])])
+        await play(
+            member, [(Press("answer_question_n"), ["questions/question_to_answer", "questions/ask_staff_answer"])]
+        )
+    await play(staff, [("Ada, daftar hotel mitra menyusul.", ["questions/answer_sent"])])
+    [late] = await second.says("Ada beberapa hotel di sekitar Taman Blambangan.")
+    assert late.template == "questions/already_closed"
+    assert "dijawab oleh pak_staf" in late.text and "daftar hotel mitra menyusul" in late.text
+    [pressed] = await second.presses_action("qa:reply:1")  # the notice's button, pressed afterwards
+    assert pressed.template == "questions/already_closed"
+    [typed] = await second.says("Ada beberapa hotel di sekitar Taman Blambangan.")  # typed anyway, outside any flow
+    assert typed.template == "questions/not_passed_from_staff"
+    conn = recorder.core.database.conn
+    assert await open_questions(conn) == []  # no question made of a staff member's answer
+    relayed = [s for s in recorder.to("Bu Rina") if s.template == "questions/staff_answer"]
+    assert len(relayed) == 1
+
+
+async def test_staff_may_still_look_things_up_in_the_knowledge_base(staff: ChatUser) -> None:
+    [answer] = await staff.says("Apa itu Smart Kampung?")
+    assert answer.template == "questions/answer"
+
+
+async def test_questions_asked_and_answered_before_dismissal_existed_survive_the_migration(tmp_path: Path) -> None:
+    """0014 rebuilds the questions table (a CHECK changes only so): rows, who answered and when are kept."""
+    earlier = tmp_path / "migrations"
+    earlier.mkdir()
+    for migration in available_migrations():
+        if migration.version < 14:
+            shutil.copy(migration.path, earlier / migration.path.name)
+    conn = await connect(tmp_path / "db.sqlite3")
+    try:
+        await migrate(conn, earlier)
+        await conn.executescript(
+            """INSERT INTO users (id, channel, external_id, chat_id, display_name, created_at, updated_at)
+                   VALUES (1, 'console', 'rina', 'rina', 'Bu Rina', '2026-11-25', '2026-11-25'),
+                          (2, 'console', 'staf', 'staf', 'pak_staf', '2026-11-25', '2026-11-25');
+               INSERT INTO questions (user_id, text, normalized, asked_at, status, answered_by, answer, answered_at)
+                   VALUES (1, 'Ada hotel?', 'ada hotel', '2026-11-25T03:00:00+00:00', 'answered', 2, 'Ada.',
+                           '2026-11-25T03:05:00+00:00'),
+                          (1, 'Ada parkir?', 'ada parkir', '2026-11-25T03:01:00+00:00', 'open', NULL, NULL, NULL);"""
+        )
+        await migrate(conn)
+        answered, waiting = await get_question(conn, 1), await get_question(conn, 2)
+        assert answered is not None and (answered.status, answered.closed_by, answered.answer) == (
+            QuestionStatus.ANSWERED,
+            2,
+            "Ada.",
+        )
+        assert answered.closed_at == datetime(2026, 11, 25, 10, 5, tzinfo=WIB)
+        assert waiting is not None and waiting.is_open
+        assert [q.id for q in await open_questions(conn)] == [2]
+        later = datetime(2026, 11, 25, 11, 0, tzinfo=WIB)
+        assert await record_dismissal(conn, 2, reason=None, dismissed_by=2, now=later)
+        assert not await record_answer(conn, 2, answer="Ada.", answered_by=2, now=later)  # closed once
+    finally:
+        await conn.close()

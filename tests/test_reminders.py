@@ -11,7 +11,8 @@ import asyncio
 import os
 import time as time_module
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,11 +21,12 @@ from bot.app import Core
 from bot.scheduler import JOB_ID
 from bot.sender import RateLimiter, SendLimits
 from core.clock import FakeClock
+from core.reminders import WEATHER_ENTRY, weather_tips
 from storage import outbox
 from storage._codec import dump_instant
 from storage.outbox import OutboxKind
 from tests.conftest import CoreFactory
-from tests.support import ChatUser, Press, Recorder, join_as, plan_with_programme, play, register
+from tests.support import ChatUser, Press, Recorder, join_as, plan_with_programme, play, publish, register
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -38,7 +40,7 @@ async def published_visit(recorder: Recorder) -> tuple[ChatUser, ChatUser, ChatU
     code = await register(coordinator)
     member = await join_as(recorder, "Pak Dedi", code)
     await plan_with_programme(staff)
-    await staff.presses("agenda_publish")
+    await publish(staff)
     return coordinator, member, staff
 
 
@@ -110,8 +112,8 @@ async def test_plan_edits_move_and_cancel_reminders(recorder: Recorder, clock: F
         [
             (Press("agenda_edit"), ["agenda/edit_which"]),
             (Press("agenda_field_when"), ["agenda/ask_when"]),
-            ("10/12 09:00", ["agenda/confirm"]),
-            (Press("agenda_save"), ["agenda/saved", "agenda/plan"]),
+            ("10/12 09:00", ["agenda/confirm"]),  # into the next item, which goes next
+            (Press("agenda_save_anyway"), ["agenda/saved", "agenda/plan"]),
             (Press("agenda_delete", 1), ["agenda/confirm_delete"]),
             (Press("agenda_delete_yes"), ["agenda/saved", "agenda/plan"]),
         ],
@@ -289,3 +291,25 @@ async def test_a_reminder_queued_before_a_long_stop_is_dropped_when_no_longer_us
     assert reminders_to(second, "Pak Dedi") == [] and reminders_to(second, "Bu Rina") == []
     async with second.core.database.transaction() as conn:
         assert await outbox.counts_by_status(conn, OutboxKind.REMINDER) == {"dropped": 2}
+
+
+async def test_the_morning_note_gives_the_weather_of_the_visit_days_month(recorder: Recorder, clock: FakeClock) -> None:
+    """Issue 12.4: a December morning spoke of October heat; the tips are those of the visit day's month."""
+    core = recorder.core
+    await published_visit(recorder)
+    await tick(core, clock, at("2026-12-10T06:30"))
+    [morning] = [s for s in recorder.to("Pak Dedi") if s.template == "reminders/morning"]
+    assert "Oktober" not in morning.text and "33°C" not in morning.text
+    assert "Musim hujan" in morning.text  # December is in the rainy season
+
+
+def test_weather_tips_fit_the_month_or_are_left_out(core: Core) -> None:
+    weather = core.services.knowledge.entries[WEATHER_ENTRY]
+    host = core.services.host
+    october = weather_tips(weather, date(2027, 10, 5), "en", host)
+    assert any("October" in tip for tip in october) and not any("Rainy season" in tip for tip in october)
+    december = weather_tips(weather, date(2026, 12, 10), "id", host)
+    assert december and not any("Oktober" in tip for tip in december)
+    only_october = replace(weather, seasonal_tips=tuple(t for t in weather.seasonal_tips if t.months == (10,)))
+    assert only_october.seasonal_tips and weather_tips(only_october, date(2026, 12, 10), "id", host) == ()
+    assert weather_tips(None, date(2026, 12, 10), "id", host) == ()

@@ -116,6 +116,8 @@ async def test_forged_staff_buttons_are_refused_and_change_nothing(
         f"plan:suggest:{d}",
         f"plan:apply:{d}:{program}",
         f"plan:publish:{d}",
+        f"plan:publish_yes:{d}",
+        f"plan:publish_anyway:{d}",
         f"plan:edit:{item}",
         f"plan:field:{item}:title",
         f"plan:del:{item}",
@@ -196,7 +198,8 @@ async def test_staff_actions_are_in_the_audit_log_with_who_and_when(
     logged("delegation.dates_proposed")
     await plan_with_programme(staff)
     logged("agenda.replace")
-    await play(staff, [(Press("agenda_publish"), ["agenda/published"])])
+    await play(staff, [(Press("agenda_publish"), ["agenda/confirm_publish"])])
+    await play(staff, [(Press("agenda_publish_confirm"), ["agenda/published"])])
     logged("agenda.published")
     await play(
         staff,
@@ -222,7 +225,7 @@ async def test_staff_actions_are_in_the_audit_log_with_who_and_when(
     logged("data.exported")
     await play(staff, [("/laporan", ["reports/month"])])
     logged("report.made")
-    code = str((await staff.says("/status"))[0].reply.params["delegations"][0].join_code)
+    code = str((await staff.says("/status"))[-1].reply.params["delegations"][0].join_code)
     await play(staff, [(f"/peserta {code}", ["participants/list"])])
     logged("roster.viewed")
 

@@ -11,6 +11,7 @@ from core.messages import Reply, reply
 from handlers.commands import parse_command
 from handlers.context import Turn
 from handlers.router import Router
+from tests.conftest import STAFF_TELEGRAM_ID
 from tests.support import ChatUser, Recorder
 
 
@@ -65,3 +66,19 @@ def test_every_flow_can_be_cancelled_with_its_own_message() -> None:
     for flow in FLOWS:
         for locale in ("id", "en"):
             assert (TEMPLATES_DIR / locale / "menu" / f"cancelled_{flow}.j2").is_file(), (flow, locale)
+
+
+@pytest.mark.parametrize("channel", ["console", "telegram"])
+@pytest.mark.parametrize("typed", ["   ", "\n\t", "", "\u200b", "\u200e\u200f", "\u3164"])
+async def test_a_message_that_shows_nothing_is_answered_in_a_flow_and_outside_one(
+    recorder: Recorder, channel: str, typed: str
+) -> None:
+    """Blank text used to fall through to whatever the step or the question hook made of it: no answer, a step
+    taken as answered with nothing, or an empty question passed to staff. It is one case, answered once."""
+    user = ChatUser(recorder, "Tamu", channel=channel)
+    assert [s.template for s in await user.says(typed)] == ["errors/blank", "menu/menu"]
+    await user.says("/daftar")
+    [blank, question] = await user.says(typed)
+    assert (blank.template, question.template) == ("errors/blank", "registration/ask_institution")
+    assert "kosong" in blank.text
+    assert recorder.to(str(STAFF_TELEGRAM_ID)) == []  # and nothing went to staff as an empty question

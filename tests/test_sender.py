@@ -71,6 +71,9 @@ class ControlledDelivery:
         self.most_in_flight = 0
         self.patience: dict[str, float] = {}  # how long each send was told retrying is worth it
 
+    def serves(self, channel: str | None, chat_id: str | None) -> bool:
+        return True  # every chat is this process's, as with any channel but a console session's
+
     async def send_one(
         self, recipient: Recipient, reply: Reply, attempt: Attempt, origin_message_id: str | None = None
     ) -> Outcome:

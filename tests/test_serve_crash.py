@@ -152,3 +152,21 @@ async def test_messages_answered_200_survive_a_kill_before_they_are_handled(
     for user in users:
         lives = [bisect.bisect_right(served.starts, sent.at) for sent in graph.to(user)]
         assert len(lives) == len(set(lives)), f"{user} answered twice by one life: {lives}; {counts}"
+
+
+async def test_sigterm_stops_the_web_server_and_answers_what_it_took_before_exiting(
+    graph: FakeGraphApi, tmp_path: Path
+) -> None:
+    """SIGTERM right after the 200s: the web thread stops listening, the messages it kept are handled and answered,
+    and the process exits 0, with nothing left for the next start."""
+    served = Served(graph, tmp_path / "data")
+    users = [f"62813{n:08d}" for n in range(USERS_PER_ROUND)]
+    async with httpx.AsyncClient(timeout=10.0) as http:
+        await served.start(http)
+        posted = await asyncio.gather(*(post(http, served, user) for user in users))
+        assert [p.status_code for p in posted] == [200] * len(users)
+        await served.stop()  # at once: most are kept and not yet handled
+        with pytest.raises(httpx.TransportError):  # it listens no more
+            await http.get(f"{served.url}/healthz")
+    assert served.process is not None and served.process.returncode == 0, served.log.read_text()[-3000:]
+    assert {u: len(graph.to(u)) for u in users} == dict.fromkeys(users, 1)

@@ -55,6 +55,14 @@ def test_a_bad_value_is_refused_with_its_name(name: str, value: str) -> None:
         load_settings({name: value}, env_file=None)
 
 
+def test_the_bot_api_base_url_must_end_in_bot() -> None:
+    """python-telegram-bot appends the token to it: 'http://localhost:8081' asked 'http://localhost:8081123:…'."""
+    with pytest.raises(ConfigError, match="TELEGRAM_API_BASE_URL must end in /bot"):
+        load_settings({"TELEGRAM_API_BASE_URL": "http://localhost:8081"}, env_file=None)
+    local = load_settings({"TELEGRAM_API_BASE_URL": "http://localhost:8081/bot/"}, env_file=None)
+    assert local.telegram_api_base_url == "http://localhost:8081/bot"
+
+
 WHATSAPP = {
     "WHATSAPP_PHONE_NUMBER_ID": "106540352242922",
     "WHATSAPP_ACCESS_TOKEN": "EAAG-token",

@@ -49,7 +49,7 @@ def test_a_read_only_data_directory_stops_the_start_before_any_update(data_dir: 
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("cannot start: ") and str(data_dir) in line and "not writable" in line
-    assert "Halo" not in result.stdout  # nothing was answered
+    assert "👋" not in result.stdout  # nothing was answered (no greeting)
 
 
 def test_a_database_that_cannot_be_written_stops_the_start_with_one_line(data_dir: Path) -> None:
@@ -63,6 +63,8 @@ def test_a_database_that_cannot_be_written_stops_the_start_with_one_line(data_di
 
 
 def test_a_second_process_on_the_same_data_directory_refuses_to_start(tmp_path: Path) -> None:
+    """A console session shares the directory with other console sessions, one user each (bot/channels/console.py),
+    but not with a Telegram process, nor with a second session of its own user."""
     data_dir = tmp_path / "var"
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
     env.update(DATA_DIR=str(data_dir), LANG="C.UTF-8", PYTHONIOENCODING="utf-8")
@@ -72,12 +74,23 @@ def test_a_second_process_on_the_same_data_directory_refuses_to_start(tmp_path: 
     try:
         assert first.stdout is not None
         assert "mode konsol" in first.stdout.readline()  # it holds the directory now
-        second = python_m_bot(data_dir=data_dir, stdin="/start\n")
-        assert second.returncode == 2
+        telegram = python_m_bot(
+            data_dir=data_dir, stdin="", TELEGRAM_BOT_TOKEN="123:x", TELEGRAM_API_BASE_URL="http://127.0.0.1:9/bot"
+        )
+        assert telegram.returncode == 2
         assert (
-            second.stderr.strip()
+            telegram.stderr.strip()
             == f"cannot start: another delegasi is already running on {data_dir} (pid {first.pid})"
         )
+        same_user = python_m_bot(data_dir=data_dir, stdin="/start\n")
+        assert same_user.returncode == 2
+        assert (
+            same_user.stderr.strip()
+            == f"cannot start: a console session for tamu is already running on {data_dir} (pid {first.pid})"
+        )
+        other_user = python_m_bot("--user", "budi", data_dir=data_dir, stdin="/start\n")
+        assert other_user.returncode == 0, other_user.stderr
+        assert "Daftarkan kunjungan" in other_user.stdout  # the menu: it runs beside the first
     finally:
         first.communicate("/keluar\n", timeout=30)
     assert python_m_bot(data_dir=data_dir, stdin="/start\n").returncode == 0  # free again once the first has gone

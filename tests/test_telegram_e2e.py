@@ -28,6 +28,7 @@ from bot.config import Settings
 from core import inbox, replies
 from core.clock import FakeClock
 from core.inbox import InboxKey
+from core.maps import maps_link
 from core.messages import Incoming, Recipient, Reply, Venue
 from core.sending import ANSWER_WORTH_FOR
 from handlers.commands import (
@@ -151,7 +152,8 @@ async def register_visit(
     await user.says("luring")
     [ask_departure] = await user.says("10/12/2026")
     await user.presses(ask_departure, "keesokan harinya")
-    await user.says(note)
+    [ask_topics] = await user.says(note)  # a typed topic joins the selection until Done is pressed
+    await user.presses(ask_topics, "Selesai memilih")
     await user.says(contact)
     [summary] = await user.says("0812 3456 7890")
     [submitted, _qr_text, _qr_file] = await user.presses(summary, "Kirim", replies=3)
@@ -309,7 +311,8 @@ async def test_a_registration_half_done_before_a_restart_goes_on_after_it(
     await rina.presses(ask_mode, "Kunjungan langsung")
     [ask_departure] = await rina.says("10/12/2026")
     await rina.presses(ask_departure, "yang sama")
-    await rina.says("Smart Kampung")
+    [ask_topics] = await rina.says("Smart Kampung")
+    await rina.presses(ask_topics, "Selesai memilih")
     await rina.says("Rina Marlina")
     [summary] = await rina.says("0812 3456 7890")
     for kept in ("Pemkab Cianjur", "Jawa Barat", "Herman Suherman, Bupati", "45", "Kamis, 10 Desember 2026"):
@@ -328,7 +331,7 @@ async def test_flood_control_is_waited_out_and_the_reply_arrives_once(
 
     [greeting] = await rina.says("/start")
 
-    assert "Halo Rina" in (greeting.plain_text or "")
+    assert "Bapak/Ibu Rina" in (greeting.plain_text or "")
     assert bot.sleep.delays == [3.0]
     assert fake.errors == [("sendMessage", 429, "Too Many Requests: retry after 3")]
     assert len(fake.calls_to("sendMessage")) == 2
@@ -343,7 +346,7 @@ async def test_server_errors_are_retried_with_backoff_and_the_reply_arrives_once
 
     [greeting] = await rina.says("/start")
 
-    assert "Halo Rina" in (greeting.plain_text or "")
+    assert "Bapak/Ibu Rina" in (greeting.plain_text or "")
     assert [status for _, status, _ in fake.errors] == [500, 500, 502]
     delays = bot.sleep.delays
     assert len(delays) == 3 and delays == sorted(delays) and delays[0] > 0 and delays[-1] > delays[0]
@@ -358,7 +361,7 @@ async def test_an_outage_of_minutes_is_retried_through_and_the_reply_arrives_onc
 
     [greeting] = await rina.says("/start")
 
-    assert "Halo Rina" in (greeting.plain_text or "")
+    assert "Bapak/Ibu Rina" in (greeting.plain_text or "")
     delays = bot.sleep.delays
     assert len(delays) == 12 and max(delays) == 30.0 and sum(delays) == 211.5
     assert len(fake.calls_to("sendMessage")) == 13
@@ -424,7 +427,12 @@ async def test_a_message_cut_short_by_a_kill_goes_on_after_the_last_step_accepte
 ) -> None:
     """A text with a map is two sends; the text was accepted and saved when the process died."""
     origin = Recipient("telegram", str(COORDINATOR), "id")
-    venue = Reply("plan/venue", {"name": "Pendopo", "address": None}, venue=Venue(-8.2, 114.37, "Pendopo", "Jl. A"))
+    maps_url = maps_link("Pendopo", None, -8.2, 114.37)
+    venue = Reply(
+        "plan/venue",
+        {"name": "Pendopo", "address": None, "maps_url": maps_url},
+        venue=Venue(-8.2, 114.37, "Pendopo", "Jl. A"),
+    )
     async with bot.core.database.transaction() as conn:
         [row_id] = await replies.keep(conn, [venue], origin=origin, origin_message_id=None, now=clock.now())
         await outbox.save_delivered(conn, row_id, ["4242"])
@@ -452,7 +460,7 @@ async def test_a_user_who_blocked_the_bot_is_recorded_and_others_are_still_serve
 
     gone.types("/start")
     [greeting] = await rina.says("/start")
-    assert "Halo Rina" in (greeting.plain_text or "")
+    assert "Bapak/Ibu Rina" in (greeting.plain_text or "")
 
     await eventually(lambda: blocked_at(bot.core, gone.id), "the blocked user's row gets blocked_at")
     assert fake.errors == [("sendMessage", 403, "Forbidden: bot was blocked by the user")]  # not retried
@@ -464,7 +472,7 @@ async def test_a_user_who_blocked_the_bot_is_recorded_and_others_are_still_serve
 
     fake.unblock_user(gone.id)  # writing again means the bot was unblocked
     [welcome_back] = await gone.says("/start")
-    assert "Halo Budi" in (welcome_back.plain_text or "")
+    assert "Bapak/Ibu Budi" in (welcome_back.plain_text or "")
     assert await blocked_at(bot.core, gone.id) is None
 
 
@@ -539,7 +547,7 @@ async def test_hostile_names_and_notes_are_escaped_and_shown_intact(bot: Running
     user = await find_user(bot.core.database.conn, "telegram", str(visitor.id))
     assert user is not None
     assert hostile_name.startswith(user.display_name) and "<b>Bu & Rina</a> 😀" in user.display_name
-    assert user.display_name in shown  # the name as stored (first 120 characters), markup shown as text
+    assert user.display_name.strip() in shown  # the name as stored (first 120 characters), markup shown as text
 
     hostile_note = ("Studi <b>MPP</b> & </a> 😀 smart-kampung " * 10)[:300].strip()
     assert len(hostile_note) == 300
@@ -614,7 +622,7 @@ async def test_messages_of_one_chat_are_answered_in_order_while_other_chats_go_o
     assert "Pendaftaran kunjungan" in (intro.plain_text or "")
     for message, step in zip(questions, ("institution", "province", "head", "size", "mode"), strict=True):
         assert asks(message, step), f"expected the {step} question, got {message.plain_text!r}"
-    assert "Halo Sari" in (greeting.plain_text or "")
+    assert "Bapak/Ibu Sari" in (greeting.plain_text or "")
     user = await find_user(bot.core.database.conn, "telegram", str(COORDINATOR))
     assert user is not None
     conversation = await load_conversation(bot.core.database.conn, user.id)
@@ -685,7 +693,9 @@ async def test_staff_plan_and_publish_over_telegram_and_the_coordinator_gets_a_c
     [preview] = await staff.presses(programs, "satu hari")
     assert "Tidak ada bentrok" in (preview.plain_text or "")
     _saved, plan = await staff.presses(preview, "Simpan", replies=2)
-    [published] = await staff.presses(plan, "Terbitkan")
+    [ask] = await staff.presses(plan, "Terbitkan")
+    assert "dikirim ke 1 orang: koordinator." in (ask.plain_text or "")
+    [published] = await staff.presses(ask, "Ya, terbitkan")
     assert "dikirim" in (published.plain_text or "")
     [notice] = await fake.wait_for_messages(COORDINATOR, 1)
     assert "Lounge Pelayanan Publik" in (notice.plain_text or "")
@@ -720,7 +730,7 @@ async def test_an_update_kept_but_not_handled_before_a_kill_is_answered_at_the_n
     await tool.close()
     await bot.start()
     [greeting] = await fake.wait_for_messages(COORDINATOR, 1)
-    assert "Halo Rina" in (greeting.plain_text or "")
+    assert "Bapak/Ibu Rina" in (greeting.plain_text or "")
     await bot.restart()
     await fake.assert_no_messages(COORDINATOR, within=0.2)  # handled once: not again at the next start
 
@@ -746,5 +756,5 @@ async def test_an_update_the_database_cannot_keep_is_not_confirmed_and_comes_aga
 
     monkeypatch.setattr(inbox, "receive", full_disk_once)
     [greeting] = await rina.says("/start")  # kept at the second delivery, answered once
-    assert "Halo Rina" in (greeting.plain_text or "")
+    assert "Bapak/Ibu Rina" in (greeting.plain_text or "")
     await fake.assert_no_messages(COORDINATOR, within=0.2)

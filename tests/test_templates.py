@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from itertools import product
 from pathlib import Path
@@ -14,16 +15,18 @@ from jinja2 import Environment, FileSystemLoader, meta
 
 from bot.render import TEMPLATES_DIR, Renderer, split_message
 from core.broadcasts import DeliveryCounts
+from core.clock import DayPart
 from core.content import Province, Region, Theme
 from core.joincode import JoinLink
 from core.knowledge.views import EntryView
 from core.locale import LOCALES
 from core.messages import Label, Reply
-from core.questions import OpenQuestion
+from core.people import Addressee
+from core.questions import Asker, Closed, OpenQuestion
 from core.records.exports import ExportSummary
 from core.records.report import ModeTally, MonthReport, RepeatVisitor, Tally
-from handlers.approvals import DayLoadView
-from handlers.desk import CalendarDay, VisitOnDay
+from handlers.approvals import DayLoadView, ProposalView
+from handlers.desk import CalendarDay, TodoView, VisitOnDay
 from handlers.plan import ChangeView, ConflictView, DayView, ItemView, PlanView
 from handlers.views import DelegationView
 from storage.delegations import DelegationStatus
@@ -97,7 +100,8 @@ def hostile_plan() -> PlanView:
         HOSTILE,
         HOSTILE,
     )
-    return PlanView(HOSTILE, "WITA", [DayView(date(2026, 12, 10), [item] * 12)], [item] * 3)
+    items = [item] * 11 + [replace(item, number=12)]  # the planning desk numbers its items
+    return PlanView(HOSTILE, "WITA", [DayView(date(2026, 12, 10), items)], [item] * 3)
 
 
 def hostile_month_report(*, empty: bool = False) -> MonthReport:
@@ -154,6 +158,19 @@ def hostile_holdings(*, removed: bool = False) -> Holdings:
     return Holdings((membership,) * 3, (coordinated,) * 2, 4, True, 2)
 
 
+HOSTILE_ASKER = Asker(HOSTILE, HOSTILE, "participant")
+
+
+def hostile_questions() -> list[OpenQuestion]:
+    """Open questions from a hostile asker, one of each status the staff lists show."""
+    at = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+    return [
+        OpenQuestion(7, HOSTILE, at, HOSTILE_ASKER),
+        OpenQuestion(8, HOSTILE, at, Asker(HOSTILE, HOSTILE, "coordinator"), status="answered"),
+        OpenQuestion(9, HOSTILE, at, Asker(SHORT_HOSTILE), status="dismissed"),
+    ]
+
+
 def parameter_sets() -> list[dict[str, Any]]:
     """Everything any template may ask for, once with every optional part present and once sparse."""
     participant = Participant(1, 1, 1, HOSTILE, HOSTILE, HOSTILE, datetime(2026, 11, 25, tzinfo=UTC))
@@ -186,7 +203,17 @@ def parameter_sets() -> list[dict[str, Any]]:
         days=11,
         latest=date(2026, 12, 16),
         example=date(2026, 12, 9),
+        in_weeks=2,
+        day_number=31,
+        month=date(2027, 2, 1),
+        last_day=28,
+        months=6,
+        guess=hostile_view().province,
+        flow="reg",
+        virtual=True,
         name=HOSTILE,
+        addressee=Addressee(HOSTILE, titled=False),
+        daypart=DayPart.MORNING,
         position=HOSTILE,
         unit=HOSTILE,
         until=datetime(2026, 11, 25, 4, 20, tzinfo=UTC),
@@ -213,14 +240,18 @@ def parameter_sets() -> list[dict[str, Any]]:
         recommended=[hostile_entry()] * 3,
         heading=HOSTILE,
         entries=[hostile_entry()] * 3,
-        questions=[
-            OpenQuestion(7, HOSTILE, datetime(2026, 11, 25, 3, 0, tzinfo=UTC), HOSTILE),
-            OpenQuestion(8, HOSTILE, datetime(2026, 11, 25, 3, 1, tzinfo=UTC), HOSTILE, answered=True),
-        ],
+        questions=hostile_questions(),
         window_minutes=10,
         question_id=7,
         answer=HOSTILE,
-        asker=HOSTILE,
+        asker=HOSTILE_ASKER,
+        closed=Closed(7, "answered", HOSTILE, datetime(2026, 11, 25, 3, 5, tzinfo=UTC), HOSTILE, None),
+        proposals=[ProposalView(hostile_view(), date(2026, 12, 17), date(2026, 12, 18))] * 2,
+        todo=TodoView(
+            [hostile_view()] * 3,
+            [ProposalView(hostile_view(), date(2026, 12, 17), date(2026, 12, 17))] * 2,
+            hostile_questions(),
+        ),
         current_at=datetime(2026, 12, 10, 2, 0, tzinfo=UTC),
         current_minutes=90,
         current_text=HOSTILE,
@@ -232,6 +263,9 @@ def parameter_sets() -> list[dict[str, Any]]:
         ],
         published=True,
         mode="replace",
+        existing=5,
+        coordinator_told=True,
+        unplaced=[Theme("e", HOSTILE, HOSTILE), Theme("h", SHORT_HOSTILE, SHORT_HOSTILE)],
         changes=[
             ChangeView(
                 kind,
@@ -244,6 +278,7 @@ def parameter_sets() -> list[dict[str, Any]]:
         ],
         institution=HOSTILE,
         address=HOSTILE,
+        maps_url="https://www.google.com/maps/search/?api=1&query=-8.1,114.3&x=<b>",
         title=HOSTILE,
         at=datetime(2026, 12, 10, 2, 0, tzinfo=UTC),
         item=hostile_plan().days[0].items[0],
@@ -316,12 +351,20 @@ def parameter_sets() -> list[dict[str, Any]]:
         recommended=[],
         entries=[],
         questions=[],
+        asker=Asker(""),
+        text="*<b>Tom & Jerry</a>* _miring_ ~coret~ 3*4*5 ~~ *a_b* " + "*tebal* " * 500,  # typed markup, long
+        closed=Closed(7, "dismissed", "", None, None, None),
+        proposals=[],
+        todo=TodoView([], [], []),
         current_at=None,
         current_minutes=None,
         current_text=None,
         count=0,
         plan=PlanView(HOSTILE, None, [], []),
         conflicts=[],
+        existing=0,
+        coordinator_told=False,
+        unplaced=[],
         published=False,
         changes=[],
         address=None,
@@ -341,6 +384,9 @@ def parameter_sets() -> list[dict[str, Any]]:
         as_staff=False,
         is_admin=False,
         step_number=None,
+        in_weeks=None,
+        flow="a flow added later",
+        virtual=False,
         report=hostile_month_report(empty=True),
         export=ExportSummary(date(2026, 12, 1), date(2026, 12, 1), 0, 0, 0, "csv"),
         account=User(1, "console", "1", "1", "", "id", Role.MEMBER, None, datetime(2026, 11, 1, tzinfo=UTC)),
@@ -349,6 +395,8 @@ def parameter_sets() -> list[dict[str, Any]]:
         blocking=(),
         can_erase=True,
         erasure=Erasure(0, 0, 0, 0),
+        addressee=Addressee(SHORT_HOSTILE, titled=True),
+        daypart=DayPart.EVENING,
     )
     return [
         dict(base, role=role)
@@ -403,6 +451,44 @@ def test_templates_use_only_values_the_code_passes() -> None:
             source = (TEMPLATES_DIR / locale / f"{template}.j2").read_text()
             unknown = meta.find_undeclared_variables(env.parse(source)) - known
             assert not unknown, f"{locale}/{template} reads {unknown}"
+
+
+_BLOCK_TAG = re.compile(r"{%.*?%}|{#.*?#}")
+_OTHER_BRANCH = re.compile(r"\s*{%-?\s*(else|elif)\b")
+
+
+def lines_run_together(source: str) -> list[int]:
+    """Line numbers whose break the renderer drops: a line of text that ends in a block tag loses its newline to
+    trim_blocks, so it runs into the next text ("…kunjungan.Saat ini:"). Such a tag keeps it with `+%}`, or the
+    source leaves an empty line after it; a line of block tags only, the end of a macro, or a line followed by
+    another branch of its `if` ({% else %}, {% elif %}: never shown together) loses nothing."""
+    lines = source.split("\n")
+    found = []
+    for number, line in enumerate(lines, 1):
+        end = line.rstrip()
+        if not end.endswith("%}") or end.endswith("+%}") or re.search(r"{%-?\s*endmacro\s*-?%}$", end):
+            continue
+        if not _BLOCK_TAG.sub("", end).strip():
+            continue  # a line of block tags only: its newline is meant to go
+        for following in lines[number:]:
+            if not following.strip() or "endmacro" in following or _OTHER_BRANCH.match(following):
+                break
+            if _BLOCK_TAG.sub("", following).strip():
+                found.append(number)
+                break
+    return found
+
+
+def test_no_line_runs_into_the_next_one() -> None:
+    """End such a line's tag with +%} (`{% endif +%}`) to keep its line break."""
+    found = {
+        str(path.relative_to(TEMPLATES_DIR)): lines
+        for locale in LOCALES
+        for path in sorted((TEMPLATES_DIR / locale).rglob("*.j2"))
+        if path.name != "_labels.j2"  # one macro a line: no line break is output
+        and (lines := lines_run_together(path.read_text()))
+    }
+    assert not found, f"lines that run into the next one: {found}"
 
 
 # The folders of templates/<locale>; a string in the code that starts with one of them names a template.
@@ -480,3 +566,18 @@ def test_splitting_random_markup_never_breaks_html_or_loses_text() -> None:
         visible = "".join(parse_telegram_html(p)[0] for p in parts)
         original = parse_telegram_html(html)[0]
         assert visible.replace("\n", "").replace(" ", "") == original.replace("\n", "").replace(" ", "")
+
+
+def test_what_a_user_typed_is_quoted_back_cut_short() -> None:
+    """`typed` is what the user typed: a template quotes it through `|echo`, so 4,000 characters come back as a few
+    words, not as two messages."""
+    from bot.render import ECHO_LENGTH, echo
+
+    for locale in LOCALES:
+        for template in message_templates(locale):
+            source = (TEMPLATES_DIR / locale / f"{template}.j2").read_text()
+            assert not re.search(r"{{\s*typed\s*(}}|\|(?!echo\b))", source), f"{locale}/{template} quotes typed uncut"
+    assert echo(" apa  itu\n MPP? ") == "apa itu MPP?"
+    long = echo("kata " * 1000)
+    assert len(long) <= ECHO_LENGTH + 1 and long.endswith("kata…")
+    assert echo("R" * 4000) == "R" * ECHO_LENGTH + "…"  # one long word is cut inside it

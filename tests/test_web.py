@@ -1,12 +1,14 @@
-"""The web server over HTTP: uvicorn serving the real ASGI app on 127.0.0.1, WhatsApp's webhooks signed as Meta
-signs them, and the answers arriving at a fake Cloud API through pywa."""
+"""The web server over HTTP: uvicorn serving the real ASGI app on 127.0.0.1 in its own thread (bot/web.py), WhatsApp's
+webhooks signed as Meta signs them, and the answers arriving at a fake Cloud API through pywa."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+import threading
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,6 +22,7 @@ from core import inbox, windows
 from core.inbox import InboxKey
 from core.messages import Button, Label, Recipient, Reply
 from handlers.menu import CHOOSE_LANGUAGE
+from storage.db import Database
 from storage.users import find_user
 from tests.conftest import CoreFactory
 from tests.fake_graph_api import FakeGraphApi, WaSent
@@ -41,7 +44,7 @@ async def serving(make_core: CoreFactory) -> AsyncIterator[Server]:
     await web.intake.handle_kept("whatsapp")
     await core.start_background()
     try:
-        async with served(web.app) as url, httpx.AsyncClient(timeout=10.0) as http:
+        async with served(web) as url, httpx.AsyncClient(timeout=10.0) as http:
             yield Server(web, url, http)
     finally:
         await web.intake.drain()
@@ -74,7 +77,7 @@ async def test_a_signed_message_is_answered_on_whatsapp(server: Server, graph: F
     response = await server.post(webhook(text("Halo")))
     assert response.status_code == 200
     [menu] = await answers_to(graph, RINA, 1)
-    assert "Halo Rina" in menu.text and menu.type == "interactive"  # the menu's buttons as a list
+    assert "Bapak/Ibu Rina" in menu.text and menu.type == "interactive"  # the menu's buttons as a list
     assert "<b>" not in menu.text
 
 
@@ -129,6 +132,57 @@ async def test_healthz_says_the_database_answers_and_the_sender_runs(server: Ser
     answered = await server.http.get(f"{server.url}/healthz")
     assert answered.status_code == 200
     assert answered.json() == {"ok": True, "database": "ok", "sender": "running", "oldest_unsent_s": 0.0}
+
+
+async def test_a_webhook_is_answered_while_the_main_loop_is_busy(server: Server, graph: FakeGraphApi) -> None:
+    """The web server has a thread, a loop and a database connection of its own: the message is kept and answered
+    200 while the main loop does not run at all, and handled once it runs again."""
+    raw = json.dumps(webhook(text("Halo", wamid="wamid.BUSY"))).encode()
+    statuses: list[int] = []
+    answered = threading.Event()
+
+    def post() -> None:
+        headers = {"X-Hub-Signature-256": sign(raw)}
+        statuses.append(httpx.post(f"{server.url}/whatsapp", content=raw, headers=headers, timeout=10.0).status_code)
+        answered.set()
+
+    poster = threading.Thread(target=post)
+    poster.start()
+    assert answered.wait(5.0)  # blocks the main loop, as a long turn would
+    poster.join()
+    assert statuses == [200]
+    assert graph.to(RINA) == []  # not handled yet: that is the main loop's work
+    await answers_to(graph, RINA, 1)
+
+
+async def test_a_webhook_waits_for_the_write_lock_while_a_turn_holds_it(server: Server, graph: FakeGraphApi) -> None:
+    """Two connections, one write lock: the web thread's keeps trying while the main connection writes (SQLite's busy
+    handler would wait too, but in steps of 10 to 100 ms, missing the short gaps between turns)."""
+    core = server.web.core
+    async with core.database.transaction() as conn:
+        await windows.wrote(conn, "whatsapp", "6281200000001", core.services.clock.now())  # holds the write lock
+        posting = asyncio.create_task(server.post(webhook(text("Halo", wamid="wamid.WAITED"))))
+        await asyncio.sleep(0.3)
+        assert not posting.done()
+    assert (await posting).status_code == 200
+    await answers_to(graph, RINA, 1)
+
+
+async def test_an_inline_connection_runs_its_statements_in_the_calling_thread(tmp_path: Path) -> None:
+    """The web thread's connection (storage.db.InlineConnection) hands no statement to a worker thread: aiosqlite
+    makes every call through Connection._execute, which it replaces."""
+    database = await Database.open(tmp_path / "inline.sqlite3", inline=True)
+    try:
+        await database.conn.create_function("thread_id", 0, threading.get_ident)
+        async with database.writing() as conn:
+            rows = list(await conn.execute_fetchall("SELECT thread_id()"))
+            async with conn.execute("SELECT thread_id()") as cursor:
+                rows += await cursor.fetchall()
+        assert [row[0] for row in rows] == [threading.get_ident()] * 2
+    finally:
+        await database.close()
+    with pytest.raises(ValueError):  # closed
+        await database.conn.execute("SELECT 1")
 
 
 async def test_typed_numbers_press_the_numbered_options_last_offered(server: Server, graph: FakeGraphApi) -> None:

@@ -33,7 +33,7 @@ from handlers.held import SHOW_HELD
 from tests.fake_graph_api import validate_template
 from tests.test_templates import SHORT_HOSTILE, message_templates, parameter_sets
 
-_MARKER = re.compile(r"```|[*_]")
+_MARKER = re.compile(r"```|[*_~]")
 _LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>')
 
 
@@ -50,6 +50,7 @@ def visible(part: str) -> str:
         ("<i>catatan</i> &amp; <code>ABCD2345</code>", "_catatan_ & ```ABCD2345```"),
         ("<b>Nama: </b>Rina", "*Nama:* Rina"),  # a marker formats only when it touches the word
         ("<b><i>penting</i></b>", "*_penting_*"),
+        ("<s>Bus kedua</s> batal", "~Bus kedua~ batal"),
         ('<a href="https://maps.google.com/?q=1&amp;x=2">Peta</a>', "Peta: https://maps.google.com/?q=1&x=2"),
         ('<a href="https://wa.me/62811">https://wa.me/62811</a>', "https://wa.me/62811"),
         ("&lt;b&gt;Tom &amp; Jerry&lt;/a&gt; 😀", "<b>Tom & Jerry</a> 😀"),  # what a user typed, as they typed it

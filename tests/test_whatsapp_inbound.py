@@ -139,6 +139,8 @@ def test_statuses_say_sent_delivered_read_or_failed_with_the_code() -> None:
         ("Halo", "/start"),
         ("menu", "/menu"),
         ("halo, saya mau daftar", "halo, saya mau daftar"),  # a sentence stays a sentence
+        ("Selamat pagi, Kak!", "/start"),  # a greeting with a form of address, as core.greetings declares them
+        ("Assalamualaikum wr. wb.", "/start"),
         ("Kawah Ijen buka jam berapa?", "Kawah Ijen buka jam berapa?"),
     ],
 )
@@ -161,3 +163,9 @@ def test_commands_work_typed_with_or_without_the_slash_in_any_case(typed: str, r
 def test_a_body_that_is_not_a_readable_webhook_is_refused_as_malformed(body: object) -> None:
     with pytest.raises(MalformedWebhook):
         read_webhook(body)
+
+
+def test_a_blank_text_is_text_to_answer_not_dropped_nor_unsupported() -> None:
+    """Every channel gives blank text to the router as text, where it is answered once (tests/test_router.py)."""
+    [(_, incoming)] = read_webhook(webhook(text("  \u200b "))).messages
+    assert incoming.text == "  \u200b " and incoming.is_blank and not incoming.is_unsupported

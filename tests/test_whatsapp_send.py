@@ -87,7 +87,8 @@ async def test_more_buttons_are_a_list_and_more_than_ten_numbered_lines(
 async def test_a_long_message_is_split_and_its_buttons_follow_with_a_short_prompt(
     core: Core, channel: WhatsAppChannel, graph: FakeGraphApi
 ) -> None:
-    long = Reply("questions/unknown", {"question": "kata " * 1500, "already_queued": False}, buttons(*("skip",)))
+    text = "kata " * 1500  # over an interactive body's 1,024, and over a text's 4,096: two parts, then the prompt
+    long = Reply("broadcast/message", {"host_name": "Pemkab Banyuwangi", "text": text}, buttons(*("skip",)))
     outcome, attempt = await send(core, long)
     assert outcome is Outcome.SENT
     sent = graph.to(RINA)

@@ -22,7 +22,7 @@ from storage.outbox import OutboxKind, OutboxStatus
 from storage.users import find_user
 from tests.conftest import CoreFactory
 from tests.fake_graph_api import FakeGraphApi, WaSent
-from tests.support import ChatUser, Press, Recorder, plan_with_programme, play, register
+from tests.support import ChatUser, Press, Recorder, plan_with_programme, play, publish, register
 from tests.test_web import serving
 from tests.test_whatsapp_inbound import webhook
 from tests.whatsapp_support import Server, WaUser, with_whatsapp
@@ -53,7 +53,7 @@ async def a_published_visit_with_dedi_on_whatsapp(server: Server, graph: FakeGra
     assert "terdaftar sebagai peserta" in joined.text
     staff = ChatUser(recorder, "pak_staf")
     await plan_with_programme(staff)
-    await staff.presses("agenda_publish")
+    await publish(staff)
     await dedi.receives(1)  # the plan, while his window is open
     return dedi
 

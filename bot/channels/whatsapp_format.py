@@ -1,9 +1,10 @@
 """What a rendered Reply becomes on WhatsApp: its text in WhatsApp's markup, its buttons in a form WhatsApp takes.
 
-The templates stay one set, written in Telegram's HTML subset (<b>, <i>, <code>, <a href>); this module is
+The templates stay one set, written in Telegram's HTML subset (<b>, <i>, <s>, <code>, <a href>); this module is
 the only place that knows WhatsApp's formatting and limits, so no flow is written twice:
 
-- **Text.** <b> becomes *bold*, <i> _italic_, <code> ```monospace```, a link "label: URL" (WhatsApp shows
+- **Text.** <b> becomes *bold*, <i> _italic_, <s> ~strike~ (what staff type in a broadcast comes back as they
+  typed it: bot/typed_markup.py), <code> ```monospace```, a link "label: URL" (WhatsApp shows
   plain URLs as links), entities are unescaped. A marker only formats when it touches a word, so spaces at
   the edge of a span are moved outside it. Parts were split for Telegram at 4,096 UTF-16 units counting the
   markup; the conversion only shortens them, so each stays within WhatsApp's 4,096 characters.
@@ -35,8 +36,8 @@ LIST_ROW_DESCRIPTION_LIMIT = 72
 MAX_LIST_ROWS = 10
 ELLIPSIS = "…"
 
-_MARKERS = {"b": "*", "i": "_", "code": "```"}
-_TOKEN = re.compile(r"<(/?)(b|i|code|a)(?:\s+href=\"([^\"]*)\")?\s*>|([^<]+|<)")
+_MARKERS = {"b": "*", "i": "_", "s": "~", "code": "```"}
+_TOKEN = re.compile(r"<(/?)(b|i|s|code|a)(?:\s+href=\"([^\"]*)\")?\s*>|([^<]+|<)")
 
 
 def units(text: str) -> int:

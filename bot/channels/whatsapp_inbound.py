@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from core.greetings import is_greeting
 from core.inbox import InboxKey
 from core.messages import Incoming
 from core.phones import locale_of_number
@@ -31,8 +32,6 @@ from handlers.commands import COMMANDS
 
 CHANNEL = "whatsapp"
 SIGNATURE_HEADER = "X-Hub-Signature-256"
-GREETINGS = frozenset({"halo", "hallo", "hai", "hi", "hello", "assalamualaikum", "mulai", "p"})
-"""Typed alone, these open the menu as /start does (WhatsApp has no command menu to tap)."""
 
 
 class MalformedWebhook(ValueError):
@@ -132,7 +131,7 @@ def as_command(typed: str) -> str:
     rest = f" {words[1]}" if len(words) > 1 else ""
     if first in COMMANDS:
         return f"/{first}{rest}"
-    if not rest and first.rstrip("!.,") in GREETINGS:
+    if is_greeting(typed):  # typed alone, a greeting opens the menu as /start does (core.greetings)
         return "/start"
     return typed
 

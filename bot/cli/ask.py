@@ -29,6 +29,9 @@ def answer_record(
     }
 
 
+TERMINAL_HINT = "type a question and press Enter for its answer, one a line; Ctrl-D ends"
+
+
 def _questions(arguments: list[str]) -> list[str]:
     """`ask "apa itu MPP" "where is Ijen"` is two questions; `ask apa itu MPP` (no quotes) is one."""
     if any(" " in argument.strip() for argument in arguments):
@@ -48,7 +51,10 @@ def run_ask(
     out = out or sys.stdout
     knowledge = build_knowledge(theme_ids=frozenset(t.id for t in Content().themes))
     host = HostDetails(settings.host_name, settings.host_contact)
-    batch: Iterable[str] = _questions(questions) if questions else (line.strip() for line in (stdin or sys.stdin))
+    stdin = stdin or sys.stdin
+    if not questions and stdin.isatty():  # a person, not a pipe: say what the silence waits for
+        print(TERMINAL_HINT, file=sys.stderr)
+    batch: Iterable[str] = _questions(questions) if questions else (line.strip() for line in stdin)
     for question in batch:
         if not question:
             continue

@@ -4,25 +4,40 @@ The same code as /ekspor and /laporan makes the files, so a spreadsheet from the
 the chat are the same: the rows are read in one short transaction (`read_export`), and the file is made
 from that snapshot after it (`ExportSnapshot.make`). The report's summary is the chat message as plain
 text, beside the chart.
-Periods are read as in the chat and "today" is the host's date (WIB), whatever the server's zone.
+Periods are read as in the chat, FIRST and LAST each on its own so a mistake names its part, and "today"
+is the host's date (WIB), whatever the server's zone. No file is overwritten without --force.
 """
 
 from __future__ import annotations
 
 import asyncio
 import html
+import os
 import re
 import sys
+from datetime import date
 from pathlib import Path
 from typing import TextIO
 
+from bot.cli.files import would_overwrite
 from bot.config import Settings
 from bot.render import Renderer
 from core.clock import Clock, SystemClock, local_today
 from core.content import Content
 from core.model import Database
 from core.records.exports import ExportSnapshot, read_export
-from core.records.periods import ExportFormat, ExportRequest, Month, parse_export_request, parse_month
+from core.records.periods import (
+    MAX_EXPORT_DAYS,
+    DateRange,
+    ExportFormat,
+    ExportRequest,
+    Month,
+    PeriodFault,
+    fault_of,
+    parse_bound,
+    parse_export_request,
+    parse_month,
+)
 from core.records.report import MonthReport, month_report, report_document
 
 _TAG = re.compile(r"<[^>]+>")
@@ -40,11 +55,45 @@ def _no_database(settings: Settings) -> bool:
     return True
 
 
-def _target(output: Path, filename: str) -> Path:
-    """An existing directory gets the file under its usual name; anything else is the file to write."""
-    path = output / filename if output.is_dir() else output
+def _target(output: str | Path, filename: str) -> Path:
+    """A directory (one that exists, or a path written with a trailing slash, made if missing) gets the file
+    under its usual name; anything else is the file to write. Path() drops the slash, so the text decides."""
+    into = str(output).endswith(("/", os.sep)) or Path(output).is_dir()
+    path = Path(output) / filename if into else Path(output)
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
+
+
+class PeriodError(ValueError):
+    """The export's period cannot be used; the message names the part that is wrong."""
+
+
+def read_period(first: str | None, last: str | None, today: date) -> DateRange:
+    """FIRST and LAST as the help says: each a day or a month; no LAST is the end of FIRST's month, or FIRST's day;
+    neither is this month and next, as /ekspor with nothing after it."""
+    if first is None:
+        default = parse_export_request("", today)
+        assert default is not None
+        return default.period
+    start = parse_bound(first, today, last=False)
+    if start is None:
+        raise PeriodError(f"cannot read FIRST {first!r}: use a day (1/12/2026) or a month (2026-12)")
+    end = parse_bound(last if last is not None else first, today, last=True)
+    if end is None:
+        raise PeriodError(f"cannot read LAST {last!r}: use a day (31/12/2026) or a month (2026-12)")
+    period = DateRange(start, end)
+    fault = fault_of(period)
+    if fault is PeriodFault.BACKWARDS:
+        raise PeriodError(
+            f"the period runs backwards: LAST {last!r} ({end.isoformat()}) is before FIRST {first!r} "
+            f"({start.isoformat()}); give the earlier one first"
+        )
+    if fault is PeriodFault.TOO_LONG:
+        raise PeriodError(
+            f"the period {start.isoformat()} to {end.isoformat()} is {period.days} days, more than "
+            f"{MAX_EXPORT_DAYS}: export it in parts"
+        )
+    return period
 
 
 def run_export(
@@ -52,23 +101,21 @@ def run_export(
     first: str | None,
     last: str | None,
     fmt: str,
-    output: Path,
+    output: str | Path,
     *,
     locale: str = "id",
     clock: Clock | None = None,
     out: TextIO | None = None,
+    force: bool = False,
 ) -> int:
-    """Write the export of [first, last] (both empty: this month and next; a month alone: that month)."""
+    """Write the export of [first, last] (both empty: this month and next; a month alone: that month) to
+    `output`, a file or a directory (_target); an existing file only with `force`."""
     out = out or sys.stdout
-    argument = " ".join(part for part in (first, last, fmt) if part)
     today = local_today(clock or SystemClock(), settings.tz)
-    request = parse_export_request(argument, today)
-    if request is None or fmt not in {f.value for f in ExportFormat}:
-        print(
-            f"cannot read the period {' '.join(p for p in (first, last) if p)!r} and format {fmt!r}: "
-            "use 2026-12, or 1/12/2026 31/12/2026 (at most 366 days), and xlsx or csv",
-            file=sys.stderr,
-        )
+    try:
+        request = ExportRequest(read_period(first, last, today), ExportFormat(fmt))
+    except PeriodError as error:
+        print(error, file=sys.stderr)
         return 2
     if _no_database(settings):
         return 1
@@ -76,6 +123,8 @@ def run_export(
     document = snapshot.make()
     data = snapshot.data
     path = _target(output, document.filename)
+    if would_overwrite([path], force):
+        return 1
     path.write_bytes(document.data)
     print(
         f"wrote {path}: {len(data.delegations)} delegations, {len(data.participants)} participants, "
@@ -102,8 +151,10 @@ def run_report(
     locale: str = "id",
     clock: Clock | None = None,
     out: TextIO | None = None,
+    force: bool = False,
 ) -> int:
-    """Write the month's chart (PNG) and its summary (text) into output_dir; an empty month is this month."""
+    """Write the month's chart (PNG) and its summary (text) into output_dir; an empty month is this month.
+    Neither is written when one of them exists, unless `force`."""
     out = out or sys.stdout
     today = local_today(clock or SystemClock(), settings.tz)
     chosen = parse_month(month, today)
@@ -115,13 +166,15 @@ def run_report(
     content = Content()
     report = asyncio.run(_load_report(settings, content, chosen))
     label = f"{chosen.year:04d}-{chosen.month:02d}"
-    output_dir.mkdir(parents=True, exist_ok=True)
     document = report_document(report, content, locale)
     chart = output_dir / document.filename
+    summary = output_dir / Path(document.filename).with_suffix(".txt").name
+    if would_overwrite([chart, summary], force):
+        return 1
+    output_dir.mkdir(parents=True, exist_ok=True)
     chart.write_bytes(document.data)
     print(f"wrote {chart}: the chart of {label} ({report.visits} visits)", file=out)
     renderer = Renderer(settings.tz, {"host_name": settings.host_name, "host_contact": settings.host_contact})
-    summary = output_dir / Path(document.filename).with_suffix(".txt").name
     summary.write_text(_plain(renderer.render("reports/month", locale, {"report": report})) + "\n", encoding="utf-8")
     print(f"wrote {summary}: the summary of {label}", file=out)
     return 0

@@ -2,18 +2,19 @@
 
 Each entry is one YAML file with its texts in Indonesian and English. `check_knowledge` lists every
 problem a reviewer must fix (the tests fail on any): a missing required id, a duplicate id, a text
-without both languages, a related entry that does not exist, a malformed coordinate.
+without both languages, a related entry that does not exist, a malformed coordinate, a seasonal tip without
+its months.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from core.content import Bilingual
+from core.maps import maps_link
 from core.yamlfile import read_yaml
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent.parent / "content" / "knowledge"
@@ -100,6 +101,18 @@ class Text:
 
 
 @dataclass(frozen=True)
+class SeasonalTip:
+    """A tip that holds in some months only ("October middays can be about 33°C"), so a reminder of a day in
+    another month must not give it."""
+
+    months: tuple[int, ...]  # 1 = January
+    text: Text
+
+    def fits(self, month: int) -> bool:
+        return month in self.months
+
+
+@dataclass(frozen=True)
 class Location:
     address: str
     lat: float | None = None
@@ -110,11 +123,9 @@ class Location:
     def has_point(self) -> bool:
         return self.lat is not None and self.lon is not None
 
-    @property
-    def maps_url(self) -> str:
-        if self.has_point:
-            return f"https://www.google.com/maps/search/?api=1&query={self.lat:.5f},{self.lon:.5f}"
-        return "https://www.google.com/maps/search/?api=1&query=" + re.sub(r"\s+", "+", self.address.strip())
+    def maps_url(self, name: str) -> str | None:
+        """Where the place named `name` opens in maps (core.maps)."""
+        return maps_link(name, self.address, self.lat, self.lon)
 
 
 @dataclass(frozen=True)
@@ -131,11 +142,16 @@ class Entry:
     getting_there: Text | None = None
     cost: Text | None = None
     tips: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    seasonal_tips: tuple[SeasonalTip, ...] = ()
     location: Location | None = None
     area: str | None = None
     themes: tuple[str, ...] = ()
     related: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
+
+    def every_tip(self, locale: str) -> tuple[str, ...]:
+        """The tips a card shows: the general ones, then those of some months (a reader may plan any month)."""
+        return (*self.tips.get(locale, ()), *(t.text.in_(locale) for t in self.seasonal_tips))
 
     def part(self, name: str) -> Text | None:
         value = getattr(self, name)
@@ -184,6 +200,7 @@ def _entry(raw: Mapping[str, Any]) -> Entry:
         getting_there=_text(raw["getting_there"]) if raw.get("getting_there") else None,
         cost=_text(raw["cost"]) if raw.get("cost") else None,
         tips=_words(raw.get("tips")),
+        seasonal_tips=tuple(SeasonalTip(tuple(t["months"]), _text(t)) for t in raw.get("seasonal_tips") or ()),
         location=Location(
             address=str(location.get("address", "")),
             lat=location.get("lat"),
@@ -241,6 +258,7 @@ def _problems(directory: Path, raws: list[tuple[Path, Any]], theme_ids: frozense
                     problems.append(f"{where}: {key} has no {lang} words")
         if "tips" in raw and set((raw["tips"] or {}).keys()) != set(LANGUAGES):
             problems.append(f"{where}: tips must be given in both languages")
+        problems += _check_seasonal_tips(where, raw.get("seasonal_tips"))
         problems += _check_location(where, raw.get("location"))
         if raw.get("kind") == "destination" and raw.get("area") not in AREAS:
             problems.append(f"{where}: area must be one of {', '.join(AREAS)}")
@@ -259,6 +277,22 @@ def _problems(directory: Path, raws: list[tuple[Path, Any]], theme_ids: frozense
         for entry_id in required:
             if entry_id not in ids:
                 problems.append(f"missing required {kind} entry {entry_id}")
+    return problems
+
+
+def _check_seasonal_tips(where: Path, tips: Any) -> list[str]:
+    if tips is None:
+        return []
+    if not isinstance(tips, list):
+        return [f"{where}: seasonal_tips must be a list of tips with months"]
+    problems = []
+    for number, tip in enumerate(tips, 1):
+        months = tip.get("months") if isinstance(tip, dict) else None
+        if not isinstance(months, list) or not months or not all(type(m) is int and 1 <= m <= 12 for m in months):
+            problems.append(f"{where}: seasonal tip {number} needs months, numbers 1 (January) to 12")
+        for lang in LANGUAGES:
+            if not isinstance(tip, dict) or not str(tip.get(lang) or "").strip():
+                problems.append(f"{where}: seasonal tip {number} has no {lang} text")
     return problems
 
 

@@ -113,7 +113,7 @@ class KnowledgeBase:
     def _texts(entry: Entry) -> list[str]:
         parts = [entry.title.id, entry.title.en, entry.short.id, entry.short.en, entry.details.id, entry.details.en]
         for lang in ("id", "en"):
-            parts += entry.aliases[lang] + entry.keywords[lang] + entry.tips.get(lang, ())
+            parts += [*entry.aliases[lang], *entry.keywords[lang], *entry.every_tip(lang)]
         for name in ("where", "hours", "getting_there", "cost"):
             text = entry.part(name)
             if text:
@@ -125,7 +125,7 @@ class KnowledgeBase:
         names = [entry.title.id, entry.title.en, *entry.aliases["id"], *entry.aliases["en"]]
         columns: dict[str, list[str]] = {}
         for lang in ("id", "en"):
-            body = [entry.short.in_(lang), entry.details.in_(lang), *entry.tips.get(lang, ())]
+            body = [entry.short.in_(lang), entry.details.in_(lang), *entry.every_tip(lang)]
             body += [t.in_(lang) for t in (entry.where, entry.hours, entry.getting_there, entry.cost) if t]
             columns[f"names_{lang}"] = [stem(w, lang) for w in words(" ".join(names))]
             columns[f"keys_{lang}"] = [stem(w, lang) for w in words(" ".join(entry.keywords[lang]))]

@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from core.knowledge.entries import Entry, Text
 from core.knowledge.search import INTENT_PARTS
 
+_CONTACT_IN_PARENTHESES = re.compile(r"\s*\(\{host_contact\}\)")
+
 
 @dataclass(frozen=True)
 class HostDetails:
-    """What content leaves to the host: {host_name} and {host_contact} placeholders."""
+    """What content leaves to the host: {host_name} and {host_contact} placeholders.
+
+    Content writes the contact beside the host's name in parentheses, "{host_name} ({host_contact})", and alone
+    only where the host's name reads as well ("hubungi {host_contact}"). With no HOST_CONTACT set, the
+    parenthesised contact is left out (not "Pemkab Banyuwangi (Pemkab Banyuwangi)", nor empty parentheses) and a
+    contact alone becomes the host's name; the knowledge tests hold every entry to this.
+    """
 
     name: str
     contact: str | None
 
     def fill(self, text: str) -> str:
+        if not self.contact:
+            text = _CONTACT_IN_PARENTHESES.sub("", text)
         return text.replace("{host_name}", self.name).replace("{host_contact}", self.contact or self.name)
 
 
@@ -51,9 +62,9 @@ def entry_view(entry: Entry, locale: str, host: HostDetails) -> EntryView:
         hours=text(entry.hours),
         getting_there=text(entry.getting_there),
         cost=text(entry.cost),
-        tips=tuple(host.fill(t) for t in entry.tips.get(locale, ())),
+        tips=tuple(host.fill(t) for t in entry.every_tip(locale)),
         address=location.address if location else None,
-        maps_url=location.maps_url if location else None,
+        maps_url=location.maps_url(entry.title.id) if location else None,  # searched by its local name
         has_point=bool(location and location.has_point),
     )
 

@@ -115,23 +115,41 @@ def parse_month(text: str, today: date) -> Month | None:
 _RANGE_SEPARATOR = re.compile(r"\s+(?:-|–|—|s/d|s\.d\.?|sd|sampai|hingga|to|until)\s+", re.IGNORECASE)
 
 
+def parse_bound(text: str, today: date, *, last: bool) -> date | None:
+    """One end of a period: a day, or a month, which stands for its first day at the start of a period and for
+    its last day at the end ('2026-11 2026-12' is November and December)."""
+    month = parse_month(text, today) if text.strip() else None
+    if month is not None:
+        return month.last_day if last else month.first_day
+    if _NUMERIC_YEAR_FIRST.match(text.strip()) or _NUMERIC_MONTH_FIRST.match(text.strip()):
+        return None  # shaped like a month but not one ('13/2026'); dateparser would guess a day
+    return parse_date(text, today)
+
+
 def _range(text: str, today: date) -> DateRange | None:
     month = parse_month(text, today)
     if month is not None:
         return DateRange(month.first_day, month.last_day)
-    if _NUMERIC_YEAR_FIRST.match(text) or _NUMERIC_MONTH_FIRST.match(text):
-        return None  # shaped like a month but not one ('13/2026'); dateparser would guess a day
     parts = _RANGE_SEPARATOR.split(text, maxsplit=1)
     if len(parts) == 1:
         parts = text.split()
         if len(parts) not in (1, 2):
             return None
-    days = [parse_date(part, today) for part in parts]
-    if any(day is None for day in days):
-        return None
-    first, last = days[0], days[-1]
-    assert first is not None and last is not None
-    return DateRange(first, last)
+    first, last = parse_bound(parts[0], today, last=False), parse_bound(parts[-1], today, last=True)
+    return DateRange(first, last) if first is not None and last is not None else None
+
+
+class PeriodFault(enum.Enum):
+    """Why a period that was read cannot be exported."""
+
+    BACKWARDS = "backwards"  # it ends before it starts
+    TOO_LONG = "too long"  # more than MAX_EXPORT_DAYS
+
+
+def fault_of(period: DateRange) -> PeriodFault | None:
+    if period.last_day < period.first_day:
+        return PeriodFault.BACKWARDS
+    return PeriodFault.TOO_LONG if period.days > MAX_EXPORT_DAYS else None
 
 
 def parse_export_request(text: str, today: date) -> ExportRequest | None:
@@ -149,6 +167,6 @@ def parse_export_request(text: str, today: date) -> ExportRequest | None:
         period: DateRange | None = DateRange(this_month.first_day, this_month.next().last_day)
     else:
         period = _range(" ".join(words), today)
-    if period is None or period.last_day < period.first_day or period.days > MAX_EXPORT_DAYS:
+    if period is None or fault_of(period) is not None:
         return None
     return ExportRequest(period, export_format)

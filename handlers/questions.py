@@ -264,10 +264,15 @@ STAFF_ANSWER: Flow[StaffAnswerDraft] = Flow(
 
 @on(ANSWER_QUESTION)
 async def start_staff_answer(turn: Turn, question_id: int) -> list[Reply]:
-    question = await questions.to_close(turn, question_id, "answer a question")
+    return await _start_closing(turn, question_id, STAFF_ANSWER, "answer a question")
+
+
+async def _start_closing(turn: Turn, question_id: int, flow: Flow[StaffAnswerDraft], action: str) -> list[Reply]:
+    """Show the question and begin the flow that closes it (answering or dismissing); closed already: says by whom."""
+    question = await questions.to_close(turn, question_id, action)
     return [
         reply("questions/question_to_answer", question=question.text),
-        *await STAFF_ANSWER.begin(turn, StaffAnswerDraft(question_id)),
+        *await flow.begin(turn, StaffAnswerDraft(question_id)),
     ]
 
 
@@ -300,8 +305,4 @@ DISMISSING: Flow[StaffAnswerDraft] = Flow(
 
 @on(DISMISS_QUESTION)
 async def start_dismissing(turn: Turn, question_id: int) -> list[Reply]:
-    question = await questions.to_close(turn, question_id, "dismiss a question")
-    return [
-        reply("questions/question_to_answer", question=question.text),
-        *await DISMISSING.begin(turn, StaffAnswerDraft(question_id)),
-    ]
+    return await _start_closing(turn, question_id, DISMISSING, "dismiss a question")

@@ -24,7 +24,7 @@ import json
 import re
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -719,3 +719,14 @@ class FakeBotApi:
         message = self._new_bot_message(chat_id, location=location, venue=venue)
         self._record("sendVenue", params, message, text=title, plain_text=title)
         return message
+
+
+@contextlib.asynccontextmanager
+async def running(token: str, bot_username: str) -> AsyncIterator[FakeBotApi]:
+    """A fake Bot API started on 127.0.0.1 for the duration of the block (the tests' `fake` fixtures)."""
+    api = FakeBotApi(token, bot_username=bot_username)
+    await api.start()
+    try:
+        yield api
+    finally:
+        await api.stop()

@@ -42,6 +42,7 @@ from bot.web import TELEGRAM_SECRET_HEADER
 from core.clock import FakeClock
 from storage import outbox
 from storage.outbox import OutboxKind, OutboxStatus
+from tests import fake_bot_api
 from tests.conftest import STAFF_TELEGRAM_ID, CoreFactory
 from tests.fake_bot_api import FakeBotApi, SentMessage
 from tests.fake_graph_api import FakeGraphApi
@@ -70,12 +71,8 @@ def telegram_mode(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeBotApi]:
-    api = FakeBotApi(TOKEN, bot_username="delegasi_test_bot")
-    await api.start()
-    try:
+    async with fake_bot_api.running(TOKEN, "delegasi_test_bot") as api:
         yield api
-    finally:
-        await api.stop()
 
 
 @pytest.fixture

@@ -44,6 +44,7 @@ from storage.delegations import delegations_of_coordinator
 from storage.outbox import OutboxKind, OutboxStatus
 from storage.participants import insert_participant
 from storage.users import Role, find_user, upsert_user
+from tests import fake_bot_api
 from tests.conftest import E2E_TOKEN, PERSONAL, STAFF_TELEGRAM_ID, CoreFactory
 from tests.fake_bot_api import FakeBotApi, SentMessage
 from tests.support import RecordedSleep
@@ -172,12 +173,8 @@ def join_code_in(message: SentMessage) -> str:
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeBotApi]:
-    api = FakeBotApi(TOKEN, bot_username=BOT_USERNAME)
-    await api.start()
-    try:
+    async with fake_bot_api.running(TOKEN, BOT_USERNAME) as api:
         yield api
-    finally:
-        await api.stop()
 
 
 @pytest.fixture

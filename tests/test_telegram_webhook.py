@@ -11,6 +11,7 @@ import pytest
 
 from bot.app import build_telegram, build_web, start_telegram_webhook, stop_telegram
 from bot.config import Settings
+from tests import fake_bot_api
 from tests.conftest import CoreFactory
 from tests.fake_bot_api import FakeBotApi
 from tests.support import RecordedSleep, served
@@ -22,12 +23,8 @@ RINA = 1001
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeBotApi]:
-    api = FakeBotApi(TOKEN, bot_username="delegasi_test_bot")
-    await api.start()
-    try:
+    async with fake_bot_api.running(TOKEN, "delegasi_test_bot") as api:
         yield api
-    finally:
-        await api.stop()
 
 
 @pytest.fixture

@@ -81,7 +81,7 @@ async def test_on_the_console_the_number_after_batal_presses_the_plans_button(
     preview, _, after = transcript.rpartition("[1] 💾 Simpan\n  [2] ✖️ Batal")
     assert preview, transcript[-1500:]
     # Batal, then the plan's second button
-    assert "Perubahan agenda dibatalkan" in after and "Pilih program standar" in after
+    assert "Perubahan agenda dibatalkan" in after and "Silakan pilih program standar" in after
     assert "Gabung" not in after
 
 

@@ -210,11 +210,11 @@ async def test_two_sessions_on_one_database_each_see_their_own_messages(open_ter
     await sari.shows("Ya, setujui")
     sari.type(sari.button("✅ Ya, setujui"))
     await sari.shows("koordinator sudah diberi tahu")
-    coordinator = await budi.shows("Kunjungan Anda disetujui!")
+    coordinator = await budi.shows("Kunjungan Bapak/Ibu disetujui!")
     staff = await sari.leave()
     await budi.leave()
     assert "pesan untuk" not in coordinator and "Pendaftaran kunjungan baru" not in coordinator
-    assert "pesan untuk" not in staff and "Kunjungan Anda disetujui" not in staff
+    assert "pesan untuk" not in staff and "Kunjungan Bapak/Ibu disetujui" not in staff
 
 
 async def test_a_message_for_someone_with_no_session_is_shown_here_and_again_when_they_start(
@@ -249,5 +249,5 @@ async def test_one_user_cannot_run_two_sessions_at_once(
 async def test_an_empty_line_is_answered_like_any_message(settings: Settings, clock: FakeClock) -> None:
     """The console skipped blank lines, so Enter alone (or a blank line in a script) got no answer at all."""
     transcript = await run_script(settings, clock, ["/daftar", "", "   "])
-    assert transcript.count("Pesan Anda kosong") == 2
+    assert transcript.count("Pesan Bapak/Ibu kosong") == 2
     assert transcript.count("Apa nama instansi") == 3  # and the question is asked again each time

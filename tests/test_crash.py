@@ -211,7 +211,7 @@ class Coordinator:
             ("type", typed["note"], ["ingin dipelajari"]),  # a typed topic joins the selection; the step stays open
             ("press", "Selesai memilih", ["nama koordinator"]),
             ("type", typed["contact"], ["nomor HP"]),
-            ("type", typed["phone"], ["Periksa kembali"]),
+            ("type", typed["phone"], ["periksa kembali pendaftaran"]),
             ("press", "Kirim", ["start=join-", "Kode QR", ""]),  # the code, then its QR code (a caption and a file)
         ]
         self.steps = len(steps)

@@ -51,8 +51,10 @@ async def test_a_newcomer_is_greeted_by_the_time_of_day_and_their_chat_name(
 ) -> None:
     budi = ChatUser(recorder, "budi")
     at(clock, 8)
-    assert await greeting(budi) == "👋 Selamat pagi, Bapak/Ibu budi. Saya asisten delegasi Pemkab Banyuwangi. " + (
-        "Saya membantu mendaftarkan kunjungan <i>studi tiru</i>, menghubungkan peserta dengan delegasinya, dan memberi "
+    assert await greeting(
+        budi
+    ) == "👋 Selamat pagi, Bapak/Ibu budi. Selamat datang di meja delegasi Pemkab Banyuwangi. " + (
+        "Kami membantu mendaftarkan kunjungan <i>studi tiru</i>, menghubungkan peserta dengan delegasinya, dan memberi "
         "kabar selama kunjungan."
     )
     at(clock, 21)
@@ -137,4 +139,6 @@ async def test_a_greeting_in_the_middle_of_a_form_is_answered_in_kind(
     at(clock, 14)
     [where, _question] = await member.says("halo")
     assert where.template == "menu/in_flow"
-    assert where.text.startswith("👋 Selamat siang, Bapak/Ibu Dedi. Anda sedang mengisi") and "Halo" not in where.text
+    assert (
+        where.text.startswith("👋 Selamat siang, Bapak/Ibu Dedi. Bapak/Ibu sedang mengisi") and "Halo" not in where.text
+    )

@@ -187,7 +187,7 @@ async def test_language_follows_the_client_and_can_be_switched(recorder: Recorde
         [
             ("/bahasa", ["menu/ask_language"]),
             (Press("language_id"), [("menu/language_set", "Bahasa Indonesia")]),
-            ("/bantuan", [("menu/help", "Yang bisa Anda lakukan")]),
+            ("/bantuan", [("menu/help", "Yang dapat Bapak/Ibu lakukan")]),
             ("/bahasa en", [("menu/language_set", "English")]),
         ],
     )

@@ -221,8 +221,8 @@ async def test_a_mixed_delegation_gets_the_approval_the_plan_and_a_broadcast_eac
     members = [(WHATSAPP, COORDINATOR), (WHATSAPP, DEDI), (TELEGRAM, str(SARI))]
     once_each = {
         "Pendaftaran kunjungan baru": [(TELEGRAM, str(STAFF))],
-        "Kunjungan Anda disetujui": [(WHATSAPP, COORDINATOR)],
-        "Anda terdaftar sebagai peserta": [(WHATSAPP, DEDI), (TELEGRAM, str(SARI))],
+        "Kunjungan Bapak/Ibu disetujui": [(WHATSAPP, COORDINATOR)],
+        "Status kunjungan dapat diperiksa kapan saja": [(WHATSAPP, DEDI), (TELEGRAM, str(SARI))],
         "Agenda kunjungan Pemkab Cianjur": members,
         "Informasi dari panitia": members,
         "Laporan siaran": [(TELEGRAM, str(STAFF))],
@@ -261,7 +261,7 @@ async def staff_approve_on_telegram(journey: Journey, code: str) -> None:
     assert "disetujui; koordinator sudah diberi tahu" in shown(done)
 
     [approved] = await journey.rina.receives(1)
-    assert "Kunjungan Anda disetujui" in approved.text
+    assert "Kunjungan Bapak/Ibu disetujui" in approved.text
     assert f"```{code}```" in approved.text  # the join code to share, in WhatsApp's monospace
 
 
@@ -277,7 +277,7 @@ async def participants_join_on_both(journey: Journey, code: str) -> None:
     [confirm] = await dedi.taps("Lewati")
     assert "Dedi Kurniawan" in confirm.text
     [joined] = await dedi.taps("Kirim")
-    assert "Dedi Kurniawan, Anda terdaftar sebagai peserta delegasi *Pemkab Cianjur*" in joined.text
+    assert "Dedi Kurniawan terdaftar sebagai peserta delegasi *Pemkab Cianjur*" in joined.text
 
     sari = journey.sari
     welcome_tg, ask_name_tg = await sari.says(f"/start join-{code}", replies=2)
@@ -286,7 +286,7 @@ async def participants_join_on_both(journey: Journey, code: str) -> None:
     [ask_unit_tg] = await sari.says("Kepala Bappeda")
     [confirm_tg] = await sari.presses(ask_unit_tg, "Lewati")
     [joined_tg] = await sari.presses(confirm_tg, "Kirim")
-    assert "Sari Wulandari, Anda terdaftar sebagai peserta delegasi Pemkab Cianjur" in shown(joined_tg)
+    assert "Sari Wulandari terdaftar sebagai peserta delegasi Pemkab Cianjur" in shown(joined_tg)
 
 
 async def staff_plan_and_publish(journey: Journey) -> None:
@@ -315,7 +315,7 @@ async def staff_broadcast_to_the_delegation(journey: Journey) -> None:
     [ask_audience] = await staff.says("/siaran")
     [ask_delegation] = await staff.presses(ask_audience, "Satu delegasi")
     [ask_text] = await staff.presses(ask_delegation, "Pemkab Cianjur")
-    assert "Tulis isi siarannya" in shown(ask_text)
+    assert "Silakan tulis isi siarannya" in shown(ask_text)
     [preview] = await staff.says(BROADCAST)
     assert "Penerima: 3 orang" in shown(preview)
     [queued] = await staff.presses(preview, "Kirim")

@@ -96,7 +96,7 @@ async def test_a_coordinator_of_a_visit_to_come_keeps_their_contact_until_it_is_
     core = recorder.core
     await register(coordinator)
     [shown] = await coordinator.says("/hapusdata")
-    assert "belum bisa dihapus" in shown.text and "Pemkab Cianjur" in shown.text
+    assert "belum dapat dihapus" in shown.text and "Pemkab Cianjur" in shown.text
     assert "+62 812-3456-7890" in shown.text  # the contact given at registration, readable
     assert shown.labels == ["Jangan hapus"]
     [refused] = await coordinator.presses_action("priv:erase")  # an old button, or a typed action
@@ -114,7 +114,7 @@ async def test_a_coordinator_of_a_visit_to_come_keeps_their_contact_until_it_is_
     [shown] = await coordinator.says("/hapusdata")
     assert shown.labels == ["🗑 Ya, hapus data saya", "Jangan hapus"]
     [erased] = await coordinator.presses("erase_my_data")
-    assert "Kontak Anda dihapus dari 1 pendaftaran" in erased.text
+    assert "Kontak Bapak/Ibu dihapus dari 1 pendaftaran" in erased.text
     [visit] = await rows(core, "SELECT institution, contact_name, contact_phone, planned_size, status FROM delegations")
     assert visit == {
         "institution": "Pemkab Cianjur",
@@ -134,7 +134,7 @@ async def test_after_a_visit_a_participant_who_deletes_stays_only_as_a_count(
     clock.set(datetime(2026, 12, 14, 9, 0, tzinfo=WIB))  # the visit (10–11 Dec) is over
     await member.says("/hapusdata")
     [erased] = await member.presses("erase_my_data")
-    assert "Nama Anda dihapus dari 1 kunjungan yang sudah lewat" in erased.text
+    assert "Nama Bapak/Ibu dihapus dari 1 kunjungan yang sudah lewat" in erased.text
     assert await rows(core, "SELECT name, position, unit FROM participants") == [
         {"name": "", "position": "", "unit": None}
     ]
@@ -257,17 +257,17 @@ async def test_hapusdata_counts_the_questions_it_holds_and_says_which_those_are(
     kept = len(await rows(recorder.core, "SELECT id FROM questions"))
     assert kept == 2
     [shown] = await member.says("/hapusdata")
-    assert f"{kept} pertanyaan yang Anda ajukan kepada panitia" in shown.text
+    assert f"{kept} pertanyaan yang Bapak/Ibu ajukan kepada panitia" in shown.text
     assert "dijawab langsung oleh bot tidak disimpan" in shown.text
     [erased] = await member.presses("erase_my_data")
-    assert f"{kept} pertanyaan Anda kepada panitia dihapus" in erased.text
+    assert f"{kept} pertanyaan Bapak/Ibu kepada panitia dihapus" in erased.text
 
 
 async def test_hapusdata_mentions_only_what_it_holds(coordinator: ChatUser, recorder: Recorder) -> None:
     code = await register(coordinator)
     member = await join_as(recorder, "Pak Dedi", code)
     [shown] = await member.says("/hapusdata")
-    assert "Anda keluar dari kunjungan yang belum berlangsung" in shown.text
+    assert "Bapak/Ibu keluar dari kunjungan yang belum berlangsung" in shown.text
     for not_held in ("kontak", "koordinator", "pertanyaan", "pengaturan", "sudah lewat", "belum terkirim"):
         assert not_held not in shown.text.lower(), not_held
     visitor = ChatUser(recorder, "Ms Lee", language_code="en-GB")
@@ -289,8 +289,8 @@ async def test_what_hapusdata_says_an_erasure_removes_is_what_it_removes(
     clock.set(datetime(2026, 12, 14, 9, 0, tzinfo=WIB))  # the visit is over
     [shown] = await coordinator.says("/hapusdata")
     preview = shown.reply.params["erasure"]
-    assert "kontak Anda sebagai koordinator dihapus" in shown.text
-    assert "Anda keluar dari kunjungan" not in shown.text  # nothing still to come
+    assert "kontak Bapak/Ibu sebagai koordinator dihapus" in shown.text
+    assert "Bapak/Ibu keluar dari kunjungan" not in shown.text  # nothing still to come
     [erased] = await coordinator.presses("erase_my_data")
     assert erased.reply.params["erasure"] == preview
     assert (preview.contacts_removed, preview.questions_deleted) == (1, 1)

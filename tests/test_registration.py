@@ -350,7 +350,7 @@ async def test_a_province_guessed_from_a_typo_is_confirmed_first(coordinator: Ch
         coordinator,
         [
             *UP_TO_SUMMARY[:2],
-            ("jabr", [("registration/confirm_province", "Maksud Anda <b>Jawa Barat</b>?")]),
+            ("jabr", [("registration/confirm_province", "Yang Bapak/Ibu maksud <b>Jawa Barat</b>?")]),
             (Press("other_province"), ["registration/ask_province"]),
             ("jabr", ["registration/confirm_province"]),
             (Press("confirm_guess"), ["registration/ask_head"]),

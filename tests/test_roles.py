@@ -251,7 +251,7 @@ async def test_the_help_lists_what_each_role_may_use(
     [for_admin] = await staff.says("/bantuan")
 
     assert not commands_in(for_participant.text) & STAFF_COMMANDS
-    assert "/hapusdata — lihat dan hapus data Anda" in for_participant.text
+    assert "/hapusdata — lihat dan hapus data pribadi" in for_participant.text
     assert "/siaran" not in for_participant.text and "/ekspor" not in for_participant.text
 
     assert set(STAFF_MENU_COMMANDS) <= commands_in(for_staff.text)

@@ -549,7 +549,7 @@ async def test_hostile_names_and_notes_are_escaped_and_shown_intact(bot: Running
     hostile_note = ("Studi <b>MPP</b> & </a> 😀 smart-kampung " * 10)[:300].strip()
     assert len(hostile_note) == 300
     code = await register_visit(visitor, note=hostile_note)
-    summary = [m for m in fake.messages_to(visitor.id) if "Periksa kembali" in (m.plain_text or "")]
+    summary = [m for m in fake.messages_to(visitor.id) if "periksa kembali pendaftaran" in (m.plain_text or "")]
     assert len(summary) == 1 and hostile_note in (summary[0].plain_text or "")
     [note] = await fake.wait_for_messages(STAFF_TELEGRAM_ID, 1)
     assert hostile_note in (note.plain_text or "") and user.display_name in (note.plain_text or "")
@@ -637,7 +637,7 @@ async def test_a_sticker_during_registration_gets_text_only_and_the_same_questio
 
     text_only, asked_again = await rina.sends_sticker(replies=2)
 
-    assert "hanya bisa membaca pesan teks" in (text_only.plain_text or "")
+    assert "hanya dapat membaca pesan teks" in (text_only.plain_text or "")
     assert asks(asked_again, "province") and asked_again.callback_data == ask_province.callback_data
     [java] = await rina.presses(asked_again, "Jawa")  # the flow goes on from there
     [ask_head] = await rina.presses(java, "Jawa Barat")
@@ -666,7 +666,7 @@ async def test_a_question_is_answered_with_a_map_and_an_unknown_one_reaches_staf
 
     staff = TelegramUser(fake, STAFF_TELEGRAM_ID, "Sari")
     [unknown] = await rina.says("Apakah ada hotel dekat Pendopo untuk 50 orang?")
-    assert "belum tahu" in (unknown.plain_text or "")
+    assert "belum ada di catatan kami" in (unknown.plain_text or "")
     [notice] = await fake.wait_for_messages(STAFF_TELEGRAM_ID, 1)
     assert "hotel dekat Pendopo" in (notice.plain_text or "")
     _question, prompt = await staff.presses(notice, "Jawab", replies=2)

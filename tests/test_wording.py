@@ -111,3 +111,27 @@ def test_without_a_host_contact_no_template_repeats_the_host_or_leaves_empty_par
         if TWICE.search(text) or re.search(r"\(\s*\)", text)
     ]
     assert not wrong, wrong[:3]
+
+
+# The desk writes to officials: "Bapak/Ibu", never "Anda" or "kamu", and no chat words. "-mu" as a suffix is not
+# looked for: as a whole word it cannot be told from "ilmu" or "tamu".
+INFORMAL = re.compile(r"\b(?:anda|kamu|kau|aja|nggak|gak|udah|yuk|oke|dong|sih)\b", re.I)
+# The desk speaks as "kami"; "saya" only in a button label, where it is the user speaking ("Pakai nama saya").
+FIRST_PERSON = re.compile(r"\bsaya\b", re.I)
+LABELS = "_labels.j2"
+# (template, word) pairs a template may keep, each with its reason; e.g. a user's own words quoted as an example.
+ALLOWED: dict[tuple[str, str], str] = {}
+
+
+def test_indonesian_templates_address_officials_formally() -> None:
+    """Every Indonesian template addresses the reader as "Bapak/Ibu" and speaks for the desk as "kami"."""
+    root = TEMPLATES_DIR / "id"
+    found = []
+    for path in sorted(root.rglob("*.j2")):
+        name = path.relative_to(root).as_posix()
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            words = [m.group(0) for m in INFORMAL.finditer(line)]
+            if name != LABELS:
+                words += [m.group(0) for m in FIRST_PERSON.finditer(line)]
+            found += [f"{name}:{number}: {w!r}" for w in words if (name, w.lower()) not in ALLOWED]
+    assert not found, "\n".join(found)

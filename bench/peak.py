@@ -47,7 +47,7 @@ from pathlib import Path
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
-from bench.faq import DEFAULT_SET, load_cases
+from bench.faq import DEFAULT_SETS, load_cases
 from bot.app import Core, build_telegram, configure_logging, start_telegram, stop_telegram
 from bot.config import load_settings
 from core.clock import SystemClock
@@ -169,9 +169,9 @@ async def seed(core: Core, delegations: int, participants: int) -> list[int]:
 def answerable_questions(knowledge: KnowledgeBase) -> list[str]:
     """The development set's questions the knowledge base answers itself (no small talk, no relay to staff)."""
     texts = []
-    for case in load_cases(DEFAULT_SET):
+    for case in load_cases(DEFAULT_SETS[0]):
         found = knowledge.search(case.question)
-        if case.expect is not None and found.entry is not None and not found.smalltalk:
+        if case.expect is not None and found.entry is not None and found.smalltalk is None:
             texts.append(case.question)
     return texts
 

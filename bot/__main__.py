@@ -56,6 +56,19 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     report.add_argument("--lang", choices=["id", "en"], default="id")
     report.add_argument("-o", "--output-dir", type=Path, default=Path("."), help="directory to write into")
     report.add_argument("--force", action="store_true", help="overwrite the chart and the summary if they exist")
+    faq = command("faq", "the staff answers saved as bot answers (/faq): export them for review")
+    faq_commands = faq.add_subparsers(dest="faq_command", required=True)
+    faq_summary = "write the saved answers as content/knowledge YAML files, one per entry, for a reviewer"
+    faq_export = faq_commands.add_parser("export", help=faq_summary, description=faq_summary)
+    faq_export.add_argument(
+        "-o",
+        "--output-dir",
+        type=Path,
+        default=Path("faq-export"),
+        help="directory to write into (default: ./faq-export/)",
+    )
+    faq_export.add_argument("--force", action="store_true", help="overwrite files that exist")
+    faq_export.add_argument("--include-retired", action="store_true", help="also the answers retired from the bot")
     return parser, dict(commands.choices)
 
 
@@ -88,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.cli.records import run_report
 
         return run_report(settings, args.month, args.output_dir, locale=args.lang, force=args.force)
+    if args.command == "faq":
+        from bot.cli.faq import run_faq_export
+
+        return run_faq_export(settings, args.output_dir, force=args.force, include_retired=args.include_retired)
     if args.command == "ask":
         from bot.cli.ask import run_ask
 

@@ -58,6 +58,8 @@ from core.desk import DailyLimits
 from core.itinerary import PlanningRules
 from core.joincode import BotIdentity
 from core.knowledge import build_knowledge
+from core.knowledge.learned import LearnedKnowledge
+from core.knowledge.places import Gazetteer
 from core.knowledge.views import HostDetails
 from core.locale import choose_locale
 from core.model import Database, OutboxKind
@@ -70,8 +72,8 @@ from core.services import Services
 from core.signals import Signals
 from core.venues import VenueCatalog
 from handlers import broadcast
+from handlers.asking import KnowledgeAnswerer
 from handlers.held import SHOW_HELD
-from handlers.questions import KnowledgeAnswerer
 from handlers.reminders import reminder_composer
 from handlers.router import Router
 from storage import outbox
@@ -102,6 +104,7 @@ class Core:
         database = await Database.open(settings.database_path)
         renderer = Renderer(settings.tz, {"host_name": settings.host_name, "host_contact": settings.host_contact})
         signals = Signals()
+        knowledge = build_knowledge(theme_ids=frozenset(t.id for t in content.themes))
         services = Services(
             content=content,
             staff=StaffDirectory(
@@ -116,7 +119,7 @@ class Core:
             identity=BotIdentity(
                 settings.telegram_bot_username, settings.whatsapp.business_number if settings.whatsapp else None
             ),
-            knowledge=build_knowledge(theme_ids=frozenset(t.id for t in content.themes)),
+            knowledge=knowledge,
             host=HostDetails(settings.host_name, settings.host_contact),
             venues=VenueCatalog(),
             reminder_rules=ReminderRules(
@@ -128,8 +131,12 @@ class Core:
             limits=DailyLimits(settings.daily_delegation_limit, settings.daily_people_limit),
             retention_days=settings.retention_days,
             planning=PlanningRules(friday_break=settings.friday_prayer_break),
+            learned=LearnedKnowledge(knowledge, settings.tz),
+            places=Gazetteer.load(),
         )
         warm_up()
+        async with database.transaction() as conn:
+            await services.learned.current(conn)  # the staff answers saved so far, indexed before the first question
         delivery = Delivery(database, clock)
         limits = SendLimits(
             settings.send_per_second, settings.send_chat_interval_seconds, settings.send_group_per_minute

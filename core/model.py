@@ -20,6 +20,7 @@ from storage.delegations import (
     Proposal,
     VisitMode,
 )
+from storage.learned import LearnedAnswer, LearnedText
 from storage.outbox import OutboxKind, OutboxRow, OutboxStatus
 from storage.participants import Participant
 from storage.personal_data import CoordinatedRecord, Erasure, Holdings, MembershipRecord
@@ -41,6 +42,8 @@ __all__ = [
     "DelegationStatus",
     "Erasure",
     "Holdings",
+    "LearnedAnswer",
+    "LearnedText",
     "MembershipRecord",
     "NewAgendaItem",
     "NewDelegation",

@@ -1,7 +1,8 @@
 """The shared, read-only parts every rule may need: content, settings-derived rules, the clock, the catalogs.
 
 bot/app.py builds one Services from the settings at start; every Session (and so every handler turn)
-carries it. Nothing in it changes while the bot runs, except what the Signals tell their listeners.
+carries it. Nothing in it changes while the bot runs, except what the Signals tell their listeners and the
+index of staff answers that `learned` keeps current (a cache of rows in the database).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from core.content import Content
 from core.desk import DailyLimits
 from core.itinerary import PlanningRules
 from core.joincode import BotIdentity
+from core.knowledge.learned import LearnedKnowledge
+from core.knowledge.places import Gazetteer
 from core.knowledge.search import KnowledgeBase
 from core.knowledge.views import HostDetails
 from core.people import StaffDirectory
@@ -39,3 +42,7 @@ class Services:
     host: HostDetails
     retention_days: int  # personal fields of a visit are removed this many days after it ended
     planning: PlanningRules  # what a suggested plan keeps free (the Friday prayer break)
+    learned: LearnedKnowledge  # `knowledge` and the staff answers saved since, one index (core.knowledge.learned)
+    places: (
+        Gazetteer  # the places that are not the host, to tell a question about another place (core.knowledge.triage)
+    )

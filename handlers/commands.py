@@ -12,7 +12,21 @@ from collections.abc import Awaitable, Callable
 from core.greetings import is_greeting
 from core.messages import Reply
 from core.model import Role
-from handlers import agenda, broadcast, desk, menu, participants, plan, privacy, questions, reminders, reports, status
+from handlers import (
+    agenda,
+    asking,
+    broadcast,
+    desk,
+    faq,
+    menu,
+    participants,
+    plan,
+    privacy,
+    questions,
+    reminders,
+    reports,
+    status,
+)
 from handlers.actions import on
 from handlers.context import Turn
 from handlers.join import join_with_typed_code, start_join
@@ -72,7 +86,7 @@ async def _menu(turn: Turn) -> list[Reply]:
 async def _ask(turn: Turn, argument: str) -> list[Reply]:
     """/tanya: a question; a join code after it is still an attempt to join, never a question for staff."""
     joining = await join_with_typed_code(turn, argument)
-    return joining if joining is not None else await questions.answer_question(turn, argument)
+    return joining if joining is not None else await asking.answer_question(turn, argument)
 
 
 _register = _turn_only(start_registration)
@@ -90,6 +104,7 @@ _broadcast = _turn_only(broadcast.start_broadcast)
 _export = reports.export_command
 _report = reports.report_command
 _my_data = _turn_only(privacy.show_my_data)
+_faq = _turn_only(faq.show_faq)
 
 COMMANDS: dict[str, Command] = {
     "start": _start,
@@ -133,6 +148,7 @@ COMMANDS: dict[str, Command] = {
     "report": _report,
     "hapusdata": _my_data,
     "mydata": _my_data,
+    "faq": _faq,
 }
 # The commands offered in the platform's command menu, in this order (descriptions are labels). Everyone sees
 # the public ones; host staff and admins get theirs added in their own chats (help lists them the same way).
@@ -153,7 +169,7 @@ MENU_COMMANDS = (
     "bantuan",
     "batal",
 )
-STAFF_MENU_COMMANDS = ("agenda", "kalender_tamu", "siaran", "siaran_status", "pertanyaan")
+STAFF_MENU_COMMANDS = ("agenda", "kalender_tamu", "siaran", "siaran_status", "pertanyaan", "faq")
 ADMIN_MENU_COMMANDS = ("ekspor", "laporan")
 # Every command a member is refused, with its English alias (checked by the role tests).
 ADMIN_COMMANDS = frozenset({*ADMIN_MENU_COMMANDS, "export", "report"})

@@ -1,6 +1,6 @@
-"""Questions and browsing: free text and /tanya answered from the knowledge base, /inovasi and /wisata,
-and the staff queue (/pertanyaan) for what the bot could not answer: answered (relayed to the asker) or
-dismissed (with an optional reason the asker is told)."""
+"""The knowledge base's cards and browsing (/inovasi, /wisata), and the staff queue (/pertanyaan) for what the bot
+could not answer: answered (relayed to the asker) or dismissed (with an optional reason the asker is told). Free
+text is answered in handlers/asking.py."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from typing import Any
 from core import questions
 from core.errors import DomainError, ValidationError
 from core.knowledge.entries import Entry
-from core.knowledge.search import Answer
-from core.knowledge.views import entry_view, intent_part
+from core.knowledge.learned import knowledge_now
+from core.knowledge.views import entry_view
 from core.membership import visits_of
 from core.messages import Button, Reply, Venue, reply
-from core.questions import StaffNotice
 from core.registration import parse_reason
 from handlers.actions import ID, WORD, Action, StaleButton, button, on
 from handlers.context import Turn, tell
+from handlers.faq import learn_button
 from handlers.flow import Answer as StepAnswer
 from handlers.flow import Finish, Flow, JsonDraft, Outcome, Step
 from handlers.menu import MENU
@@ -35,80 +35,20 @@ DISMISS_QUESTION = Action("qa:dismiss", ID)
 SHOW_BURST = Action("qa:burst", ID)
 
 
-# --- answering --------------------------------------------------------------------------------
-
-
-class KnowledgeAnswerer:
-    """The router's question hook: free text outside a flow is a question for the knowledge base."""
-
-    async def answer(self, turn: Turn, question: str) -> list[Reply] | None:
-        return await answer_question(turn, question)
-
-
-async def answer_question(turn: Turn, question: str) -> list[Reply]:
-    """Answer from the knowledge base, or say so and pass the question to host staff."""
-    question = question.strip()
-    if not question:
-        return [reply("questions/ask_prompt")]
-    result = turn.services.knowledge.search(question)
-    if result.smalltalk:
-        return [reply("questions/smalltalk", _topic_buttons())]
-    if result.entry is None:
-        return await _pass_to_staff(turn, question, result)
-    entry = result.entry
-    part = intent_part(entry, result.intent, turn.locale, turn.services.host)
-    return [
-        reply(
-            "questions/answer",
-            _entry_buttons(turn, entry, more=True),
-            entry=_view(turn, entry),
-            intent=result.intent,
-            part_name=part[0] if part else None,
-            part=part[1] if part else None,
-        )
-    ]
-
-
-async def _pass_to_staff(turn: Turn, question: str, result: Answer) -> list[Reply]:
-    passed = await questions.pass_to_staff(turn, question, turn.locale)
-    closest = [[_entry_button(turn, e)] for e in result.alternatives[:2]]
-    replies = [reply("questions/unknown", closest, question=question, already_queued=not passed.is_new)]
-    asker = passed.asker
-    if passed.notice is StaffNotice.OWN:
-        question_id = passed.question.id
-        replies += await turn.tell_staff(
-            "questions/unknown_for_staff",
-            [
-                [
-                    button("answer_question", ANSWER_QUESTION(question_id)),
-                    button("dismiss_question", DISMISS_QUESTION(question_id)),
-                ]
-            ],
-            question=question,
-            asker=asker,
-        )
-    elif passed.notice is StaffNotice.BURST:
-        replies += await turn.tell_staff(
-            "questions/burst_for_staff",
-            [[button("burst_questions", SHOW_BURST(passed.question.id))]],
-            asker=asker,
-            until=passed.slot_ends,
-        )
-    return replies
-
-
-def _entry_button(turn: Turn, entry: Entry, label: str = "text") -> Button:
-    return button(label, OPEN_ENTRY(entry.id), text=entry.title.in_(turn.locale))
-
-
 # --- cards and browsing -----------------------------------------------------------------------
 
 
-def _view(turn: Turn, entry: Entry) -> Any:
+def entry_button(turn: Turn, entry: Entry, label: str = "text") -> Button:
+    """The button that opens an entry's card, labelled with its title."""
+    return button(label, OPEN_ENTRY(entry.id), text=entry.title.in_(turn.locale))
+
+
+def card_view(turn: Turn, entry: Entry) -> Any:
     return entry_view(entry, turn.locale, turn.services.host)
 
 
-def _entry_buttons(turn: Turn, entry: Entry, *, more: bool) -> list[list[Button]]:
+def entry_buttons(turn: Turn, entry: Entry, *, more: bool) -> list[list[Button]]:
+    """Under an answer or a card: the whole card (`more`), its place, and the related entries."""
     rows: list[list[Button]] = []
     first = []
     if more:
@@ -120,12 +60,13 @@ def _entry_buttons(turn: Turn, entry: Entry, *, more: bool) -> list[list[Button]
     entries = turn.services.knowledge.entries
     for related in entry.related[:RELATED_BUTTONS]:
         if related in entries:
-            rows.append([_entry_button(turn, entries[related], "related")])
+            rows.append([entry_button(turn, entries[related], "related")])
     return rows
 
 
-def _entry(turn: Turn, entry_id: str) -> Entry:
-    entry = turn.services.knowledge.entries.get(entry_id)
+async def _entry(turn: Turn, entry_id: str) -> Entry:
+    """The entry a button names: reviewed, or a staff answer saved up to now (in this process or another)."""
+    entry = (await knowledge_now(turn)).entries.get(entry_id)
     if entry is None:
         raise DomainError("errors/stale_button")
     return entry
@@ -134,8 +75,8 @@ def _entry(turn: Turn, entry_id: str) -> Entry:
 @on(OPEN_ENTRY)
 async def open_card(turn: Turn, entry_id: str) -> list[Reply]:
     """The whole entry; a destination also sends its place so the phone can open a map."""
-    entry = _entry(turn, entry_id)
-    replies = [reply("questions/card", _entry_buttons(turn, entry, more=False), entry=_view(turn, entry))]
+    entry = await _entry(turn, entry_id)
+    replies = [reply("questions/card", entry_buttons(turn, entry, more=False), entry=card_view(turn, entry))]
     if entry.kind == "destination" and entry.location is not None and entry.location.has_point:
         replies.append(_location_reply(turn, entry))
     return replies
@@ -143,7 +84,7 @@ async def open_card(turn: Turn, entry_id: str) -> list[Reply]:
 
 @on(SHOW_PLACE)
 async def send_location(turn: Turn, entry_id: str) -> list[Reply]:
-    entry = _entry(turn, entry_id)
+    entry = await _entry(turn, entry_id)
     if entry.location is None:  # only entries with a place offer this button
         raise StaleButton
     return [_location_reply(turn, entry)]
@@ -155,10 +96,10 @@ def _location_reply(turn: Turn, entry: Entry) -> Reply:
     venue = None
     if location.lat is not None and location.lon is not None:
         venue = Venue(location.lat, location.lon, entry.title.in_(turn.locale), location.address)
-    return reply("questions/location", venue=venue, entry=_view(turn, entry))
+    return reply("questions/location", venue=venue, entry=card_view(turn, entry))
 
 
-def _topic_buttons() -> list[list[Button]]:
+def topic_buttons() -> list[list[Button]]:
     return [[button("menu_innovations", MENU("inovasi")), button("menu_destinations", MENU("wisata"))]]
 
 
@@ -169,13 +110,13 @@ async def browse_innovations(turn: Turn) -> list[Reply]:
     topics = {t for d in visits.active for t in d.topics}
     matching = [e for e in _innovations(turn) if topics & set(e.themes)]
     recommended = sorted(matching, key=lambda e: -len(topics & set(e.themes)))  # most topics in common first
-    rows = [[_entry_button(turn, e)] for e in recommended[:6]]
+    rows = [[entry_button(turn, e)] for e in recommended[:6]]
     rows += [
         [button("text", BROWSE_THEME(t.id), text=t.display(turn.locale))]
         for t in content.themes
         if any(t.id in e.themes for e in _innovations(turn))
     ]
-    return [reply("questions/innovations", rows, recommended=[_view(turn, e) for e in recommended])]
+    return [reply("questions/innovations", rows, recommended=[card_view(turn, e) for e in recommended])]
 
 
 @on(BROWSE_THEME)
@@ -185,9 +126,9 @@ async def browse_theme(turn: Turn, theme_id: str) -> list[Reply]:
     except KeyError:
         raise DomainError("errors/stale_button") from None
     entries = [e for e in _innovations(turn) if theme.id in e.themes]
-    rows = [[_entry_button(turn, e)] for e in entries]
+    rows = [[entry_button(turn, e)] for e in entries]
     return [
-        reply("questions/list", rows, heading=theme.display(turn.locale), entries=[_view(turn, e) for e in entries])
+        reply("questions/list", rows, heading=theme.display(turn.locale), entries=[card_view(turn, e) for e in entries])
     ]
 
 
@@ -203,8 +144,10 @@ async def browse_area(turn: Turn, area_id: str) -> list[Reply]:
     if area is None:
         raise DomainError("errors/stale_button")
     entries = [e for e in turn.services.knowledge.entries.values() if e.kind == "destination" and e.area == area.id]
-    rows = [[_entry_button(turn, e)] for e in entries]
-    return [reply("questions/list", rows, heading=area.display(turn.locale), entries=[_view(turn, e) for e in entries])]
+    rows = [[entry_button(turn, e)] for e in entries]
+    return [
+        reply("questions/list", rows, heading=area.display(turn.locale), entries=[card_view(turn, e) for e in entries])
+    ]
 
 
 def _innovations(turn: Turn) -> list[Entry]:
@@ -251,7 +194,7 @@ async def take_staff_answer(turn: Turn, draft: StaffAnswerDraft, answer: StepAns
     text = questions.parse_answer(answer.text or "")
     answered = await questions.answer(turn, draft.question_id, text)  # closed meanwhile: says by whom, and ends
     question = answered.question.text
-    replies = [reply("questions/answer_sent", question=question)]
+    replies = [reply("questions/answer_sent", [[learn_button(draft.question_id)]], question=question)]
     if answered.asker is not None:
         replies.append(tell(answered.asker, "questions/staff_answer", question=question, answer=text))
     return Finish(replies)

@@ -32,6 +32,7 @@ from handlers import (  # noqa: F401
     approvals,
     broadcast,
     desk,
+    faq,
     held,
     menu,
     plan,
@@ -59,6 +60,7 @@ FLOWS: dict[str, Flow] = {  # type: ignore[type-arg]
     approvals.REJECTING.name: approvals.REJECTING,
     approvals.PROPOSING.name: approvals.PROPOSING,
     broadcast.BROADCASTING.name: broadcast.BROADCASTING,
+    faq.FAQ.name: faq.FAQ,
 }
 
 

@@ -107,9 +107,10 @@ def test_ask_prints_one_json_object_per_question(tmp_path: Path) -> None:
     out = io.StringIO()
     run_ask(settings, ["apa itu MPP", "where is Borobudur?"], as_json=True, language=None, out=out)
     first, second = (json.loads(line) for line in out.getvalue().splitlines())
-    assert set(first) == {"question", "entry_id", "score", "intent", "answer"}
-    assert first["entry_id"] == "mal-pelayanan-publik" and first["answer"]
+    assert set(first) == {"question", "entry_id", "score", "intent", "answer", "route"}
+    assert first["entry_id"] == "mal-pelayanan-publik" and first["answer"] and first["route"] == "answer"
     assert second["entry_id"] is None and second["answer"] is None
+    assert second["route"] == "other_place"  # Borobudur is not Banyuwangi's: declined, not passed to staff
     batch = io.StringIO()
     run_ask(settings, [], as_json=True, language="en", stdin=io.StringIO("gmn ke ijen\n\nkontak panitia\n"), out=batch)
     records = [json.loads(line) for line in batch.getvalue().splitlines()]

@@ -18,13 +18,44 @@ from tests.support import ChatUser, Press, Recorder, play, register
 async def test_a_question_is_answered_with_the_part_that_fits_and_buttons(coordinator: ChatUser) -> None:
     [answer] = await coordinator.says("gmn cara ke kawah ijen?")
     assert answer.template == "questions/answer"
-    assert answer.reply.params["entry"].id == "kawah-ijen" and answer.reply.params["intent"] == "directions"
-    assert answer.reply.params["part"]  # the "getting there" part of the entry
+    assert answer.reply.params["entry"].id == "kawah-ijen"
+    [part] = answer.reply.params["parts"]
+    assert part.name == "getting_there" and part.text in answer.text  # the "getting there" part of the entry
     assert answer.labels[:2] == ["📖 Selengkapnya", "📍 Lokasi"]
     card, location = await coordinator.presses("more")
     assert card.template == "questions/card" and "Kawah Ijen" in card.text
     assert location.template == "questions/location" and location.reply.venue is not None
     assert -9 < location.reply.venue.latitude < -7
+
+
+async def test_a_two_part_question_gets_both_parts_in_one_reply(coordinator: ChatUser) -> None:
+    [answer] = await coordinator.says("cara ke Kawah Ijen dan berapa tiketnya?")
+    assert answer.template == "questions/answer" and answer.reply.params["entry"].id == "kawah-ijen"
+    assert [part.name for part in answer.reply.params["parts"]] == ["getting_there", "cost"]
+    assert "🚗" in answer.text and "🎫" in answer.text
+
+
+async def test_small_talk_gets_small_talk_and_a_greeting_gets_the_menu(coordinator: ChatUser) -> None:
+    [greeting] = await coordinator.says("halo")
+    assert greeting.template == "menu/start"
+    [thanks] = await coordinator.says("terima kasih banyak ya")
+    assert thanks.template == "questions/thanks" and "Rantang Kasih" not in thanks.text
+    [noted] = await coordinator.says("ok siap")
+    assert noted.template == "questions/acknowledged"
+
+
+async def test_another_place_and_general_knowledge_are_declined_and_not_sent_to_staff(
+    coordinator: ChatUser, staff: ChatUser
+) -> None:
+    [surabaya] = await coordinator.says("apa itu mal pelayanan publik di kota surabaya")
+    assert surabaya.template == "questions/out_of_scope" and "Surabaya" in surabaya.text
+    [cup] = await coordinator.says("Who won the 2022 World Cup?")
+    assert cup.template == "questions/out_of_scope"
+    [wear] = await coordinator.says("what should I wear")
+    assert wear.template == "questions/unknown"  # about the visit, and nobody wrote it down: staff answer it
+    [queue] = await staff.says("/pertanyaan")
+    assert "what should I wear" in queue.text
+    assert "surabaya" not in queue.text.lower() and "World Cup" not in queue.text
 
 
 async def test_english_speakers_get_english_answers(recorder: Recorder) -> None:
@@ -33,7 +64,7 @@ async def test_english_speakers_get_english_answers(recorder: Recorder) -> None:
     assert answer.template == "questions/answer" and answer.recipient.locale == "en"
     assert answer.reply.params["entry"].id == "rantang-kasih"
     assert answer.reply.params["entry"].title == answer.reply.params["entry"].title.strip()
-    await play(visitor, [("/tanya", ["questions/ask_prompt"]), ("thanks!", ["questions/smalltalk"])])
+    await play(visitor, [("/tanya", ["questions/ask_prompt"]), ("thanks!", ["questions/thanks"])])
 
 
 async def test_an_unknown_question_goes_to_staff_once_and_their_answer_is_relayed(

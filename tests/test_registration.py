@@ -167,7 +167,7 @@ async def test_cancel_leaves_the_flow_at_any_step(coordinator: ChatUser, recorde
             ("/daftar", ["registration/intro", "registration/ask_institution"]),
             ("Pemkab Cianjur", ["registration/ask_province"]),
             ("/batal", ["menu/cancelled_reg"]),
-            ("Pemkab Garut", ["questions/unknown"]),  # no longer in the flow: taken as a question
+            ("Pemkab Garut", ["questions/out_of_scope"]),  # no longer in the flow: a question, about another place
         ],
     )
     await play(

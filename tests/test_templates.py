@@ -17,8 +17,9 @@ from bot.render import TEMPLATES_DIR, Renderer, split_message
 from core.broadcasts import DeliveryCounts
 from core.clock import DayPart
 from core.content import Province, Region, Theme
+from core.faq import FaqRow
 from core.joincode import JoinLink
-from core.knowledge.views import EntryView
+from core.knowledge.views import EntryView, Part
 from core.locale import LOCALES
 from core.messages import Label, Reply
 from core.people import Addressee
@@ -27,6 +28,7 @@ from core.records.exports import ExportSummary
 from core.records.report import ModeTally, MonthReport, RepeatVisitor, Tally
 from handlers.approvals import DayLoadView, ProposalView
 from handlers.desk import CalendarDay, TodoView, VisitOnDay
+from handlers.faq import LearningView
 from handlers.plan import ChangeView, ConflictView, DayView, ItemView, PlanView
 from handlers.views import DelegationView
 from storage.delegations import DelegationStatus
@@ -84,6 +86,8 @@ def hostile_entry(**overrides: Any) -> EntryView:
         address=HOSTILE,
         maps_url="https://www.google.com/maps/search/?api=1&query=-8.1,114.3&x=<b>",
         has_point=True,
+        staff_answer_on=date(2026, 11, 25),
+        answer_language="en",
     )
     values.update(overrides)
     return EntryView(**values)
@@ -171,6 +175,31 @@ def hostile_questions() -> list[OpenQuestion]:
     ]
 
 
+def hostile_learning(**overrides: Any) -> LearningView:
+    """A bot answer being saved or edited (handlers/faq.py), every part hostile."""
+    themes = (Theme("a", HOSTILE, HOSTILE), Theme("b", SHORT_HOSTILE, SHORT_HOSTILE))
+    values: dict[str, Any] = dict(
+        number=12,
+        question=HOSTILE,
+        phrasings=(HOSTILE[:300], SHORT_HOSTILE),
+        answer_id=HOSTILE,
+        answer_en=HOSTILE,
+        locale="id",
+        kind="logistics",
+        themes=themes,
+    )
+    values.update(overrides)
+    return LearningView(**values)
+
+
+def hostile_faq_rows() -> list[FaqRow]:
+    day = date(2026, 11, 25)
+    return [
+        FaqRow(12, "staff-12", HOSTILE[:500], "logistics", ("id", "en"), 3, day, day),
+        FaqRow(13, "staff-13", SHORT_HOSTILE, "innovation", ("en",), 0, None, day),
+    ] * 5
+
+
 def parameter_sets() -> list[dict[str, Any]]:
     """Everything any template may ask for, once with every optional part present and once sparse."""
     participant = Participant(1, 1, 1, HOSTILE, HOSTILE, HOSTILE, datetime(2026, 11, 25, tzinfo=UTC))
@@ -233,8 +262,9 @@ def parameter_sets() -> list[dict[str, Any]]:
         region=Region("r", HOSTILE, HOSTILE, ()),
         entry=hostile_entry(),
         intent="cost",
-        part_name="cost",
-        part=HOSTILE,
+        parts=[Part("cost", HOSTILE), Part("getting_there", HOSTILE)],
+        missing=("when", "dress"),
+        place=HOSTILE,
         question=HOSTILE,
         already_queued=True,
         recommended=[hostile_entry()] * 3,
@@ -314,6 +344,12 @@ def parameter_sets() -> list[dict[str, Any]]:
         can_erase=False,
         retention_days=365,
         erasure=Erasure(2, 3, 1, 4),
+        learning=hostile_learning(),
+        language="id",
+        faq_rows=hostile_faq_rows(),
+        retired=2,
+        page=2,
+        pages=3,
     )
     sparse = dict(
         full,
@@ -342,11 +378,21 @@ def parameter_sets() -> list[dict[str, Any]]:
         joined_count=0,
         region=None,
         entry=hostile_entry(
-            where=None, hours=None, getting_there=None, cost=None, tips=(), address=None, maps_url=None, has_point=False
+            where=None,
+            hours=None,
+            getting_there=None,
+            cost=None,
+            tips=(),
+            address=None,
+            maps_url=None,
+            has_point=False,
+            staff_answer_on=None,
+            answer_language=None,
         ),
         intent="where",
-        part_name=None,
-        part=None,
+        parts=[],
+        missing=(),
+        place=None,
         already_queued=False,
         recommended=[],
         entries=[],
@@ -397,6 +443,12 @@ def parameter_sets() -> list[dict[str, Any]]:
         erasure=Erasure(0, 0, 0, 0),
         addressee=Addressee(SHORT_HOSTILE, titled=True),
         daypart=DayPart.EVENING,
+        learning=hostile_learning(number=None, phrasings=(), answer_en=None, kind=None, themes=()),
+        language="en",  # not written in English yet
+        faq_rows=[],
+        retired=0,
+        page=1,
+        pages=1,
     )
     return [
         dict(base, role=role)
@@ -499,6 +551,7 @@ TEMPLATE_FOLDERS = (
     "console",
     "desk",
     "errors",
+    "faq",
     "join",
     "menu",
     "participants",

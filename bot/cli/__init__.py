@@ -1,1 +1,1 @@
-"""The command-line tools of `python -m bot`: ask, export, report, backup."""
+"""The command-line tools of `python -m bot`: ask, export, report, backup, faq export."""

@@ -10,25 +10,38 @@ from typing import TextIO
 from bot.config import Settings
 from core.content import Content
 from core.knowledge import build_knowledge
+from core.knowledge.places import Gazetteer
 from core.knowledge.search import KnowledgeBase
+from core.knowledge.triage import Route, triage
 from core.knowledge.views import HostDetails, plain_answer
 
 
 def answer_record(
-    knowledge: KnowledgeBase, host: HostDetails, question: str, language: str | None
+    knowledge: KnowledgeBase, places: Gazetteer, host: HostDetails, question: str, language: str | None
 ) -> dict[str, object]:
-    """The JSON shape of one answer: question, entry_id (null when abstaining), score, intent, answer."""
-    result = knowledge.search(question)
+    """The JSON shape of one answer: question, entry_id (null when abstaining), score, intent, answer, and route
+    (where the bot sends it: answer, smalltalk, other_place, general or staff; the visit's own plan is not
+    consulted here, there is no visit at the terminal)."""
+    verdict = triage(knowledge, places, question)
+    result = verdict.answer
+    entry = result.entry if verdict.route is Route.ANSWER else None
     locale = language or knowledge.lexicon.guess_language(question)
     return {
         "question": question,
-        "entry_id": result.entry.id if result.entry else None,
+        "entry_id": entry.id if entry else None,
         "score": result.score,
         "intent": result.intent,
-        "answer": plain_answer(result.entry, result.intent, locale, host) if result.entry else None,
+        "answer": plain_answer(entry, result.intents, locale, host) if entry else None,
+        "route": verdict.route.value,
     }
 
 
+_NO_ANSWER = {
+    Route.STAFF.value: "would be passed to host staff",
+    Route.SMALLTALK.value: "small talk, answered in kind",
+    Route.OTHER_PLACE.value: "about another place, declined and not passed to staff",
+    Route.GENERAL.value: "general knowledge, declined and not passed to staff",
+}
 TERMINAL_HINT = "type a question and press Enter for its answer, one a line; Ctrl-D ends"
 
 
@@ -50,6 +63,7 @@ def run_ask(
 ) -> int:
     out = out or sys.stdout
     knowledge = build_knowledge(theme_ids=frozenset(t.id for t in Content().themes))
+    places = Gazetteer.load()
     host = HostDetails(settings.host_name, settings.host_contact)
     stdin = stdin or sys.stdin
     if not questions and stdin.isatty():  # a person, not a pipe: say what the silence waits for
@@ -58,11 +72,11 @@ def run_ask(
     for question in batch:
         if not question:
             continue
-        record = answer_record(knowledge, host, question, language)
+        record = answer_record(knowledge, places, host, question, language)
         if as_json:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
         elif record["entry_id"] is None:
-            out.write(f"? {question}\n  (no answer: would be passed to host staff)\n")
+            out.write(f"? {question}\n  (no answer: {_NO_ANSWER[str(record['route'])]})\n")
         else:
             out.write(
                 f"? {question}\n  [{record['entry_id']} · {record['intent']} · {record['score']}] {record['answer']}\n"

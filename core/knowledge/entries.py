@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +130,17 @@ class Location:
 
 
 @dataclass(frozen=True)
+class LearnedMark:
+    """An entry that is a staff answer saved from the desk's queue (core/knowledge/learned.py), not reviewed content:
+    its row, the day (WIB) its answer was last written, and the languages it was written in (one or both; a reader
+    of the other gets the text as written, with a note saying in which language)."""
+
+    row_id: int
+    on: date
+    written_in: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Entry:
     id: str
     kind: str
@@ -148,6 +160,7 @@ class Entry:
     themes: tuple[str, ...] = ()
     related: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
+    learned: LearnedMark | None = None  # None: reviewed content
 
     def every_tip(self, locale: str) -> tuple[str, ...]:
         """The tips a card shows: the general ones, then those of some months (a reader may plan any month)."""

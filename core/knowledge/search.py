@@ -9,28 +9,68 @@ The pipeline, each step general rather than tuned to particular questions:
 4. rank entries with FTS5's bm25, names weighing more than keywords, keywords more than text;
 5. score the best few by coverage: the share of the question's words (weighted by rarity) that an
    entry contains, with a bonus when one of its names appears in the question; abstain below a threshold;
-6. read the intent (what / where / when / directions / cost) from cue words, to pick the part to answer with.
+6. read the intents (what / where / when / directions / cost / dress) from cue words, to pick the parts to answer
+   with: a two-part question ("cara ke Kawah Ijen dan berapa tiketnya?") gets both.
+
+Before any of it, a message that is only small talk (greetings, thanks, "ok siap") is recognised as such and never
+matched to an entry. Words about the visit itself that no entry is about (content's visit_words: the hotel, what to
+wear, where the bus parks) weigh, where an entry does not have them, as heavily as unknown words, so such a
+question goes to staff instead of to an entry that shares another word. The Answer says whether the question had
+any, and whether it had an off-topic cue (core/knowledge/triage.py decides from that what is not for the desk).
 """
 
 from __future__ import annotations
 
+import enum
 import math
 import re
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 
 from rapidfuzz import fuzz, process
 
 from core.knowledge.entries import Area, Entry
-from core.knowledge.text import Lexicon, fold, is_indonesian_word, stem, words
+from core.knowledge.text import Lexicon, is_indonesian_word, stem, words
 
+KINDS_ALL = ("innovation", "destination", "logistics")
 INTENT_PARTS = {
     "where": ("where", "getting_there"),
     "when": ("hours",),
     "directions": ("getting_there", "where"),
     "cost": ("cost",),
+    "dress": (),  # no entry says what to wear: a question about it is for the host's staff
 }
+NEEDS_PART = {"cost": ("destination", "logistics"), "dress": KINDS_ALL, "when": ("destination",)}
+"""Intents an entry of these kinds cannot answer without the part itself: a place's other facts are no answer to
+"how much", "when is it open" or "what to wear". A programme has no ticket and no opening hours, so "is it free?" and
+"since when?" are answered by what the programme is."""
+QUESTION_WORDS = frozenset(
+    [
+        "apa",
+        "mana",
+        "dimana",
+        "kemana",
+        "berapa",
+        "kapan",
+        "bagaimana",
+        "gimana",
+        "siapa",
+        "kenapa",
+        "mengapa",
+        "apakah",
+        "adakah",
+        "where",
+        "what",
+        "when",
+        "how",
+        "who",
+        "why",
+        "which",
+    ]
+)
+"""A message with one of these asks something, however much small talk is around it ("pagi, ke mana hari ini?")."""
 ANSWER_THRESHOLD = 0.55
 _FIELD_WEIGHT = {"names": 1.0, "keys": 0.8, "body": 0.55}
 _CUE_WEIGHT = 0.3
@@ -38,19 +78,43 @@ _GENERIC_WEIGHT = 0.4
 _PROPER_NOUN_WEIGHT = 3.0
 _UNKNOWN_WEIGHT = 1.3
 _FIT_BONUS = 0.05
+_SENTENCE_MARGIN = 0.1
+_STRANGERS_SHARE = 0.25
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _COLUMNS = ("names_id", "names_en", "keys_id", "keys_en", "body_id", "body_en")
+
+
+class SmallTalk(enum.StrEnum):
+    """A message that is not a question, by what it answers to."""
+
+    GREETING = "greeting"  # answered with a greeting and the menu
+    THANKS = "thanks"  # "sama-sama"
+    ACKNOWLEDGEMENT = "acknowledgement"  # "ok siap": a short "baik"
+
+    @property
+    def lexicon_key(self) -> str:
+        """Its list in lexicon.yaml's smalltalk section."""
+        return {"greeting": "greetings", "thanks": "thanks", "acknowledgement": "acknowledgements"}[self.value]
 
 
 @dataclass(frozen=True)
 class Answer:
-    """What the search concluded. `entry` is None when it abstains; `alternatives` are the next closest."""
+    """What the search concluded. `entry` is None when it abstains; `alternatives` are the next closest.
+
+    `intents` are every kind of fact asked for, in the order asked (`intent` the first, "what" for none);
+    `topical` says a word of the question names or describes some entry, `about_visit` that one is about the
+    visit itself (content's visit_words), `off_topic` that it has a general-knowledge cue."""
 
     question: str
     entry: Entry | None
     score: float
     intent: str
     alternatives: tuple[Entry, ...] = ()
-    smalltalk: bool = False
+    smalltalk: SmallTalk | None = None
+    intents: tuple[str, ...] = ()
+    topical: bool = False
+    about_visit: bool = False
+    off_topic: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,9 +124,11 @@ class _Token:
     word: str
     stems: frozenset[str]
     cue: bool
+    visit: bool  # a word about the visit itself that no entry is about (the hotel, the dress code)
     known: bool  # the knowledge base uses this word (or a near spelling of it)
     topic: bool  # some entry has it among its names or keywords
     proper_noun: bool  # written with a capital inside the sentence ("Surabaya", "ATM")
+    noise: bool = False  # unknown, and no Indonesian word either: chat spelling or slang ("nyontoh", "bapak2")
 
 
 class KnowledgeBase:
@@ -105,7 +171,12 @@ class KnowledgeBase:
             for p in phrases
             for word in p.split()
         )
-        self._smalltalk = sorted((fold(p) for p in lexicon.smalltalk), key=len, reverse=True)
+        self._smalltalk = sorted(
+            ((phrase, kind) for kind in SmallTalk for phrase in lexicon.smalltalk.get(kind.lexicon_key, ())),
+            key=lambda pair: len(pair[0]),
+            reverse=True,
+        )
+        self._fillers = frozenset(lexicon.smalltalk.get("fillers", ()))
 
     # --- building ----------------------------------------------------------------------------
 
@@ -147,68 +218,229 @@ class KnowledgeBase:
 
     # --- answering ---------------------------------------------------------------------------
 
-    def search(self, question: str, limit: int = 8) -> Answer:
+    def search(self, question: str, limit: int = 8, context: frozenset[str] = frozenset()) -> Answer:
+        """The entry that answers `question`, or None. `context` are folded words that say who asks rather than
+        what ("kami dari Dinas Kominfo Kabupaten Sigi"): unless some entry is about them, they are not held against
+        an entry that lacks them."""
         folded = " ".join(words(question))
-        intent = self.intent_of(folded)
-        if self._is_smalltalk(folded):
-            return Answer(question, None, 0.0, intent, smalltalk=True)
-        tokens = self._tokens(folded, proper_nouns=_proper_nouns(question))
+        intents = self.intents_of(folded)
+        intent = intents[0] if intents else "what"
+        smalltalk = self.smalltalk_of(question, folded)
+        if smalltalk is not None:
+            return Answer(question, None, 0.0, intent, smalltalk=smalltalk, intents=intents)
+        proper_nouns = _proper_nouns(question)
+        tokens = [
+            t for t in self._tokens(self._without_smalltalk(folded), proper_nouns) if t.topic or t.word not in context
+        ]
+        unanswered = Answer(
+            question,
+            None,
+            0.0,
+            intent,
+            intents=intents,
+            topical=any(t.topic for t in tokens),
+            about_visit=any(t.visit for t in tokens),
+            off_topic=self._is_off_topic(folded),
+        )
+        scored = self._scored(tokens, folded, intents, limit)
+        if scored and scored[0][0] < ANSWER_THRESHOLD:
+            scored = self._best_sentence(question, context, proper_nouns, limit) or scored
+        if not scored:
+            return unanswered
+        best_score, best_id = scored[0]
+        score = round(min(best_score, 1.0), 3)
+        # The price of a place nobody wrote down is a question for the committee, not for the place's other facts.
+        if best_score < ANSWER_THRESHOLD or not self._can_answer(self.entries[best_id], intents):
+            closest = tuple(self.entries[eid] for s, eid in scored[:2] if s > 0.2)
+            return replace(unanswered, score=score, alternatives=closest)
+        others = tuple(self.entries[eid] for s, eid in scored[1:3] if s > 0.2)
+        return replace(unanswered, entry=self.entries[best_id], score=score, alternatives=others)
+
+    def _scored(
+        self, tokens: list[_Token], folded: str, intents: tuple[str, ...], limit: int
+    ) -> list[tuple[float, str]]:
+        """The candidate entries with their confidence, best first (ties: FTS5's rank)."""
         if not tokens:
-            return Answer(question, None, 0.0, intent)
+            return []
         candidates = self._candidates(tokens, limit)
-        scored = sorted(
+        ranked = sorted(
             (
-                (self._confidence(eid, tokens, folded) + self._fit(eid, intent), -rank, eid)
+                (self._confidence(eid, tokens, folded) + self._fit(eid, intents), -rank, eid)
                 for rank, eid in enumerate(candidates)
             ),
             reverse=True,
         )
-        if not scored:
-            return Answer(question, None, 0.0, intent)
-        best_score, _, best_id = scored[0]
-        others = tuple(self.entries[eid] for score, _, eid in scored[1:3] if score > 0.2)
-        # The price of a place nobody wrote down is a question for the committee, not for the place's other
-        # facts (a programme has no ticket: "is it free?" is answered by what the programme is).
-        best = self.entries[best_id]
-        unanswerable = intent == "cost" and best.cost is None and best.kind != "innovation"
-        if best_score < ANSWER_THRESHOLD or unanswerable:
-            closest = tuple(self.entries[eid] for score, _, eid in scored[:2] if score > 0.2)
-            return Answer(question, None, round(min(best_score, 1.0), 3), intent, closest)
-        return Answer(question, self.entries[best_id], round(min(best_score, 1.0), 3), intent, others)
+        return [(score, eid) for score, _, eid in ranked]
 
-    def intent_of(self, folded_question: str) -> str:
-        """The cue that matches the longest stretch of the question decides; none means "what is it"."""
-        best, best_length = "what", 0
-        padded = f" {folded_question} "
-        for intent, cues in self.lexicon.intents.items():
-            for cue in (*cues["id"], *cues["en"]):
-                if len(cue) > best_length and f" {cue} " in padded:
-                    best, best_length = intent, len(cue)
+    def _best_sentence(
+        self, question: str, context: frozenset[str], proper_nouns: frozenset[str], limit: int
+    ) -> list[tuple[float, str]]:
+        """For a message of several sentences that is not answered as a whole: the sentence answered most surely,
+        if one is answered by a clear margin ("Di daerah kami … Saya dengar di Banyuwangi semua desa menyusun
+        anggaran secara online … Itu nama programnya apa ya?"). The rest of a long message is context that dilutes
+        the words that matter; a margin keeps a sentence that merely mentions an entry from answering."""
+        sentences = [s for s in _SENTENCE_END.split(question) if len(words(s)) >= 3]
+        if len(sentences) < 2:
+            return []
+        best: list[tuple[float, str]] = []
+        for sentence in sentences:
+            folded = " ".join(words(sentence))
+            tokens = [
+                t
+                for t in self._tokens(self._without_smalltalk(folded), proper_nouns)
+                if t.topic or t.word not in context
+            ]
+            scored = self._scored(tokens, folded, self.intents_of(folded), limit)
+            if scored and scored[0][0] >= ANSWER_THRESHOLD + _SENTENCE_MARGIN and (not best or scored[0] > best[0]):
+                best = scored
         return best
 
-    def _is_smalltalk(self, folded: str) -> bool:
+    @staticmethod
+    def _can_answer(entry: Entry, intents: tuple[str, ...]) -> bool:
+        """False when everything asked needs a part this entry lacks (a price, a dress code). A staff answer has no
+        parts: it was written to answer just such a question."""
+        if entry.learned is not None:
+            return True
+        needing = [i for i in intents if entry.kind in NEEDS_PART.get(i, ())]
+        if not intents or len(needing) < len(intents):
+            return True
+        return any(any(entry.part(p) is not None for p in INTENT_PARTS[i]) for i in needing)
+
+    def intent_of(self, folded_question: str) -> str:
+        """The first kind of fact asked for; none means "what is it"."""
+        intents = self.intents_of(folded_question)
+        return intents[0] if intents else "what"
+
+    def intents_of(self, folded_question: str) -> tuple[str, ...]:
+        """Every kind of fact the question asks for, in the order asked. Longer cues are read first and a word
+        counts for one cue only, so "berapa lama perjalanan" is directions, not also cost."""
+        padded = f" {folded_question} "
+        taken = [False] * len(padded)
+        found: list[tuple[int, str]] = []
+        for cue, intent in self._cues:
+            start = padded.find(f" {cue} ")
+            while start != -1:
+                span = range(start + 1, start + 1 + len(cue))
+                if not any(taken[i] for i in span):
+                    for i in span:
+                        taken[i] = True
+                    found.append((start, intent))
+                start = padded.find(f" {cue} ", start + 1)
+        ordered: list[str] = []
+        for _, intent in sorted(found):
+            if intent not in ordered:
+                ordered.append(intent)
+        return tuple(ordered)
+
+    @cached_property
+    def _cues(self) -> list[tuple[str, str]]:
+        pairs = [(cue, intent) for intent, cues in self.lexicon.intents.items() for cue in (*cues["id"], *cues["en"])]
+        return sorted(pairs, key=lambda pair: len(pair[0]), reverse=True)
+
+    def smalltalk_of(self, question: str, folded: str | None = None) -> SmallTalk | None:
+        """What a message of small talk answers to; None for anything that asks something.
+
+        Small talk is a message of courtesies only (with fillers and stop words: "terima kasih banyak ya"), a message
+        of no words at all ("👍"), or one that opens with thanks or an acknowledgement and goes on to say, not ask,
+        something that names no entry and no kind of fact ("oke pak, nanti saya sampaikan ke rombongan")."""
+        folded = " ".join(words(question)) if folded is None else folded
+        tokens = folded.split()
+        if not tokens:
+            return SmallTalk.ACKNOWLEDGEMENT if question.strip() and "?" not in question else None
+        if any(t in QUESTION_WORDS for t in self.lexicon.expand_slang(tokens)):
+            return None
+        kinds, rest = self._courtesies(folded)
+        if not kinds:
+            return None
+        if all(self.lexicon.is_stopword(w) or w in self._fillers for w in rest):
+            return _first_of(kinds)  # "halo?" and "kamu bot ya?" ask nothing either
+        opener, _ = self._courtesies(tokens[0])
+        if "?" in question:
+            return None
+        said = " ".join(rest)
+        if opener & {SmallTalk.THANKS, SmallTalk.ACKNOWLEDGEMENT} and not (
+            self.intents_of(said) or self.names_an_entry(said) or any(t.visit for t in self._tokens(said))
+        ):
+            return _first_of(kinds)
+        return None
+
+    def _courtesies(self, folded: str) -> tuple[set[SmallTalk], list[str]]:
+        """The kinds of small talk phrase in `folded`, and the words left when they are taken out."""
+        tokens = folded.split()
+        kinds: set[SmallTalk] = set()
+        for phrase, kind in self._smalltalk:
+            size = phrase.count(" ") + 1
+            i = 0
+            while i + size <= len(tokens):
+                if " ".join(tokens[i : i + size]) == phrase:
+                    kinds.add(kind)
+                    del tokens[i : i + size]
+                else:
+                    i += 1
+        return kinds, tokens
+
+    def _without_smalltalk(self, folded: str) -> str:
+        """The question without the courtesies around it ("selamat siang pak, mohon info …"): a greeting of one word
+        only where it opens the message, since "siang" also asks about lunch ("makan siang")."""
         rest = f" {folded} "
-        for phrase in self._smalltalk:
-            rest = rest.replace(f" {phrase} ", " ")
-        return all(self.lexicon.is_stopword(w) for w in rest.split()) and rest.strip() != folded
+        for phrase, _ in self._smalltalk:
+            if " " in phrase:
+                rest = rest.replace(f" {phrase} ", " ")
+        first, _, after = rest.strip().partition(" ")
+        if after and any(first == phrase for phrase, _ in self._smalltalk):
+            return after
+        return rest.strip()
+
+    def _is_off_topic(self, folded: str) -> bool:
+        padded = f" {folded} "
+        return any(f" {cue} " in padded for cue in self.lexicon.off_topic)
+
+    def names_an_entry(self, folded: str) -> bool:
+        """Whether one of the entries' names stands whole in the question ("ijen", "pulau merah")."""
+        padded = f" {folded} "
+        return any(f" {name} " in padded for names in self._names.values() for name in names)
+
+    @cached_property
+    def own_place_phrases(self) -> frozenset[str]:
+        """Every entry's names as folded phrases: places of the host, never "another place" even where a regency
+        elsewhere has the same name (Ketapang, Genteng)."""
+        return frozenset(name for names in self._names.values() for name in names)
+
+    def places_of_named(self, folded: str) -> frozenset[str]:
+        """The keywords of the entries the question names, as folded phrases: where such an entry is ("Baluran …
+        Situbondo") is the entry's place, not another one; without Baluran, Situbondo is elsewhere."""
+        padded = f" {folded} "
+        return frozenset(
+            " ".join(words(keyword))
+            for entry in self.entries.values()
+            if any(f" {name} " in padded for name in self._names[entry.id])
+            for lang in ("id", "en")
+            for keyword in entry.keywords[lang]
+        )
 
     def _tokens(self, folded: str, proper_nouns: frozenset[str] = frozenset()) -> list[_Token]:
+        """The question's words that carry meaning, each with its spellings and stems (see the module docstring)."""
         cue_words = self._cue_words
         raw = self.lexicon.expand_slang(folded.split())
+        indonesian = self.lexicon.guess_language(folded) == "id"  # English has no dictionary here to tell noise
         tokens: list[_Token] = []
         seen: set[str] = set()
         for word in raw:
             if word in seen or self.lexicon.is_stopword(word) or len(word) < 2:
                 continue
             seen.add(word)
-            plain = word in self._known_words or word.isdigit() or word in cue_words
+            visit_word = word in self.lexicon.visit_words
+            plain = word in self._known_words or word.isdigit() or word in cue_words or visit_word
             corrected = word if plain else self._correct(word)
             variants = {corrected} | set(self._synonyms.get(corrected, ()))
             stems = {stem(v, lang) for v in variants for piece in [v] for lang in ("id", "en")}
             stems |= {stem(p, lang) for v in variants if " " in v for p in v.split() for lang in ("id", "en")}
             known = corrected in self._known_words or corrected.isdigit() or bool(stems & self._df.keys())
             topic = bool(stems & self._topic_terms)
-            tokens.append(_Token(word, frozenset(stems), word in cue_words, known, topic, word in proper_nouns))
+            visit = visit_word and not topic
+            proper = word in proper_nouns
+            noise = not known and not proper and indonesian and not is_indonesian_word(corrected)
+            tokens.append(_Token(word, frozenset(stems), word in cue_words, visit, known, topic, proper, noise))
         return tokens
 
     def _correct(self, word: str) -> str:
@@ -240,6 +472,8 @@ class KnowledgeBase:
         fields = self._fields[entry_id]
         total = covered = 0.0
         rarest = math.log((len(self.entries) + 1) / 1.5)
+        elsewhere = False  # a word pointing away from this entry: a name nobody wrote
+        strangers = 0  # real words no entry has ("sewa jeep"): a few are context, many another question
         for token in tokens:
             df = min((self._df.get(s, 0) for s in token.stems if self._df.get(s)), default=0)
             # a word the knowledge base never uses weighs like its rarest word: it may name something else,
@@ -249,22 +483,30 @@ class KnowledgeBase:
             matched = next((f for f in ("names", "keys", "body") if token.stems & fields[f]), None)
             if matched is not None:
                 covered += weight * _FIELD_WEIGHT[matched]
+            elif token.visit:  # about the visit, and not in this entry: as telling as a word nobody wrote
+                weight = rarest * _UNKNOWN_WEIGHT
+                strangers += 1
             elif not token.known:
                 weight *= _PROPER_NOUN_WEIGHT if token.proper_noun else _UNKNOWN_WEIGHT
+                elsewhere = elsewhere or token.proper_noun
+                strangers += not token.noise and not token.proper_noun
             elif token.known and not token.topic:
                 weight *= _GENERIC_WEIGHT  # an ordinary word of some text, not a sign of another topic
             total += weight
         coverage = covered / total if total else 0.0
         name = self._name_match(entry_id, folded)
         score = coverage + 0.15 * name  # above 1 only to rank; reported scores are capped
-        unknown = any(not t.known for t in tokens)
-        if name > 0 and coverage >= 0.3 and not unknown:  # naming the entry makes it the topic, despite other words
+        # Naming the entry makes it the topic, despite chat words no entry has ("nyontoh", "bapak2") and a few real
+        # ones of the context; not despite a name nobody wrote, nor when real words no entry uses are a good part of
+        # the question ("biaya sewa jeep ke Ijen" asks about renting a jeep).
+        if name > 0 and coverage >= 0.3 and not elsewhere and strangers < _STRANGERS_SHARE * len(tokens):
             score = max(score, 0.6 + 0.3 * name)
         return score
 
-    def _fit(self, entry_id: str, intent: str) -> float:
+    def _fit(self, entry_id: str, intents: tuple[str, ...]) -> float:
         """A little preference for an entry that has the kind of answer asked for (hours for "when" …)."""
         entry = self.entries[entry_id]
+        intent = intents[0] if intents else "what"
         parts = INTENT_PARTS.get(intent, ())
         has_part = any(entry.part(p) is not None for p in parts) or (intent == "where" and entry.location is not None)
         return _FIT_BONUS if parts and has_part else 0.0
@@ -277,6 +519,11 @@ class KnowledgeBase:
             return 1.0
         fuzzy = max((fuzz.partial_ratio(name, folded) for name in names if len(name) >= 8), default=0.0)
         return (fuzzy - 85) / 15 if fuzzy >= 85 else 0.0
+
+
+def _first_of(kinds: set[SmallTalk]) -> SmallTalk:
+    """Thanks are answered before a greeting, a greeting before an acknowledgement ("pagi, makasih ya")."""
+    return next(kind for kind in (SmallTalk.THANKS, SmallTalk.GREETING, SmallTalk.ACKNOWLEDGEMENT) if kind in kinds)
 
 
 def _proper_nouns(question: str) -> frozenset[str]:

@@ -33,8 +33,13 @@ def fold(text: str) -> str:
     return re.sub(r"(?<=\w)['’\-](?=\w)", "", plain)
 
 
+_ELONGATED = re.compile(r"([a-z])\1{2,}")
+
+
 def words(text: str) -> list[str]:
-    return _WORD.findall(fold(text))
+    """The folded words of `text`; a letter typed three times or more counts once ("siappp", "makasihhh"): no
+    Indonesian or English word has one, chat has many."""
+    return _WORD.findall(_ELONGATED.sub(r"\1", fold(text)))
 
 
 @lru_cache(maxsize=20_000)
@@ -53,13 +58,17 @@ def is_indonesian_word(word: str) -> bool:
 
 @dataclass(frozen=True)
 class Lexicon:
-    """content/knowledge/lexicon.yaml: stop words, chat spellings, synonym groups and intent cues."""
+    """content/knowledge/lexicon.yaml: stop words, chat spellings, synonym groups, intent cues, small talk, and the
+    words that tell a question for the host's staff (visit_words) or for nobody here (off_topic)."""
 
     stopwords: dict[str, frozenset[str]]
     slang: dict[str, str]
     synonym_groups: tuple[tuple[str, ...], ...]
     intents: dict[str, dict[str, tuple[str, ...]]]
-    smalltalk: tuple[str, ...]
+    smalltalk: dict[str, tuple[str, ...]]  # greetings, thanks, acknowledgements, fillers
+    visit_words: frozenset[str]
+    visit_markers: tuple[str, ...]
+    off_topic: tuple[str, ...]
 
     @classmethod
     def load(cls, directory: Path = KNOWLEDGE_DIR) -> Lexicon:
@@ -73,7 +82,10 @@ class Lexicon:
                 intent: {lang: tuple(fold(c) for c in cues[lang]) for lang in LANGUAGES}
                 for intent, cues in raw["intents"].items()
             },
-            smalltalk=tuple(fold(p) for p in raw["smalltalk"]),
+            smalltalk={kind: tuple(fold(p) for p in phrases) for kind, phrases in raw["smalltalk"].items()},
+            visit_words=frozenset(fold(w) for w in raw["visit_words"]),
+            visit_markers=tuple(fold(p) for p in raw["visit_markers"]),
+            off_topic=tuple(fold(p) for p in raw["off_topic"]),
         )
 
     def expand_slang(self, tokens: Iterable[str]) -> list[str]:

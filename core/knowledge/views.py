@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from core.knowledge.entries import Entry, Text
 from core.knowledge.search import INTENT_PARTS
@@ -45,19 +46,24 @@ class EntryView:
     address: str | None
     maps_url: str | None
     has_point: bool
+    staff_answer_on: date | None = None  # a staff answer saved from the desk's queue, last written on this day (WIB)
+    answer_language: str | None = None  # the language a staff answer is written in, when it is not the reader's
 
 
 def entry_view(entry: Entry, locale: str, host: HostDetails) -> EntryView:
+    """A staff answer is one text (its short answer and its details are the same), so the card shows it once."""
+
     def text(value: Text | None) -> str | None:
         return host.fill(value.in_(locale)) if value else None
 
     location = entry.location
+    learned = entry.learned
     return EntryView(
         id=entry.id,
         kind=entry.kind,
         title=entry.title.in_(locale),
         short=host.fill(entry.short.in_(locale)),
-        details=host.fill(entry.details.in_(locale)),
+        details="" if learned else host.fill(entry.details.in_(locale)),
         where=text(entry.where),
         hours=text(entry.hours),
         getting_there=text(entry.getting_there),
@@ -66,6 +72,8 @@ def entry_view(entry: Entry, locale: str, host: HostDetails) -> EntryView:
         address=location.address if location else None,
         maps_url=location.maps_url(entry.title.id) if location else None,  # searched by its local name
         has_point=bool(location and location.has_point),
+        staff_answer_on=learned.on if learned else None,
+        answer_language=learned.written_in[0] if learned and locale not in learned.written_in else None,
     )
 
 
@@ -78,8 +86,34 @@ def intent_part(entry: Entry, intent: str, locale: str, host: HostDetails) -> tu
     return None
 
 
-def plain_answer(entry: Entry, intent: str, locale: str, host: HostDetails) -> str:
-    """The answer as one plain string (for the command line): the short answer and the part that fits."""
-    part = intent_part(entry, intent, locale, host)
-    short = host.fill(entry.short.in_(locale))
-    return f"{short} {part[1]}" if part else short
+@dataclass(frozen=True)
+class Part:
+    name: str  # where | hours | getting_there | cost
+    text: str
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What an answer shows for the kinds of fact asked ("cara ke Kawah Ijen dan berapa tiketnya?"): the entry's
+    part for each, once each, in the order asked, and the kinds it has no part for."""
+
+    shown: tuple[Part, ...]
+    missing: tuple[str, ...]  # intents
+
+
+def intent_parts(entry: Entry, intents: tuple[str, ...], locale: str, host: HostDetails) -> Parts:
+    shown: list[Part] = []
+    missing: list[str] = []
+    for intent in intents:
+        part = intent_part(entry, intent, locale, host)
+        if part is None:
+            missing.append(intent)
+        elif all(p.name != part[0] for p in shown):
+            shown.append(Part(*part))
+    return Parts(tuple(shown), tuple(missing))
+
+
+def plain_answer(entry: Entry, intents: tuple[str, ...], locale: str, host: HostDetails) -> str:
+    """The answer as one plain string (for the command line): the short answer and the parts that fit."""
+    parts = intent_parts(entry, intents, locale, host)
+    return " ".join([host.fill(entry.short.in_(locale)), *(part.text for part in parts.shown)])

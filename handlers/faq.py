@@ -22,7 +22,7 @@ from handlers.actions import ID, Action, button, on
 from handlers.context import Turn
 from handlers.flow import Advance, Answer, Finish, Flow, GoTo, JsonDraft, Outcome, Stay, Step, one_of
 from handlers.menu import CANCEL_FLOW, show_menu
-from handlers.views import rows_of, themes_of
+from handlers.views import rows_of, theme_toggles, themes_of
 
 FLOW = "faq"
 PAGE_SIZE = 10
@@ -212,19 +212,7 @@ async def take_kind(turn: Turn, draft: FaqDraft, answer: Answer) -> Outcome:
 
 
 def ask_themes(turn: Turn, draft: FaqDraft, *, replace: bool = False) -> Reply:
-    themes = turn.services.content.themes
-    rows: list[list[Button]] = [
-        [
-            button(
-                "theme_toggle",
-                FAQ.choice("themes", f"t:{t.id}"),
-                text=t.display(turn.locale),
-                chosen=t.id in draft.themes,
-            )
-        ]
-        for t in themes
-    ]
-    rows.append([button("done", FAQ.choice("themes", DONE))])
+    rows = theme_toggles(turn, lambda value: FAQ.choice("themes", value), draft.themes)
     base = reply("faq/ask_themes", rows, learning=_view(turn, draft))
     return Reply(base.template, base.params, base.buttons, replace_origin=replace)
 

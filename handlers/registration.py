@@ -41,7 +41,7 @@ from handlers.registration_draft import (
     step_values,
     summary_view,
 )
-from handlers.views import delegation_view, own_name_button, rows_of, themes_of
+from handlers.views import delegation_view, own_name_button, rows_of, theme_toggles, themes_of
 
 FLOW = "reg"
 # 1. Institution -------------------------------------------------------------------------------
@@ -256,19 +256,7 @@ async def take_departure(turn: Turn, draft: RegistrationDraft, answer: Answer) -
 
 
 def ask_topics(turn: Turn, draft: RegistrationDraft, *, replace: bool = False) -> Reply:
-    themes = turn.services.content.themes
-    rows: list[list[Button]] = [
-        [
-            button(
-                "theme_toggle",
-                REGISTRATION.choice("topics", f"t:{t.id}"),
-                text=t.display(turn.locale),
-                chosen=t.id in draft.topics,
-            )
-        ]
-        for t in themes
-    ]
-    rows.append([button("done", REGISTRATION.choice("topics", "done"))])
+    rows = theme_toggles(turn, lambda value: REGISTRATION.choice("topics", value), draft.topics)
     base = reply(
         "registration/ask_topics",
         rows,

@@ -6,6 +6,7 @@ through this one view, so a template's `m.summary(d)` reads the same fields wher
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
 
@@ -76,3 +77,14 @@ def own_name_button(turn: Turn, action: ActionData) -> list[list[Button]]:
 def rows_of(buttons: list[Button], width: int) -> list[list[Button]]:
     """Buttons laid out `width` to a row."""
     return [buttons[i : i + width] for i in range(0, len(buttons), width)]
+
+
+def theme_toggles(turn: Turn, choice: Callable[[str], ActionData], chosen: Collection[str]) -> list[list[Button]]:
+    """A toggle button per theme (✅ when chosen), then Done: the topics of a registration, the themes of a bot
+    answer. `choice` builds the step's action from "t:<theme id>" or "done"."""
+    rows = [
+        [button("theme_toggle", choice(f"t:{t.id}"), text=t.display(turn.locale), chosen=t.id in chosen)]
+        for t in turn.services.content.themes
+    ]
+    rows.append([button("done", choice("done"))])
+    return rows

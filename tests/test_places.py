@@ -158,7 +158,11 @@ def test_the_longest_phrase_wins_and_mentions_do_not_overlap(gazetteer: Gazettee
 
 
 def test_ignored_phrases_are_the_hosts_own_places(gazetteer: Gazetteer) -> None:
-    assert [m.place for m in _mentions(gazetteer, "kapal di Ketapang")] == [Place("Ketapang", "regency")]
+    assert [m.place for m in _mentions(gazetteer, "wisata di Wakatobi")] == [Place("Wakatobi", "regency")]
+    assert _mentions(gazetteer, "wisata di Wakatobi", ignore=frozenset({"wakatobi"})) == []
+    # the host's own port and station: ignored unless the regency elsewhere is written out
+    assert _mentions(gazetteer, "kapal di Ketapang") == []
+    assert [m.place for m in _mentions(gazetteer, "Kabupaten Ketapang")] == [Place("Ketapang", "regency")]
     assert _mentions(gazetteer, "kapal di Ketapang", ignore=frozenset({"ketapang"})) == []
     assert _mentions(gazetteer, "antre di pelabuhan Ketapang", ignore=frozenset({"ketapang"})) == []
     assert _mentions(gazetteer, "wisata di Danau Toba", ignore=frozenset({"danau toba"})) == []

@@ -89,7 +89,7 @@ def test_a_question_about_another_place_is_declined_not_answered(
     ("question", "entry_id"),
     [
         ("kami dari Cianjur, apa itu smart kampung?", "smart-kampung"),
-        ("dari surabaya ke kawah ijen naik apa", "kawah-ijen"),
+        ("dari Banyuwangi ke kawah ijen naik apa", "kawah-ijen"),
         ("where can we watch the sunrise over Bali", "pantai-cacalan"),
         ("Where is the ferry port to Bali?", "pelabuhan-ketapang"),
         ("Kami dari Dinas Kominfo Kabupaten Lombok Timur. Apa itu Smart Kampung?", "smart-kampung"),
@@ -146,6 +146,16 @@ def test_every_kind_of_fact_asked_is_read_in_order(
     verdict = triage(knowledge, places, question)
     assert verdict.route is Route.ANSWER, (question, verdict)
     assert verdict.answer.intents == intents
+
+
+def test_the_way_from_a_place_the_entry_never_mentions_goes_to_staff(
+    knowledge: KnowledgeBase, places: Gazetteer
+) -> None:
+    """Kawah Ijen's way is from town; the road from Surabaya is the committee's to tell."""
+    for question in ("How far is Ijen from Surabaya by car?", "dari surabaya ke kawah ijen berapa jam"):
+        verdict = triage(knowledge, places, question)
+        assert verdict.route is Route.STAFF, (question, verdict.route)
+    assert triage(knowledge, places, "how far is ijen from town").route is Route.ANSWER
 
 
 def test_a_price_nobody_wrote_down_goes_to_staff_but_a_programme_is_free_to_ask_about(

@@ -37,7 +37,7 @@ from typing import Any, Literal
 
 from core.content import CONTENT_DIR
 from core.knowledge.text import words
-from core.yamlfile import read_yaml
+from core.yamlfile import read_yaml, require_text
 
 Kind = Literal["province", "regency", "city", "island", "landmark", "country", "foreign city"]
 _KIND_ORDER: tuple[Kind, ...] = ("province", "city", "regency", "island", "landmark", "country", "foreign city")
@@ -77,6 +77,7 @@ class Gazetteer:
     phrases: Mapping[str, tuple[Place, ...]]  # folded phrase → its places, preferred first; () for the host's
     needs: Mapping[str, _Needs]  # phrases that are also ordinary words; any other needs nothing
     host_names: frozenset[str]  # the host itself (not the regions that contain it)
+    localities: frozenset[str]  # the host's own places named like a regency elsewhere: ignored unless qualified
     before: Mapping[str, Kind]  # qualifiers written before a name ("kota")
     after: Mapping[str, Kind]  # and after it ("city")
     locatives: frozenset[str]
@@ -90,7 +91,7 @@ class Gazetteer:
     @classmethod
     def load(cls, path: Path = CONTENT_DIR / "places.yaml") -> Gazetteer:
         raw = read_yaml(path)
-        _require_text(raw, path.name)
+        require_text(raw, path.name)
         found: dict[str, list[tuple[bool, int, Place]]] = {}  # phrase → (is an alias, kind rank, place)
         order: dict[Place, None] = {}  # every place once, in the file's order
 
@@ -136,7 +137,8 @@ class Gazetteer:
                 add(place, item["name"], item["aliases"])
 
         host = {_phrase(n) for n in raw["host"]["names"]}
-        within = {_phrase(n) for n in (*raw["host"]["within"], *raw["host"].get("neighbours", ()))}
+        host_raw = raw["host"]
+        within = {_phrase(n) for n in (*host_raw["within"], *host_raw["neighbours"])}
         host |= {p.replace(" ", "") for p in host}  # run together too, like every name ("jawatimur")
         within |= {p.replace(" ", "") for p in within}
         phrases: dict[str, tuple[Place, ...]] = {
@@ -163,6 +165,7 @@ class Gazetteer:
             phrases=MappingProxyType(phrases),
             needs=MappingProxyType(needs),
             host_names=frozenset(host),
+            localities=frozenset(_phrase(n) for n in host_raw["localities"]),
             before=MappingProxyType(before),
             after=MappingProxyType(after),
             locatives=locatives,
@@ -179,7 +182,7 @@ class Gazetteer:
 
         `ignore`: folded phrases of the host's own places (pass a frozenset: its index is then built only once)."""
         tokens = folded.split()
-        skipped = _skipped(ignore if isinstance(ignore, frozenset) else frozenset(ignore))
+        skipped = _skipped(self.localities | frozenset(ignore))
         found: list[Mention] = []
         last_end = 0  # where the last phrase (a mention, the host's, an ignored one) ended
         i = 0
@@ -315,16 +318,3 @@ def _needs(ambiguity: Mapping[str, Any], phrases: Mapping[str, tuple[Place, ...]
         if joined != phrase and joined in phrases and joined not in listed:
             listed[joined] = needs
     return {phrase: needs for phrase, needs in listed.items() if needs is not _Needs.NOTHING}
-
-
-def _require_text(value: object, where: str) -> None:
-    """YAML reads a bare no/on/yes as a boolean ("NO" for Norway would be False): every name must be text."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _require_text(key, where)
-            _require_text(item, f"{where}: {key}")
-    elif isinstance(value, list):
-        for item in value:
-            _require_text(item, where)
-    elif not isinstance(value, str):
-        raise ValueError(f'{where}: {value!r} is not text; quote it ("no", "on", "38")')

@@ -129,6 +129,7 @@ class _Token:
     topic: bool  # some entry has it among its names or keywords
     proper_noun: bool  # written with a capital inside the sentence ("Surabaya", "ATM")
     noise: bool = False  # unknown, and no Indonesian word either: chat spelling or slang ("nyontoh", "bapak2")
+    spelled: str = ""  # the word as the knowledge base spells it ("budgetting" → "budgeting"), to find names by
 
 
 class KnowledgeBase:
@@ -263,9 +264,11 @@ class KnowledgeBase:
         if not tokens:
             return []
         candidates = self._candidates(tokens, limit)
+        spellings = {t.word: t.spelled for t in tokens if t.spelled and t.spelled != t.word}
+        respelled = " ".join(spellings.get(w, w) for w in folded.split())  # names found despite a typo in them
         ranked = sorted(
             (
-                (self._confidence(eid, tokens, folded) + self._fit(eid, intents), -rank, eid)
+                (self._confidence(eid, tokens, respelled) + self._fit(eid, intents), -rank, eid)
                 for rank, eid in enumerate(candidates)
             ),
             reverse=True,
@@ -440,7 +443,9 @@ class KnowledgeBase:
             visit = visit_word and not topic
             proper = word in proper_nouns
             noise = not known and not proper and indonesian and not is_indonesian_word(corrected)
-            tokens.append(_Token(word, frozenset(stems), word in cue_words, visit, known, topic, proper, noise))
+            tokens.append(
+                _Token(word, frozenset(stems), word in cue_words, visit, known, topic, proper, noise, corrected)
+            )
         return tokens
 
     def _correct(self, word: str) -> str:

@@ -18,7 +18,7 @@ import snowballstemmer
 from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
 
 from core.knowledge.entries import KNOWLEDGE_DIR, LANGUAGES
-from core.yamlfile import read_yaml
+from core.yamlfile import read_yaml, require_text
 
 _WORD = re.compile(r"[a-z0-9]+")
 _SASTRAWI = StemmerFactory().create_stemmer()
@@ -73,7 +73,7 @@ class Lexicon:
     @classmethod
     def load(cls, directory: Path = KNOWLEDGE_DIR) -> Lexicon:
         raw = read_yaml(directory / "lexicon.yaml")
-        _require_text(raw, "lexicon.yaml")
+        require_text(raw, "lexicon.yaml")
         return cls(
             stopwords={lang: frozenset(fold(w) for w in raw["stopwords"][lang]) for lang in LANGUAGES},
             slang={fold(k): fold(v) for k, v in raw["slang"].items()},
@@ -103,19 +103,6 @@ class Lexicon:
 
     def is_stopword(self, token: str) -> bool:
         return token in self.stopwords["id"] or token in self.stopwords["en"]
-
-
-def _require_text(value: object, where: str) -> None:
-    """YAML reads a bare yes/no/on/off/true as a boolean; in a word list that is always a mistake."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _require_text(key, where)
-            _require_text(item, f"{where}: {key}")
-    elif isinstance(value, list):
-        for item in value:
-            _require_text(item, where)
-    elif not isinstance(value, str):
-        raise ValueError(f'{where}: {value!r} is not text; quote words such as "no", "on" or "true"')
 
 
 def terms(text: str, language: str) -> list[str]:

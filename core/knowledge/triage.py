@@ -7,7 +7,8 @@ staff get only what staff can answer:
 - a question about another place ("MPP di kota Surabaya", "cuaca di Bandung") is declined politely, even when the
   knowledge base has an entry of the same name: Banyuwangi's MPP is not Surabaya's. A place the asker comes from
   ("kami dari Cianjur"), or the other end of a route ("dari Surabaya ke Ijen berapa jam"), is no such question;
-- an entry that answers is the answer;
+- an entry that answers is the answer, unless it is asked the way from a place it never mentions (its way is from
+  town: staff know the road from Surabaya);
 - a question the knowledge base cannot answer is declined as general knowledge when it has an off-topic cue
   ("resep", "world cup") or nothing at all to tie it to the visit or the host (no word of an entry, about the visit,
   of a kind of fact asked, or marking the asker's own visit); anything else goes to staff, as before.
@@ -58,6 +59,8 @@ def triage(knowledge: KnowledgeBase, places: Gazetteer, question: str) -> Triage
     if place is not None:
         return Triage(Route.OTHER_PLACE, answer, place)
     if answer.entry is not None:
+        if _route_from_elsewhere(answer, mentions):
+            return Triage(Route.STAFF, answer)
         return Triage(Route.ANSWER, answer)
     about_the_visit = answer.about_visit or _marks_visit(knowledge, folded) or places.names_host(folded)
     if answer.off_topic and not about_the_visit:
@@ -102,6 +105,21 @@ def _other_place(
         if not mention.origin:
             return mention.place
     return None
+
+
+def _route_from_elsewhere(answer: Answer, mentions: list[Mention]) -> bool:
+    """A way there from a place the entry never mentions ("How far is Ijen from Surabaya?"): the entry's way is
+    from town, which answers another question; the committee knows the road from Surabaya."""
+    if "directions" not in answer.intents or answer.entry is None or not mentions:
+        return False
+    entry = answer.entry
+    texts = " ".join(t.id + " " + t.en for t in (entry.getting_there, entry.where, entry.details, entry.short) if t)
+    said = f" {' '.join(words(texts))} "
+    return any(f" {m.phrase} " not in said and f" {fold_name(m.place.name)} " not in said for m in mentions)
+
+
+def fold_name(name: str) -> str:
+    return " ".join(words(name))
 
 
 def _marks_visit(knowledge: KnowledgeBase, folded: str) -> bool:

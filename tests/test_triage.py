@@ -103,6 +103,23 @@ def test_where_the_asker_comes_from_and_the_hosts_neighbours_are_context(
     assert verdict.answer.entry is not None and verdict.answer.entry.id == entry_id
 
 
+def test_in_a_long_message_the_sentence_that_asks_is_the_question(knowledge: KnowledgeBase, places: Gazetteer) -> None:
+    """The sentences before it say who asks; the places they name are context, not the topic."""
+    message = (
+        "Selamat pagi. Saya koordinator rombongan dari Setda Kabupaten Sumbawa, kami berencana datang sekitar "
+        "40 orang bulan depan. Langkah pendaftarannya apa saja?"
+    )
+    verdict = triage(knowledge, places, message)
+    assert verdict.route is Route.ANSWER and verdict.answer.entry is not None
+    assert verdict.answer.entry.id == "cara-daftar"
+    told = "We are a group of 35 from a regency in Sumatra. Could you tell us about the free medicine delivery?"
+    verdict = triage(knowledge, places, told)
+    assert verdict.route is Route.ANSWER and verdict.answer.entry is not None
+    assert verdict.answer.entry.id == "gancang-aron"
+    asked_elsewhere = "We are a group of 35. Could you tell us about the free medicine delivery in Sumatra?"
+    assert triage(knowledge, places, asked_elsewhere).route is Route.OTHER_PLACE
+
+
 @pytest.mark.parametrize(
     "question", ["resep nasi goreng", "Who won the 2022 World Cup?", "tolong buatkan puisi tentang laut"]
 )

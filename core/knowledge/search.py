@@ -278,10 +278,11 @@ class KnowledgeBase:
     def _best_sentence(
         self, question: str, context: frozenset[str], proper_nouns: frozenset[str], limit: int
     ) -> list[tuple[float, str]]:
-        """For a message of several sentences that is not answered as a whole: the sentence answered most surely,
-        if one is answered by a clear margin ("Di daerah kami … Saya dengar di Banyuwangi semua desa menyusun
-        anggaran secara online … Itu nama programnya apa ya?"). The rest of a long message is context that dilutes
-        the words that matter; a margin keeps a sentence that merely mentions an entry from answering."""
+        """For a message of several sentences that is not answered as a whole: the sentence answered most surely
+        ("Selamat pagi. Kami rombongan dari Setda Kabupaten Sumbawa, … Langkah pendaftarannya apa saja?"). The rest
+        of a long message is context that dilutes the words that matter. The sentence that asks (it ends with a
+        question mark) is the question and needs only the usual confidence; any other needs a clear margin more, so
+        that a sentence that merely mentions an entry does not answer."""
         sentences = [s for s in _SENTENCE_END.split(question) if len(words(s)) >= 3]
         if len(sentences) < 2:
             return []
@@ -294,7 +295,8 @@ class KnowledgeBase:
                 if t.topic or t.word not in context
             ]
             scored = self._scored(tokens, folded, self.intents_of(folded), limit)
-            if scored and scored[0][0] >= ANSWER_THRESHOLD + _SENTENCE_MARGIN and (not best or scored[0] > best[0]):
+            needed = ANSWER_THRESHOLD + (0.0 if sentence.rstrip().endswith("?") else _SENTENCE_MARGIN)
+            if scored and scored[0][0] >= needed and (not best or scored[0] > best[0]):
                 best = scored
         return best
 

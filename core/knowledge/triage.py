@@ -6,7 +6,8 @@ staff get only what staff can answer:
 - small talk is answered in kind, never with an entry ("terima kasih" is not Rantang Kasih);
 - a question about another place ("MPP di kota Surabaya", "cuaca di Bandung") is declined politely, even when the
   knowledge base has an entry of the same name: Banyuwangi's MPP is not Surabaya's. A place the asker comes from
-  ("kami dari Cianjur"), or the other end of a route ("dari Surabaya ke Ijen berapa jam"), is no such question;
+  ("kami dari Cianjur"), one named in a sentence that only tells beside one that asks, or the other end of a route
+  to something of the host's ("dari Surabaya ke Ijen") is no such question;
 - an entry that answers is the answer, unless it is asked the way from a place it never mentions (its way is from
   town: staff know the road from Surabaya);
 - a question the knowledge base cannot answer is declined as general knowledge when it has an off-topic cue
@@ -18,12 +19,14 @@ The plan of the asker's own visit comes before all of this (core/plan_questions.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 from core.knowledge.places import Gazetteer, Mention, Place
 from core.knowledge.search import Answer, KnowledgeBase
 from core.knowledge.text import words
 
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _AGENCY_WORDS = 3  # "kami dari Dinas Kominfo …": the words after an introduction that name the asker's office
 _INTRODUCTION_REACH = 8  # how far after an introduction the place of the asker is looked for
 
@@ -51,7 +54,8 @@ class Triage:
 def triage(knowledge: KnowledgeBase, places: Gazetteer, question: str) -> Triage:
     """What the desk does with `question` (see the module's docstring for the order and why)."""
     folded = " ".join(knowledge.lexicon.expand_slang(words(question)))  # "dr bali" is "dari bali", an origin
-    mentions = places.mentions(folded, ignore=knowledge.own_place_phrases | knowledge.places_of_named(folded))
+    ignore = knowledge.own_place_phrases | knowledge.places_of_named(folded)
+    mentions = _as_context(places.mentions(folded, ignore=ignore), _telling(knowledge, places, question, ignore))
     answer = knowledge.search(question, context=_who_asks(places, folded, mentions))
     if answer.smalltalk is not None:
         return Triage(Route.SMALLTALK, answer)
@@ -68,6 +72,25 @@ def triage(knowledge: KnowledgeBase, places: Gazetteer, question: str) -> Triage
     if not (answer.topical or answer.intents or about_the_visit):
         return Triage(Route.GENERAL, answer)
     return Triage(Route.STAFF, answer)
+
+
+def _telling(knowledge: KnowledgeBase, places: Gazetteer, question: str, ignore: frozenset[str]) -> set[str]:
+    """The phrases of the places named in the sentences of a message that only tell ("We are a group of 35 from a
+    regency in Sumatra, mostly from the health office."), when another sentence asks: context, like an origin."""
+    sentences = [s for s in _SENTENCE.split(question) if s.strip()]
+    asking = [s for s in sentences if s.rstrip().endswith("?")]
+    if len(sentences) < 2 or not asking:
+        return set()
+    telling = set()
+    for sentence in sentences:
+        if sentence not in asking:
+            folded = " ".join(knowledge.lexicon.expand_slang(words(sentence)))
+            telling.update(m.phrase for m in places.mentions(folded, ignore=ignore))
+    return telling
+
+
+def _as_context(mentions: list[Mention], telling: set[str]) -> list[Mention]:
+    return [replace(m, origin=True) if m.phrase in telling else m for m in mentions]
 
 
 def _who_asks(places: Gazetteer, folded: str, mentions: list[Mention]) -> frozenset[str]:

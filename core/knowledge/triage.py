@@ -81,7 +81,7 @@ def _telling(knowledge: KnowledgeBase, places: Gazetteer, question: str, ignore:
     asking = [s for s in sentences if s.rstrip().endswith("?")]
     if len(sentences) < 2 or not asking:
         return set()
-    telling = set()
+    telling: set[str] = set()
     for sentence in sentences:
         if sentence not in asking:
             folded = " ".join(knowledge.lexicon.expand_slang(words(sentence)))

@@ -9,7 +9,7 @@ run: $(VENV)/.installed
 	$(BIN)/python -m bot $(ARGS)
 
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m tests.layers
@@ -18,11 +18,13 @@ test: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/throughput.py
 	$(BIN)/python bench/faq.py
+	$(BIN)/python bench/faq.py --scale 10 100
 	$(BIN)/python bench/reminders.py
 	$(BIN)/python bench/broadcast.py
 	$(BIN)/python bench/peak.py
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/webhook.py
+	$(BIN)/python bench/startup.py
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

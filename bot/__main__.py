@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import sys
 from pathlib import Path
@@ -130,6 +129,8 @@ def _console(settings: Settings, args: argparse.Namespace) -> bool:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio  # here, as every import that only running the bot needs: `--help` and the tools go without
+
     from bot.app import configure_logging, serve_console, serve_telegram, serve_web
 
     if args.command == "serve":

@@ -15,7 +15,9 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 
 from bot.delivery import Attempt, Delivery, Outcome
-from bot.sender import OutboxSender, RateLimiter, save_delivered, settle
+from bot.limits import RateLimiter
+from bot.sender import OutboxSender
+from bot.settling import save_delivered, settle
 from core.clock import Clock
 from core.model import Database
 from core.sending import worth_sending_until
@@ -69,15 +71,18 @@ class AnswerSender:
                 attempt = Attempt(worth_for.total_seconds(), save=partial(save_delivered, self._database, row_id))
                 limiter.begin(to.chat_id)
                 try:
-                    origin = handled.origin_message_id if reply.to is None else None
-                    outcome = await self._delivery.send_one(to, reply, attempt, origin)
-                except Exception:  # a bug in rendering must not lose the rest of the answer
-                    logger.exception("sending reply %s failed unexpectedly", row_id)
-                    outcome = Outcome.FAILED
+                    try:
+                        origin = handled.origin_message_id if reply.to is None else None
+                        outcome = await self._delivery.send_one(to, reply, attempt, origin)
+                    except Exception:  # a bug in rendering must not lose the rest of the answer
+                        logger.exception("sending reply %s failed unexpectedly", row_id)
+                        outcome = Outcome.FAILED
+                    finally:
+                        limiter.record(to.chat_id)
+                    async with self._database.transaction() as conn:
+                        await settle(conn, row_id, to, outcome, attempt, self._clock.now())
                 finally:
-                    limiter.record(to.chat_id)
-                async with self._database.transaction() as conn:
-                    await settle(conn, row_id, to, outcome, attempt, self._clock.now())
+                    limiter.settled(to.chat_id)
                 unsent.remove(row_id)
                 sent += outcome is Outcome.SENT
         finally:

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
-from functools import partial
-from typing import TextIO
-
-from telegram.error import InvalidToken, TelegramError
-from telegram.ext import Application
-from telegram.request import BaseRequest
+from datetime import tzinfo
+from functools import cache, lru_cache, partial
+from typing import TYPE_CHECKING, TextIO
 
 from bot import logs
 from bot.answers import AnswerSender
@@ -31,25 +29,12 @@ from bot.channels.console import (
     take_held,
     watch_outbox,
 )
-from bot.channels.telegram import CHANNEL as TELEGRAM
-from bot.channels.telegram import (
-    DurableUpdateQueue,
-    Sleep,
-    TelegramChannel,
-    build_application,
-    handle_kept_updates,
-    read_update,
-)
-from bot.channels.whatsapp import WhatsAppChannel, build_client
 from bot.channels.whatsapp_inbound import CHANNEL as WHATSAPP
-from bot.channels.whatsapp_templates import StandIns, TemplatesFileError
 from bot.config import ConfigError, Settings
 from bot.delivery import Delivery
-from bot.intake import WebhookIntake
 from bot.render import Renderer
 from bot.scheduler import ReminderScheduler
 from bot.sender import OutboxSender, SendLimits, whatsapp_limits
-from bot.web import TelegramHook, WebServer
 from core.broadcasts import report_when_done
 from core.clock import Clock, SystemClock
 from core.content import Content
@@ -65,6 +50,8 @@ from core.locale import choose_locale
 from core.model import Database, OutboxKind
 from core.people import StaffDirectory
 from core.personal_data import RetentionJob
+from core.plan_lookup import plan_cues
+from core.prepared import Prepared
 from core.registration import VisitRules
 from core.reminders import ReminderRules
 from core.replies import compose_reply
@@ -78,7 +65,44 @@ from handlers.reminders import reminder_composer
 from handlers.router import Router
 from storage import outbox
 
+if TYPE_CHECKING:  # the channels and the web server are imported by what starts them: a console starts neither
+    from telegram.ext import Application
+    from telegram.request import BaseRequest
+
+    from bot.channels.telegram import Sleep, TelegramChannel
+    from bot.channels.whatsapp import WhatsAppChannel
+    from bot.channels.whatsapp_templates import StandIns
+    from bot.intake import WebhookIntake
+    from bot.web import WebServer
+
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ParsedContent:
+    """The reviewed content/ files the services read, read-only once parsed."""
+
+    content: Content
+    venues: VenueCatalog
+
+
+@cache
+def parsed_content() -> ParsedContent:
+    """Parsed once per process and shared by every Core built in it (a deploy restarts the bot; the tests build
+    hundreds of Cores, and parsing the YAML each time was a fifth of the suite)."""
+    return ParsedContent(Content(), VenueCatalog())
+
+
+@cache
+def parsed_gazetteer() -> Gazetteer:
+    """content/places.yaml, parsed once per process; each Core still builds it on first use (its own Prepared)."""
+    return Gazetteer.load()
+
+
+@lru_cache(maxsize=8)
+def shared_renderer(tz: tzinfo, host_name: str, host_contact: str | None) -> Renderer:
+    """One Renderer, so one set of compiled templates, per process and host; keyed on all that it is built from."""
+    return Renderer(tz, {"host_name": host_name, "host_contact": host_contact})
 
 
 @dataclass
@@ -98,13 +122,17 @@ class Core:
     answers: AnswerSender
 
     @classmethod
-    async def build(cls, settings: Settings, *, clock: Clock | None = None, console_staff: Iterable[str] = ()) -> Core:
+    async def build(
+        cls, settings: Settings, *, clock: Clock | None = None, console_staff: Iterable[str] = (), prepare: bool = True
+    ) -> Core:
+        """`prepare`: build what a first question needs now (`prepare`); the console leaves it for after its prompt."""
         clock = clock or SystemClock()
-        content = Content()
+        parsed = parsed_content()
+        content = parsed.content
         database = await Database.open(settings.database_path)
-        renderer = Renderer(settings.tz, {"host_name": settings.host_name, "host_contact": settings.host_contact})
+        renderer = shared_renderer(settings.tz, settings.host_name, settings.host_contact)
         signals = Signals()
-        knowledge = build_knowledge(theme_ids=frozenset(t.id for t in content.themes))
+        reviewed = Prepared(partial(build_knowledge, theme_ids=frozenset(t.id for t in content.themes)))
         services = Services(
             content=content,
             staff=StaffDirectory(
@@ -119,9 +147,9 @@ class Core:
             identity=BotIdentity(
                 settings.telegram_bot_username, settings.whatsapp.business_number if settings.whatsapp else None
             ),
-            knowledge=knowledge,
+            reviewed=reviewed,
             host=HostDetails(settings.host_name, settings.host_contact),
-            venues=VenueCatalog(),
+            venues=parsed.venues,
             reminder_rules=ReminderRules(
                 evening_at=settings.reminder_evening_at,
                 morning_at=settings.reminder_morning_at,
@@ -131,12 +159,9 @@ class Core:
             limits=DailyLimits(settings.daily_delegation_limit, settings.daily_people_limit),
             retention_days=settings.retention_days,
             planning=PlanningRules(friday_break=settings.friday_prayer_break),
-            learned=LearnedKnowledge(knowledge, settings.tz),
-            places=Gazetteer.load(),
+            learned=LearnedKnowledge(reviewed, settings.tz),
+            gazetteer=Prepared(parsed_gazetteer),
         )
-        warm_up()
-        async with database.transaction() as conn:
-            await services.learned.current(conn)  # the staff answers saved so far, indexed before the first question
         delivery = Delivery(database, clock)
         limits = SendLimits(
             settings.send_per_second, settings.send_chat_interval_seconds, settings.send_group_per_minute
@@ -150,7 +175,9 @@ class Core:
         )
         sender.register(OutboxKind.REPLY, compose_reply)
         sender.register(OutboxKind.REMINDER, reminder_composer(services))
-        sender.register(OutboxKind.BROADCAST, broadcast.compose_broadcast, partial(report_when_done, services=services))
+        sender.register_many(
+            OutboxKind.BROADCAST, broadcast.compose_broadcasts, partial(report_when_done, services=services)
+        )
         sender.register(OutboxKind.BROADCAST_REPORT, broadcast.compose_report)
         signals.on_outbox_changed(sender.wake)
         scheduler = ReminderScheduler(database, clock, settings.tz, sender)
@@ -160,14 +187,32 @@ class Core:
         router = Router(database, services, KnowledgeAnswerer())
         retention = RetentionJob(database, clock, settings.tz, settings.retention_days, settings.retention_run_at)
         answers = AnswerSender(database, delivery, clock, sender)
-        return cls(
+        core = cls(
             settings, database, renderer, services, router, delivery, sender, scheduler, retention, tasks, answers
         )
+        if prepare:
+            await core.prepare()
+        return core
+
+    async def prepare(self) -> None:
+        """Build what a first question or date needs and a start does not (the console does it after its prompt,
+        the others as they build, before their first update): the gazetteer and the knowledge index, with the staff
+        answers saved so far, the cues of questions about a plan, then dateparser's language data; each costly part
+        in a worker thread."""
+        await self.services.prepare()
+        async with self.database.transaction() as conn:
+            await self.services.learned.current(conn)
+        await asyncio.to_thread(plan_cues, self.services.venues)
+        await asyncio.to_thread(warm_up)
 
     async def start_background(self, *, in_flight_of: tuple[str, str] | None = None) -> None:
         """Start the sender, the reminder schedule and the daily jobs (after the channels are registered).
         `in_flight_of`: the one chat whose messages in flight this process may send again (OutboxSender.start)."""
         await self.sender.start(in_flight_of=in_flight_of)
+        await self.start_schedule()
+
+    async def start_schedule(self) -> None:
+        """The reminder schedule and the daily jobs, with the catch-up of the days the bot was down."""
         await self.scheduler.start()
         self.scheduler.add_daily("personal-data-retention", self.retention.at, self.retention.run)
         try:
@@ -201,6 +246,8 @@ def build_telegram(
     sleep: Sleep = asyncio.sleep,
 ) -> TelegramRuntime:
     """The Telegram Application and channel for a Core; `sleep` is how retries wait (tests record it)."""
+    from bot.channels.telegram import DurableUpdateQueue, TelegramChannel, build_application
+
     token = core.settings.telegram_bot_token
     assert token is not None
     application = build_application(
@@ -221,6 +268,10 @@ async def start_telegram(
     runtime: TelegramRuntime, *, poll_timeout: int = 30, max_start_attempts: int | None = None, retry_delay: float = 5.0
 ) -> None:
     """Initialise (getMe), register commands, start long polling. Retries while the Bot API is unreachable."""
+    from telegram.error import InvalidToken, TelegramError
+
+    from bot.channels.telegram import handle_kept_updates
+
     application = runtime.application
     attempt = 0
     while True:
@@ -276,6 +327,11 @@ class WebRuntime:
 def build_web(core: Core, *, telegram: TelegramRuntime | None = None, sleep: Sleep = asyncio.sleep) -> WebRuntime:
     """The web server of `python -m bot serve`: WhatsApp's webhook when it is configured (with its channel), and
     Telegram's when `telegram` is given and TELEGRAM_WEBHOOK_URL is set."""
+    from bot.channels.telegram import read_update
+    from bot.channels.whatsapp import WhatsAppChannel, build_client
+    from bot.intake import WebhookIntake
+    from bot.web import TelegramHook, WebServer
+
     settings = core.settings
     intake = WebhookIntake(core.database, core.router, core.answers, core.services.clock)
     channel = None
@@ -293,6 +349,8 @@ def build_web(core: Core, *, telegram: TelegramRuntime | None = None, sleep: Sle
 
 def whatsapp_stand_ins(settings: Settings) -> StandIns:
     """The templates that stand in for messages outside the 24-hour window, named as the settings say."""
+    from bot.channels.whatsapp_templates import StandIns, TemplatesFileError
+
     assert settings.whatsapp is not None
     try:
         return StandIns.load(settings.host_name, SHOW_HELD(), settings.whatsapp.template_names)
@@ -329,6 +387,8 @@ async def health_of(core: Core) -> dict[str, object]:
 async def serve_web(settings: Settings) -> None:
     """`python -m bot serve`: the webhooks on SERVE_HOST:SERVE_PORT; Telegram by its webhook when
     TELEGRAM_WEBHOOK_URL is set, else polled beside them as `run` does."""
+    from bot.channels.telegram import CHANNEL as TELEGRAM
+
     core = await Core.build(settings)
     telegram = build_telegram(core) if settings.telegram_bot_token else None
     webhook = telegram is not None and settings.telegram_webhook_url is not None
@@ -361,6 +421,15 @@ def _stop_event() -> asyncio.Event:
     return stop
 
 
+def settle_start_up() -> None:
+    """Once started: what was built so far (the content, the templates, the indexes, the libraries' modules) lives
+    as long as the process, so it is moved out of the garbage collector's way (gc.freeze, after a collection so that
+    no garbage is kept for good). A full collection walked it all, 30-40 ms with the interpreter held, and every
+    update under way waited (the paced p99 of bench/throughput.py). The web server does the same while it serves."""
+    gc.collect()
+    gc.freeze()
+
+
 async def serve_telegram(settings: Settings) -> None:
     core = await Core.build(settings)
     runtime = build_telegram(core)
@@ -368,6 +437,7 @@ async def serve_telegram(settings: Settings) -> None:
     try:
         await start_telegram(runtime)
         await core.start_background()
+        settle_start_up()
         await stop.wait()
     finally:
         await core.stop_background()
@@ -393,7 +463,7 @@ async def serve_console(
     sessions = ConsoleSessions(settings.data_dir)
     with sessions.hold(user):
         async with sessions.opening():
-            core = await Core.build(settings, clock=clock, console_staff=[user] if as_staff else [])
+            core = await Core.build(settings, clock=clock, console_staff=[user] if as_staff else [], prepare=False)
         chosen_locale = locale or choose_locale(os.environ.get("LANG", "").split(".")[0].replace("_", "-"))
         files_dir = settings.data_dir / "files"
         channel = ConsoleChannel(core.renderer, out, current_chat_id=user, files_dir=files_dir, sessions=sessions)
@@ -404,11 +474,14 @@ async def serve_console(
             show_banner(core.renderer, out, user_name=user, locale=chosen_locale, as_staff=as_staff)
             await introduce(core.database, core.services.staff, clock, user, chosen_locale)
             await take_held(core.database, user, clock)
-            await core.start_background(in_flight_of=(CONSOLE, user))
+            await core.sender.start(in_flight_of=(CONSOLE, user))
             await core.sender.drain()  # what waited for this user comes before what they type first
             watching = asyncio.create_task(
                 watch_outbox(core.database, user, clock, core.sender.wake, poll_every), name="console-watch"
             )
+            # Run once the prompt is out (run_console prints it before it first waits): the schedule, and what a
+            # first question needs. A line typed meanwhile is answered; a question waits for the index under way.
+            core.tasks.spawn(_after_the_prompt(core), name="console-prepare")
             await run_console(
                 router=core.router,
                 answers=core.answers,
@@ -424,8 +497,15 @@ async def serve_console(
                 watching.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await watching
+            await core.tasks.wait()  # the schedule is started before it is stopped
             await core.stop_background(flush_outbox=True)  # a broadcast typed just before /keluar is still shown
             await core.close()
+
+
+async def _after_the_prompt(core: Core) -> None:
+    """What a question needs first (the one typed at once waits for it), then the schedule."""
+    await core.prepare()
+    await core.start_schedule()
 
 
 def configure_logging(settings: Settings, *, console_mode: bool) -> None:

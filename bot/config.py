@@ -14,8 +14,6 @@ from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dotenv import dotenv_values
-
 from core.phones import whatsapp_id
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
@@ -90,6 +88,8 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
     """Build Settings from a .env file overlaid by the process environment (the environment wins)."""
     values: dict[str, str] = {}
     if env_file is not None and env_file.is_file():
+        from dotenv import dotenv_values  # only when there is a file to read
+
         values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     values.update(os.environ if environ is None else environ)
 

@@ -27,6 +27,7 @@ from core.messages import Label, Reply
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 MESSAGE_LIMIT = 4096
+LABELS_KEPT = 10_000  # rendered labels remembered (Renderer.label); past that the memory starts again
 ECHO_LENGTH = 80
 """How much of what a user typed a message quotes back (`|echo`): enough to recognise it, never a message's worth."""
 
@@ -58,6 +59,7 @@ class Renderer:
             auto_reload=False,  # templates are read once; a deploy restarts the bot
         )
         self._label_modules: dict[str, Any] = {}
+        self._labels: dict[tuple[str, str, tuple[tuple[str, Any], ...]], str] = {}
         self.env.globals.update(globals_)
         self.env.filters["longdate"] = _longdate
         self.env.filters["shortdate"] = _shortdate
@@ -73,7 +75,20 @@ class Renderer:
         return _tidy(text)
 
     def label(self, label: Label, locale: str) -> str:
-        """A button label or other short text; labels are plain text, so entities are unescaped."""
+        """A button label or other short text; labels are plain text, so entities are unescaped. A label is the same
+        text for the same name, values and locale (the templates are read once), so each is rendered once."""
+        try:
+            key = (locale, label.name, tuple(label.params.items()))
+            known = self._labels.get(key)
+        except TypeError:  # a value that cannot be a key (a list): rendered every time
+            return self._label(label, locale)
+        if known is None:
+            if len(self._labels) >= LABELS_KEPT:
+                self._labels.clear()
+            known = self._labels[key] = self._label(label, locale)
+        return known
+
+    def _label(self, label: Label, locale: str) -> str:
         module = self._label_modules.get(locale)
         if module is None:
             module = self._label_modules[locale] = self.env.get_template(f"{locale}/_labels.j2").make_module(

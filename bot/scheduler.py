@@ -19,16 +19,17 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, time
+from functools import cached_property
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.date import DateTrigger
 
 from bot.sender import OutboxSender
 from core.clock import Clock
 from core.model import Database
 from core.reminders import enqueue_due, next_due_at
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 logger = logging.getLogger(__name__)
 JOB_ID = "reminders-due"
@@ -42,11 +43,18 @@ class ReminderScheduler:
         self._clock = clock
         self._sender = sender
         self._tz = tz
-        self.scheduler = AsyncIOScheduler(timezone=tz)
         self._wake = asyncio.Event()
         self._drain = asyncio.Lock()
         self._armed: datetime | None = None
         self._task: asyncio.Task[None] | None = None
+
+    @cached_property
+    def scheduler(self) -> AsyncIOScheduler:
+        """APScheduler, imported and made by the start: importing it reads every installed package's metadata
+        (~0.1 s), which a console need not wait for before its prompt."""
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+        return AsyncIOScheduler(timezone=self._tz)
 
     async def start(self) -> None:
         self.scheduler.start()
@@ -59,11 +67,13 @@ class ReminderScheduler:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        if self.scheduler.running:
+        if "scheduler" in self.__dict__ and self.scheduler.running:  # made (and so maybe started) only by start
             self.scheduler.shutdown(wait=False)
 
     def add_daily(self, job_id: str, at: time, job: Callable[[], Awaitable[object]]) -> None:
         """Run `job` every day at `at` in the host's time zone; a run missed while down is run once at start."""
+        from apscheduler.triggers.cron import CronTrigger
+
         self.scheduler.add_job(
             job,
             CronTrigger(hour=at.hour, minute=at.minute, timezone=self._tz),
@@ -99,6 +109,8 @@ class ReminderScheduler:
                     return due
 
     def _arm(self, due: datetime | None) -> None:
+        from apscheduler.triggers.date import DateTrigger
+
         self._armed = due
         if due is None:
             if self.scheduler.get_job(JOB_ID):

@@ -1,8 +1,13 @@
 """The one sender of queued messages (reminders, broadcasts and their reports), within the platform's limits.
 
-Rows are claimed in the outbox before sending and settled after, each in its own transaction, so a
-crash loses nothing and repeats at most the message that was in flight. The message is composed at
-send time by the composer registered for the row's kind, so it shows the plan as it is then.
+Rows are claimed in the outbox before sending and settled after, so a crash loses nothing and repeats at most
+the message that was in flight to each chat. The message is composed at send time by the composer registered for
+the row's kind, so it shows the plan as it is then.
+
+What one send costs is kept small and the same for the first copy of a broadcast as for the ten-thousandth: a
+send slot and the pace are taken before anything is composed; the rows of the next CLAIM_AHEAD seconds of the pace
+are claimed in one statement and composed in the same transaction; the sends that finish within SETTLE_LINGER
+of each other are settled in one transaction, and the broadcast's report asks only whether a copy still waits.
 """
 
 from __future__ import annotations
@@ -11,10 +16,8 @@ import asyncio
 import collections
 import contextlib
 import logging
-import math
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -22,152 +25,35 @@ from functools import partial
 from aiosqlite import Connection
 
 from bot.delivery import Attempt, Delivery, Outcome
-from core import receipts
+from bot.limits import RateLimiter, SendLimits, whatsapp_limits
+from bot.settling import Finished, save_delivered, settle, settle_all
 from core.clock import Clock
-from core.messages import Composer, Recipient, Reply, Settled
+from core.messages import Composer, ManyComposer, Recipient, Reply, Settled
 from core.replies import origin_message_of
 from core.sending import worth_sending_until
 from storage import outbox
 from storage.db import Database
 from storage.outbox import OutboxKind, OutboxRow, OutboxStatus
 
+__all__ = ["OutboxSender", "RateLimiter", "SendLimits", "save_delivered", "settle", "whatsapp_limits"]
+
 logger = logging.getLogger(__name__)
 
-SETTLED_AS = {
-    Outcome.SENT: OutboxStatus.SENT,
-    Outcome.UNREACHABLE: OutboxStatus.UNREACHABLE,
-    Outcome.OUTSIDE_WINDOW: OutboxStatus.OUTSIDE_WINDOW,
-}
-"""How a send's outcome is recorded; anything else failed (HELD is not an end: the row waits, outbox.hold)."""
+TELEGRAM_LIMITS = SendLimits()
 NO_LONGER_WORTH_IT = "no longer worth sending"
-
-
-async def settle(
-    conn: Connection, row_id: int, to: Recipient, outcome: Outcome, attempt: Attempt, now: datetime
-) -> None:
-    """Record how one row's send ended (answers and queued rows alike), with the message ids the platform gave,
-    tied to the row where the channel later tells what became of them (core.receipts)."""
-    if receipts.told(to.channel):
-        sent = [*attempt.delivered, *([attempt.stand_in] if attempt.stand_in else [])]
-        await receipts.tie(conn, row_id, sent, now)
-    if outcome is Outcome.HELD:
-        await outbox.hold(conn, row_id, to.channel, to.chat_id, attempt.delivered, now)
-        return
-    status = SETTLED_AS.get(outcome, OutboxStatus.FAILED)
-    error = None if status is OutboxStatus.SENT else outcome.value
-    await outbox.settle(conn, row_id, status, now, error, attempt.delivered)
-
-
-async def save_delivered(database: Database, row_id: int, delivered: Sequence[str]) -> None:
-    """An Attempt's `save`: the steps of a row accepted so far, in a transaction of their own."""
-    async with database.transaction() as conn:
-        await outbox.save_delivered(conn, row_id, delivered)
-
-
 LOOK_AGAIN_AFTER = 10.0
 """Seconds after which the sender looks at the outbox even if nobody woke it (a safety net: whoever queues a
 row wakes it, and a turn that could not send its replies releases them and wakes it too)."""
 ANSWERS_FIRST_PAUSE = 0.005
-PACING_CREDIT = 0.2
-"""Seconds of paced slots a queue that waited may take at once (RateLimiter.paced)."""
-
-
-@dataclass(frozen=True)
-class SendLimits:
-    """A platform's limits (configurable): overall, per private chat, per group. The defaults are Telegram's;
-    WhatsApp's come from whatsapp_limits."""
-
-    per_second: int = 30
-    chat_interval: float = 1.0
-    group_per_minute: int = 20
-    # Extra slack on the one-second window. Sends are counted when their answer arrives, which already
-    # keeps the platform's count within ours, so none is needed by default.
-    margin: float = 0.0
-
-
-def whatsapp_limits(per_second: int, chat_interval: float) -> SendLimits:
-    """WhatsApp Cloud API: `per_second` per business number (80 unless Meta raised it). Its pair rate limit to one
-    user (131056) is not published as a number: messages the bot starts keep `chat_interval` apart per chat, as
-    on Telegram, and a 131056 is waited out by that send alone (the chat's later messages wait behind it)."""
-    return SendLimits(per_second=per_second, chat_interval=chat_interval)
-
-
-class RateLimiter:
-    """Sliding windows over a monotonic clock: how long until a message to this chat may go.
-
-    A send is counted from the moment it starts (in flight) until a second after its answer arrived.
-    The platform received it somewhere in between, so its own window never holds more than ours.
-    """
-
-    def __init__(self, limits: SendLimits, monotonic: Callable[[], float] = time.monotonic) -> None:
-        self._limits = limits
-        self._now = monotonic
-        self._recent: deque[float] = deque()
-        self._last_by_chat: dict[str, float] = {}
-        self._group_recent: dict[str, deque[float]] = {}
-        self._in_flight: collections.Counter[str] = collections.Counter()
-        self.answers_waiting = 0  # replies someone waits for, waiting for their turn: queued messages yield
-        self._next_paced = -math.inf
-
-    def wait_overall(self) -> float:
-        """How long until any message may go, whatever its chat (the overall per-second limit)."""
-        now = self._now()
-        second = 1.0 + self._limits.margin
-        while self._recent and now - self._recent[0] >= second:
-            self._recent.popleft()
-        excess = len(self._recent) + self._in_flight.total() - self._limits.per_second
-        if excess < 0:
-            return 0.0
-        # Wait until enough answered sends leave the window; if only sends in flight fill it, poll shortly.
-        return second - (now - self._recent[excess]) if excess < len(self._recent) else 0.01
-
-    def wait_paced(self) -> float:
-        """How long until the next queued message (a broadcast's, a reminder) may go: within the overall limit,
-        and evenly spaced. Unpaced, a broadcast went out as thirty sends at once and then nothing for a second,
-        in the same rhythm every second, and an answer arriving just after a burst waited most of a second."""
-        return max(self.wait_overall(), self._next_paced - self._now())
-
-    def paced(self) -> None:
-        """Take the next paced slot (before composing, so the time composing takes is not added to the spacing).
-        After a pause, up to PACING_CREDIT seconds' worth of slots may be taken at once: a queue that fell
-        behind catches up a little, and an answer still never waits behind a burst of more than a few."""
-        now = self._now()
-        self._next_paced = max(self._next_paced, now - PACING_CREDIT) + 1.0 / self._limits.per_second
-
-    def wait_for(self, chat_id: str, *, answer: bool = False) -> float:
-        """How long until a message to this chat may go. An answer (a reply someone waits for) keeps its place
-        after the chat's send in flight but not the per-chat interval: the two or three messages of one
-        answer go one after another, as a person's chat app shows a bot's answer."""
-        now = self._now()
-        waits = [self.wait_overall()]
-        if self._in_flight[chat_id]:
-            waits.append(0.01 if answer else self._limits.chat_interval or 0.01)
-        last = self._last_by_chat.get(chat_id)
-        if last is not None and not answer:
-            waits.append(self._limits.chat_interval - (now - last))
-        if chat_id.startswith("-"):
-            window = self._group_recent.setdefault(chat_id, deque())
-            while window and now - window[0] >= 60.0:
-                window.popleft()
-            if len(window) + self._in_flight[chat_id] >= self._limits.group_per_minute:
-                waits.append(60.0 - (now - window[0]) if window else 0.01)
-        return max(waits)
-
-    def begin(self, chat_id: str) -> None:
-        """A send to this chat has started: it counts against the limits until it is recorded."""
-        self._in_flight[chat_id] += 1
-
-    def record(self, chat_id: str) -> None:
-        """A send's answer arrived (or, without begin, a send happened now)."""
-        if self._in_flight[chat_id] > 0:
-            self._in_flight[chat_id] -= 1
-        if not self._in_flight[chat_id]:
-            del self._in_flight[chat_id]
-        now = self._now()
-        self._recent.append(now)
-        self._last_by_chat[chat_id] = now
-        if chat_id.startswith("-"):
-            self._group_recent.setdefault(chat_id, deque()).append(now)
+CLAIM_AHEAD = 0.05
+"""Seconds of a lane's pace whose rows are claimed and composed in one transaction: two rows at Telegram's 30 a
+second, fifteen at 300. A row claimed waits at most about that long for its turn; a kill meanwhile leaves it in
+flight, and in flight is sent again at the next start (it was not sent, so nobody gets it twice)."""
+MOST_CLAIMED = 32
+SETTLE_LINGER = 0.02
+"""Seconds a finished send waits for the others on their way to finish, so that they are recorded in one
+transaction (at 300 a second, about six); one finishing with none other on its way is recorded at once. A kill in
+that time sends them again after the restart: each is its chat's one send in flight."""
 
 
 class _Waiting:
@@ -184,6 +70,41 @@ class Lane:
 
     limiter: RateLimiter
     slots: asyncio.Semaphore
+    claim: int  # how many rows are claimed together (CLAIM_AHEAD seconds of its pace)
+
+
+@dataclass
+class _Hold:
+    """A send that began: its chat gets nothing more until its end is recorded (RateLimiter.begin)."""
+
+    limiter: RateLimiter
+    chat_id: str
+    answered: bool = False
+
+    def release(self) -> None:
+        if self.answered:
+            self.limiter.settled(self.chat_id)
+        else:  # its task was cancelled before it sent
+            self.limiter.abandon(self.chat_id)
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """A row claimed and composed, waiting for its slot and its turn in the pace."""
+
+    row: OutboxRow
+    reply: Reply
+    to: Recipient
+    worth_until: datetime
+
+
+def one_by_one(composer: Composer) -> ManyComposer:
+    """A ManyComposer of a kind whose rows are composed each on its own."""
+
+    async def compose(conn: Connection, rows: Sequence[OutboxRow]) -> list[Reply | None]:
+        return [await composer(conn, row) for row in rows]
+
+    return compose
 
 
 class OutboxSender:
@@ -199,7 +120,7 @@ class OutboxSender:
         database: Database,
         delivery: Delivery,
         clock: Clock,
-        limits: SendLimits = SendLimits(),
+        limits: SendLimits = TELEGRAM_LIMITS,
         *,
         channel_limits: Mapping[str, SendLimits] | None = None,
         concurrency: int = 4,
@@ -215,12 +136,16 @@ class OutboxSender:
         self._monotonic = monotonic
         self._lanes: dict[str, Lane] = {}
         self._sleep = sleep
-        self._composers: dict[OutboxKind, Composer] = {}
+        self._composers: dict[OutboxKind, ManyComposer] = {}
         self._settled: dict[OutboxKind, Settled] = {}
         self._wake = asyncio.Event()
         self._draining = asyncio.Lock()
         self._a_send_settled = asyncio.Event()
         self._claimed: set[int] = set()  # rows this sender took and has not settled yet
+        self._finished: list[tuple[OutboxRow, Finished]] = []  # sends that ended, not recorded yet (SETTLE_LINGER)
+        self._settling = False  # a send task is recording the finished ones
+        self._on_their_way = 0  # sends started and not answered yet
+        self._holds: dict[int, _Hold] = {}  # rows whose send began and is not recorded yet, by row id
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._finishing = False
@@ -234,12 +159,17 @@ class OutboxSender:
         lane = self._lanes.get(channel)
         if lane is None:
             limits = self._channel_limits.get(channel, self._limits)
-            lane = Lane(RateLimiter(limits, self._monotonic), asyncio.Semaphore(self._concurrency))
+            claim = max(1, min(MOST_CLAIMED, round(limits.per_second * CLAIM_AHEAD)))
+            lane = Lane(RateLimiter(limits, self._monotonic), asyncio.Semaphore(self._concurrency), claim)
             self._lanes[channel] = lane
         return lane
 
     def register(self, kind: OutboxKind, composer: Composer, settled: Settled | None = None) -> None:
-        """How rows of a kind become messages, and what to do after each is settled (e.g. report when done)."""
+        """How rows of a kind become messages, and what to do after they are settled (e.g. report when done)."""
+        self.register_many(kind, one_by_one(composer), settled)
+
+    def register_many(self, kind: OutboxKind, composer: ManyComposer, settled: Settled | None = None) -> None:
+        """As register, for a kind whose rows claimed together are composed together (a broadcast's copies)."""
         self._composers[kind] = composer
         if settled is not None:
             self._settled[kind] = settled
@@ -298,6 +228,7 @@ class OutboxSender:
                 async with self._database.transaction() as conn:
                     await outbox.release(conn, sorted(self._claimed))  # cancelled with the failure: they go again
                 self._claimed.clear()
+                self._forget_unrecorded()
                 self.wake()
                 continue
             if self._finishing and not self._wake.is_set():
@@ -313,13 +244,17 @@ class OutboxSender:
         """
         async with self._draining:  # one drain at a time: two would race each other for a chat's order
             self._sent = 0
-            async with asyncio.TaskGroup() as sends:
-                while not self._stopping:
-                    found, started, soonest = await self._start_pending(kinds, sends)
-                    if not found and not self._claimed:
-                        break
-                    if not started:
-                        await self._until_a_send_settles(min(soonest, LOOK_AGAIN_AFTER))
+            try:
+                async with asyncio.TaskGroup() as sends:
+                    while not self._stopping:
+                        found, started, soonest = await self._start_pending(kinds, sends)
+                        if not found and not self._claimed:
+                            break
+                        if not started:
+                            await self._until_a_send_settles(min(soonest, LOOK_AGAIN_AFTER))
+            finally:  # what is left unrecorded was cut short by a failure or a cancel: in flight, sent again at start
+                self._forget_unrecorded()
+                self._on_their_way = 0
             return self._sent
 
     async def _start_pending(
@@ -356,84 +291,184 @@ class OutboxSender:
     async def _start_lane(
         self, channel: str, rows: list[OutboxRow], waiting: _Waiting, sends: asyncio.TaskGroup
     ) -> int:
-        """One channel's rows of the pass, in order; returns how many sends started."""
+        """One channel's rows of the pass, in order, a claim at a time; returns how many sends started.
+
+        A send slot and the pace come first, so nothing is composed only to wait: composing rows the limits then
+        deferred cost a transaction each, over and over, and starved the event loop under load. Then the rows of
+        the next CLAIM_AHEAD seconds are claimed and composed together, and each is sent in its turn.
+        """
         lane = self._lane(channel)
+        queue = collections.deque(rows)
         started = 0
-        for row in rows:
-            if self._stopping:
-                break
-            started += await self._start_row(row, lane, waiting, sends)
+        while queue and not self._stopping:
+            await lane.slots.acquire()  # before the transaction, so a full house never blocks a settling send
+            holding = True
+            try:
+                if not await self._wait_for_pace(lane.limiter):
+                    break
+                claimable = self._next_claim(queue, lane, waiting)
+                if not claimable:
+                    break
+                ready = await self._claim(claimable)
+                for index, item in enumerate(ready):
+                    if not holding:
+                        await lane.slots.acquire()
+                        holding = True
+                    if not await self._wait_for_pace(lane.limiter):  # stopping: what is claimed goes back unsent
+                        await self._release([later.row.id for later in ready[index:]])
+                        break
+                    to = item.to
+                    if lane.limiter.wait_chat(to.chat_id, answer=item.row.kind is OutboxKind.REPLY) > 0:
+                        waiting.chats.add((to.channel, to.chat_id))  # a turn's answer went to the chat meanwhile
+                        await self._release([item.row.id])
+                        continue
+                    lane.limiter.paced()
+                    lane.limiter.begin(to.chat_id)
+                    self._holds[item.row.id] = _Hold(lane.limiter, to.chat_id)
+                    sends.create_task(self._send(item, lane), name=f"outbox-send-{item.row.id}")
+                    self._on_their_way += 1
+                    holding = False  # the send frees the slot
+                    started += 1
+            finally:
+                if holding:
+                    lane.slots.release()
         return started
 
-    async def _start_row(self, row: OutboxRow, lane: Lane, waiting: _Waiting, sends: asyncio.TaskGroup) -> bool:
-        """Compose and claim one row, then send it in a slot of its channel's lane; False when it was not started
-        (its chat must wait, or it was settled without a send)."""
-        await lane.slots.acquire()  # before the transaction, so a full house never blocks a settling send
-        started = False
-        try:
-            # Compose only when a message may go: composing rows the overall limit would only defer again
-            # cost a transaction each, over and over, and starved the event loop under load.
-            while ((wait := lane.limiter.wait_paced()) > 0 or lane.limiter.answers_waiting) and not self._stopping:
-                await self._sleep(wait or ANSWERS_FIRST_PAUSE)
-            if self._stopping:
-                return False
-            lane.limiter.paced()
-            now = self._clock.now()
-            async with self._database.transaction() as conn:
-                composer = self._composers.get(row.kind)
-                reply = await composer(conn, row) if composer else None
+    async def _wait_for_pace(self, limiter: RateLimiter) -> bool:
+        """Wait until the lane's pace lets a queued message go and no answer waits for its turn; False: stopping."""
+        while ((wait := limiter.wait_paced()) > 0 or limiter.answers_waiting) and not self._stopping:
+            await self._sleep(wait or ANSWERS_FIRST_PAUSE)
+        return not self._stopping
+
+    def _next_claim(self, queue: collections.deque[OutboxRow], lane: Lane, waiting: _Waiting) -> list[OutboxRow]:
+        """The next rows of the pass to claim together: up to the lane's claim, one per chat, of chats that may get a
+        message now. A chat that may not, or has one already among them, waits for the next pass (its order)."""
+        rows: list[OutboxRow] = []
+        chats: set[tuple[str, str]] = set()
+        while queue and len(rows) < lane.claim:
+            row = queue.popleft()
+            if row.chat_id is None:  # nobody to send it to any more: composed to nothing and dropped with the rest
+                rows.append(row)
+                continue
+            chat = (row.channel or "", row.chat_id)
+            answer = row.kind is OutboxKind.REPLY
+            if chat in waiting.chats or chat in chats or lane.limiter.wait_chat(row.chat_id, answer=answer) > 0:
+                waiting.chats.add(chat)
+                continue
+            chats.add(chat)
+            rows.append(row)
+        return rows
+
+    async def _claim(self, rows: list[OutboxRow]) -> list[_Ready]:
+        """Claim the rows in one statement and compose them, in one transaction; those with nothing to send any more,
+        or no longer worth it, are settled in it. Returns the rest, claimed, in order."""
+        now = self._clock.now()
+        ready: list[_Ready] = []
+        async with self._database.transaction() as conn:
+            taken = await outbox.claim_many(conn, [row.id for row in rows], now)  # others' rows are someone else's
+            claimed = [row for row in rows if row.id in taken]
+            ended: list[OutboxRow] = []
+            for row, reply in zip(claimed, await self._compose(conn, claimed), strict=True):
                 if reply is None or reply.to is None:
                     await outbox.settle(conn, row.id, OutboxStatus.DROPPED, now, "nothing to send any more")
-                    await self._after(conn, row)
-                    return False
+                    ended.append(row)
+                    continue
                 worth_until = worth_sending_until(row.kind, row.priority, row.created_at or now, reply)
                 if now >= worth_until:
                     logger.warning(
                         "outbox row %s (%s) not sent by %s: no longer worth sending", row.id, row.kind, worth_until
                     )
                     await outbox.settle(conn, row.id, OutboxStatus.FAILED, now, NO_LONGER_WORTH_IT, row.delivered)
-                    await self._after(conn, row)
-                    return False
-                to = reply.to
-                answer = row.kind is OutboxKind.REPLY
-                chat = (to.channel, to.chat_id)
-                if chat in waiting.chats or lane.limiter.wait_for(to.chat_id, answer=answer) > 0:
-                    waiting.chats.add(chat)
-                    return False
-                if not await outbox.claim(conn, row.id, now):
-                    return False
-            self._claimed.add(row.id)
-            lane.limiter.begin(to.chat_id)
-            save = partial(save_delivered, self._database, row.id)
-            attempt = Attempt((worth_until - now).total_seconds(), list(row.delivered), save)
-            sends.create_task(self._send(row, reply, attempt, lane), name=f"outbox-send-{row.id}")
-            started = True
-            return True
-        finally:
-            if not started:
-                lane.slots.release()
+                    ended.append(row)
+                    continue
+                ready.append(_Ready(row, reply, reply.to, worth_until))
+            await self._after(conn, ended)
+        self._claimed.update(item.row.id for item in ready)
+        return ready
 
-    async def _send(self, row: OutboxRow, reply: Reply, attempt: Attempt, lane: Lane) -> None:
-        """Send one claimed row and settle it; the slot is freed whatever happens."""
-        assert reply.to is not None
+    async def _compose(self, conn: Connection, rows: list[OutboxRow]) -> list[Reply | None]:
+        """Each row's message, in order, by the composer of its kind (None: nothing to send any more)."""
+        by_kind: dict[OutboxKind, list[OutboxRow]] = {}
+        for row in rows:
+            by_kind.setdefault(row.kind, []).append(row)
+        composed: dict[int, Reply | None] = {}
+        for kind, of_kind in by_kind.items():
+            composer = self._composers.get(kind)
+            replies = await composer(conn, of_kind) if composer else [None] * len(of_kind)
+            composed.update(zip((row.id for row in of_kind), replies, strict=True))
+        return [composed[row.id] for row in rows]
+
+    async def _release(self, row_ids: list[int]) -> None:
+        """Claimed rows not sent after all (stopping, or their chat must wait): back in the queue."""
+        if row_ids:
+            async with self._database.transaction() as conn:
+                await outbox.release(conn, row_ids)
+            self._claimed.difference_update(row_ids)
+
+    async def _send(self, item: _Ready, lane: Lane) -> None:
+        """Send one claimed row, free its slot when the answer arrives, then record how it ended."""
+        row, reply, to = item.row, item.reply, item.to
+        save = partial(save_delivered, self._database, row.id)
+        attempt = Attempt((item.worth_until - self._clock.now()).total_seconds(), list(row.delivered), save)
         try:
             try:
-                outcome = await self._delivery.send_one(reply.to, reply, attempt, origin_message_of(row))
+                outcome = await self._delivery.send_one(to, reply, attempt, origin_message_of(row))
             except Exception:  # a bug in composing or rendering must not take the other sends down
                 logger.exception("sending outbox row %s failed unexpectedly", row.id)
                 outcome = Outcome.FAILED
             finally:
-                lane.limiter.record(reply.to.chat_id)
-            async with self._database.transaction() as conn:
-                await settle(conn, row.id, reply.to, outcome, attempt, self._clock.now())
-                await self._after(conn, row)
-            self._claimed.discard(row.id)
-            self._sent += outcome is Outcome.SENT
+                lane.limiter.record(to.chat_id)
+                self._holds[row.id].answered = True
         finally:
             lane.slots.release()
-            self._a_send_settled.set()
+            self._on_their_way -= 1
+        await self._record(row, Finished(row.id, to, outcome, attempt))
 
-    async def _after(self, conn: Connection, row: OutboxRow) -> None:
-        settled = self._settled.get(row.kind)
-        if settled is not None:
-            await settled(conn, row)
+    async def _record(self, row: OutboxRow, finished: Finished) -> None:
+        """Record a finished send, with the others on their way that finish within SETTLE_LINGER, in one
+        transaction. The first of them records them all (and those that finish while it does); the others only leave
+        theirs."""
+        self._finished.append((row, finished))
+        if self._settling:
+            return
+        self._settling = True
+        try:
+            if self._on_their_way:
+                await asyncio.sleep(SETTLE_LINGER)
+            while self._finished:
+                batch, self._finished = self._finished, []
+                try:
+                    async with self._database.transaction() as conn:
+                        await settle_all(conn, [done for _, done in batch], self._clock.now())
+                        await self._after(conn, [row for row, _ in batch])
+                finally:
+                    self._let_chats_go(done.row_id for _, done in batch)
+                for _, done in batch:
+                    self._claimed.discard(done.row_id)
+                    self._sent += done.outcome is Outcome.SENT
+                self._a_send_settled.set()
+        finally:
+            self._settling = False
+
+    def _let_chats_go(self, row_ids: Iterable[int]) -> None:
+        """The rows' outcomes are recorded, or given up on: their chats' next messages may go."""
+        for row_id in row_ids:
+            hold = self._holds.pop(row_id, None)
+            if hold is not None:
+                hold.release()
+
+    def _forget_unrecorded(self) -> None:
+        """Sends cut short by a failure or a cancel, before their end was recorded (or before they began): they stay
+        in flight in the outbox, sent again at the next start, and stop holding their chats here."""
+        self._finished.clear()
+        self._let_chats_go(list(self._holds))
+
+    async def _after(self, conn: Connection, rows: Sequence[OutboxRow]) -> None:
+        """The kinds' `settled`, once for each kind and ref among the rows just settled, with its last row."""
+        last: dict[tuple[OutboxKind, int], OutboxRow] = {}
+        for row in rows:
+            last[(row.kind, row.ref)] = row
+        for (kind, _), row in last.items():
+            settled = self._settled.get(kind)
+            if settled is not None:
+                await settled(conn, row)

@@ -250,7 +250,7 @@ class _WebThread(threading.Thread):
                 loop.call_soon_threadsafe(setattr, server, "should_exit", True)
 
     async def _serve(self) -> None:
-        database = await Database.open(self._database_path, inline=True)
+        database = await Database.open(self._database_path, checkpoints=False)
         try:
             config = uvicorn.Config(self._app(database), self._host, self._port, log_config=None, lifespan="off")
             server = _Uvicorn(config, self.listening)

@@ -3,6 +3,7 @@ delivery report for its author once every copy is settled."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -103,8 +104,13 @@ async def send(session: Session, audience: Audience, ref: str | None, text: str)
     return broadcast
 
 
-async def message_of(conn: Connection, row: OutboxRow) -> Broadcast | None:
-    return await get_broadcast(conn, row.ref)
+async def messages_of(conn: Connection, rows: Sequence[OutboxRow]) -> dict[int, Broadcast]:
+    """The broadcasts of copies claimed together, by id, each read once (the copies of one broadcast share it)."""
+    found: dict[int, Broadcast] = {}
+    for ref in dict.fromkeys(row.ref for row in rows):
+        if (broadcast := await get_broadcast(conn, ref)) is not None:
+            found[ref] = broadcast
+    return found
 
 
 async def delivery_counts(conn: Connection, broadcast_id: int) -> DeliveryCounts | None:
@@ -129,10 +135,14 @@ async def delivery_counts(conn: Connection, broadcast_id: int) -> DeliveryCounts
 
 
 async def report_when_done(conn: Connection, row: OutboxRow, services: Services) -> None:
-    """After each copy is settled: when none is left, queue the delivery report for the author, once."""
-    counts = await delivery_counts(conn, row.ref)
+    """After copies are settled: when none is left waiting, queue the delivery report for the author, once.
+
+    Asked after every settling, so it only looks whether a copy still waits (one look in an index); the report
+    counts the copies when it is composed (delivery_counts)."""
+    if await outbox.any_waiting(conn, OutboxKind.BROADCAST, row.ref):
+        return
     now = services.clock.now()
-    if counts is not None and counts.waiting == 0 and await mark_reported(conn, row.ref, now):
+    if await mark_reported(conn, row.ref, now):
         broadcast = await get_broadcast(conn, row.ref)
         assert broadcast is not None
         await outbox.enqueue(conn, kind=OutboxKind.BROADCAST_REPORT, ref=row.ref, user_id=broadcast.author_id, now=now)

@@ -10,8 +10,9 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from types import ModuleType
 
-import dateparser
+from core.prepared import Prepared
 
 _SETTINGS_BASE = {
     "PREFER_DATES_FROM": "future",
@@ -94,7 +95,20 @@ def parse_date(text: str, today: date) -> date | None:
     return _dateparser(_rewrite(text), today)
 
 
+def _load_dateparser() -> ModuleType:
+    """dateparser, with its data for our languages read: importing it and its first parse cost ~0.3 s (more on a
+    busy machine), so `warm_up` does it before anyone types a date; by a worker thread, while a first date waits."""
+    import dateparser
+
+    dateparser.parse("1 Desember 2026", languages=_LANGUAGES, settings=_SETTINGS_BASE)  # type: ignore[arg-type]
+    return dateparser
+
+
+_DATEPARSER = Prepared(_load_dateparser)
+
+
 def _dateparser(text: str, today: date) -> date | None:
+    dateparser = _DATEPARSER.get()
     settings = {**_SETTINGS_BASE, "RELATIVE_BASE": datetime.combine(today, time(12, 0))}
     parsed = dateparser.parse(text, languages=_LANGUAGES, settings=settings)  # type: ignore[arg-type]
     return None if parsed is None else parsed.date()
@@ -139,5 +153,6 @@ def _beyond_month(day: int, month: date) -> NoSuchDay | None:
 
 
 def warm_up() -> None:
-    """dateparser loads its language data on first use (~0.1 s); do it at start, not in a user's turn."""
-    parse_date("11/11/2026", date(2026, 1, 1))
+    """Load dateparser before a user types a date, not in their turn (bot.app.Core.prepare: after the console's
+    prompt, before Telegram's first update). A date of digits alone never needed it (`_numeric_date`)."""
+    _DATEPARSER.get()

@@ -11,8 +11,6 @@ import re
 import secrets
 from dataclasses import dataclass
 
-import segno
-
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 LENGTH = 8
 _TYPED_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
@@ -57,6 +55,8 @@ class JoinLink:
     url: str
 
     def qr_png(self) -> bytes:
+        import segno  # loaded by the first QR code, not at start
+
         buffer = io.BytesIO()
         segno.make(self.url, error="m").save(buffer, kind="png", scale=8, border=4)
         return buffer.getvalue()

@@ -162,5 +162,9 @@ def reply(
 
 Composer = Callable[[Connection, OutboxRow], Awaitable[Reply | None]]
 """Turns a queued outbox row into its message when it is sent (None: nothing to send any more)."""
+ManyComposer = Callable[[Connection, Sequence[OutboxRow]], Awaitable[list[Reply | None]]]
+"""A Composer of several rows of its kind claimed together, in their order: for rows that share what they are made of
+(a broadcast's copies), read once for all of them."""
 Settled = Callable[[Connection, OutboxRow], Awaitable[None]]
-"""Runs after a row of its kind was sent or given up on (a broadcast's report when the last copy went)."""
+"""Runs after rows of its kind were sent or given up on (a broadcast's report when the last copy went): in the
+transaction that settled them, once for each ref among them, with the last of its rows."""

@@ -93,6 +93,12 @@ async def reachable(conn: Connection, user_id: int) -> Recipient | None:
     return None if user is None or user.blocked_at is not None else recipient_of(user)
 
 
+async def reachable_among(conn: Connection, user_ids: Iterable[int]) -> dict[int, Recipient]:
+    """`reachable` for several users in one query: those who can be written to, by id."""
+    found = await users.get_users(conn, user_ids)
+    return {user_id: recipient_of(user) for user_id, user in found.items() if user.blocked_at is None}
+
+
 async def known(conn: Connection, user_id: int) -> Recipient | None:
     """Where this user's chat is, blocked or not (None: no such user)."""
     user = await get_user(conn, user_id)

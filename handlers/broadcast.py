@@ -4,6 +4,7 @@ through the outbox and the rate-limited sender; the author gets a delivery repor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiosqlite import Connection
@@ -136,13 +137,16 @@ BROADCASTING: Flow[BroadcastDraft] = Flow(
 # --- delivery and reports ---------------------------------------------------------------------
 
 
-async def compose_broadcast(conn: Connection, row: OutboxRow) -> Reply | None:
-    """The outbox composer for one recipient's copy of a broadcast."""
-    broadcast = await broadcasts.message_of(conn, row)
-    recipient = await people.reachable(conn, row.user_id)
-    if broadcast is None or recipient is None:
-        return None
-    return tell(recipient, "broadcast/message", text=broadcast.text)
+async def compose_broadcasts(conn: Connection, rows: Sequence[OutboxRow]) -> list[Reply | None]:
+    """The outbox composer for the recipients' copies of broadcasts, claimed together: each broadcast and the
+    recipients are read once for all."""
+    messages = await broadcasts.messages_of(conn, rows)
+    recipients = await people.reachable_among(conn, (row.user_id for row in rows))
+    composed: list[Reply | None] = []
+    for row in rows:
+        broadcast, recipient = messages.get(row.ref), recipients.get(row.user_id)
+        composed.append(tell(recipient, "broadcast/message", text=broadcast.text) if broadcast and recipient else None)
+    return composed
 
 
 async def compose_report(conn: Connection, row: OutboxRow) -> Reply | None:

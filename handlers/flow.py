@@ -19,7 +19,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Generic, Protocol, Self, TypeVar, cast
 
 from core import conversations
@@ -46,7 +46,31 @@ class JsonDraft:
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def to_json(self) -> dict[str, Any]:
+        """The fields as they are when they are plain values or lists of them (a draft's usual answers, saved after
+        every message); asdict, which copies every value deeply, only for a draft that holds anything else."""
+        values = {name: getattr(self, name) for name in _field_names(type(self))}
+        if all(_plain(value) for value in values.values()):
+            return values
         return asdict(cast(Any, self))
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
+
+
+def _plain(value: object) -> bool:
+    if type(value) in _PLAIN:
+        return True
+    return type(value) in (list, tuple) and all(type(v) in _PLAIN for v in cast(list[object], value))
 
 
 D = TypeVar("D", bound=Draft)

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import re
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Generator
 from dataclasses import dataclass
@@ -42,11 +43,24 @@ def available_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return found
 
 
+BUSY_RETRY_EVERY = 0.001
+"""Seconds an inline connection waits, on its event loop, before trying again a statement that found SQLite's write
+lock taken by another connection (InlineConnection._execute)."""
+
+
 class InlineConnection(aiosqlite.Connection):
     """aiosqlite's connection with every call run at once in the calling thread, blocking its event loop, instead of
-    on a worker thread of its own: for a thread whose loop does little but short writes (the web server's,
-    bot/web.py), where a statement handed to a worker and back waited twice for the GIL that a busy main loop holds.
-    It relies on aiosqlite making every call through Connection._execute (tests/test_web.py checks it)."""
+    on a worker thread of its own. A statement handed to a worker and back cost 45-60 µs and waited twice for the
+    GIL (every thread's statements take turns at it), against a few µs for the statement itself: the bot's
+    statements are short (indexed, a few rows), and its process is the one writer of its database but for the web
+    thread's short transactions (bot/web.py, which opens one of these on its own loop). It relies on aiosqlite
+    making every call through Connection._execute (tests/test_web.py checks it).
+
+    So that the loop never blocks waiting for the write lock, the connection is opened with no busy timeout
+    (`open_database`), and a statement that finds the lock taken while no transaction of this connection is open
+    (so the statement did nothing: the implicit BEGIN IMMEDIATE, or a read, failed) is tried again every
+    BUSY_RETRY_EVERY seconds on the event loop, for up to BUSY_TIMEOUT_MS, as SQLite's busy handler would in a
+    worker thread."""
 
     def __await__(self) -> Generator[Any, None, InlineConnection]:
         return self._open().__await__()
@@ -57,9 +71,23 @@ class InlineConnection(aiosqlite.Connection):
         return self
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if self._connection is None:
+        connection = self._connection
+        if connection is None:
             raise ValueError("Connection closed")
-        return fn(*args, **kwargs)
+        if connection.in_transaction:  # this connection holds the write lock: nothing to wait for
+            return fn(*args, **kwargs)
+        deadline: float | None = None
+        while True:
+            try:
+                return fn(*args, **kwargs)
+            except sqlite3.OperationalError as error:
+                if not _is_busy(error) or connection.in_transaction:
+                    raise
+                now = time.monotonic()
+                deadline = deadline if deadline is not None else now + BUSY_TIMEOUT_MS / 1000
+                if now >= deadline:
+                    raise
+            await asyncio.sleep(BUSY_RETRY_EVERY)
 
     def stop(self) -> None:
         self._running = False
@@ -68,9 +96,9 @@ class InlineConnection(aiosqlite.Connection):
             self._connection = None
 
 
-async def connect(path: Path | str, *, inline: bool = False) -> aiosqlite.Connection:
-    """Open (creating if needed) the database in WAL mode with foreign keys and a busy timeout; `inline`: as an
-    InlineConnection."""
+async def connect(path: Path | str, *, inline: bool = True) -> aiosqlite.Connection:
+    """Open (creating if needed) the database in WAL mode with foreign keys and a busy timeout; as an InlineConnection
+    unless `inline` is False (then aiosqlite's own, with a worker thread)."""
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     # IMMEDIATE: the sqlite3 module begins a write transaction by itself right before the first
@@ -133,10 +161,11 @@ async def check_writable(conn: aiosqlite.Connection) -> None:
         await conn.rollback()
 
 
-async def open_database(path: Path | str, *, inline: bool = False) -> aiosqlite.Connection:
-    """Open, migrate and check the database can be written; anything in the way is DatabaseUnavailable. `inline`: an
-    InlineConnection for Database.writing: with no busy timeout of its own, and leaving checkpoints to the other
-    connection (one here ran in the commit of a webhook, 20-45 ms)."""
+async def open_database(path: Path | str, *, inline: bool = True) -> aiosqlite.Connection:
+    """Open, migrate and check the database can be written; anything in the way is DatabaseUnavailable. `inline` (an
+    InlineConnection): with no busy timeout once migrated (its statements wait for the write lock on the event
+    loop), and without SQLite's automatic checkpoints, which would run in the commit that crosses 1000 pages of
+    log and block the loop meanwhile (20-45 ms): a Database's Checkpointer does them in a worker thread."""
     try:
         conn = await connect(path, inline=inline)
     except (sqlite3.Error, OSError) as error:
@@ -145,12 +174,66 @@ async def open_database(path: Path | str, *, inline: bool = False) -> aiosqlite.
         await migrate(conn)
         await check_writable(conn)
         if inline:
-            await conn.execute("PRAGMA busy_timeout = 0")  # Database.writing waits for the lock, not blocking its loop
-            await conn.execute("PRAGMA wal_autocheckpoint = 0")  # the main connection's commits copy the log back
+            await conn.execute("PRAGMA busy_timeout = 0")
+            await conn.execute("PRAGMA wal_autocheckpoint = 0")
     except (sqlite3.Error, OSError) as error:
         await conn.close()
         raise DatabaseUnavailable(f"cannot use the database {path}: {error}") from error
     return conn
+
+
+CHECKPOINT_EVERY = 100
+"""Commits of a Database between two checkpoints of the write-ahead log (a turn writes 5-10 pages: about the 1000
+pages of SQLite's own wal_autocheckpoint)."""
+
+
+class Checkpointer:
+    """Copies the write-ahead log back into the database file in a worker thread, on a connection of its own.
+
+    A PASSIVE checkpoint every CHECKPOINT_EVERY commits keeps the log short without waiting for anyone: writers go
+    on meanwhile, and it copies what no reader still needs. `truncate` copies everything and empties the log file,
+    waiting (in its thread) for the readers under way.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self._path = str(path)
+        self._conn: sqlite3.Connection | None = None
+        self._guard = threading.Lock()  # one checkpoint at a time on the connection
+        self._commits = 0
+        self._running: asyncio.Task[None] | None = None
+
+    def committed(self) -> None:
+        """A transaction of the Database committed: start a checkpoint when it is time and none is under way."""
+        self._commits += 1
+        if self._commits >= CHECKPOINT_EVERY and (self._running is None or self._running.done()):
+            self._commits = 0
+            self._running = asyncio.get_running_loop().create_task(self._passive(), name="wal-checkpoint")
+
+    async def truncate(self) -> None:
+        await asyncio.to_thread(self._checkpoint, "TRUNCATE")
+
+    async def close(self) -> None:
+        """Wait for the checkpoint under way, then close the connection."""
+        if self._running is not None:
+            await self._running
+        with self._guard:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    async def _passive(self) -> None:
+        try:
+            await asyncio.to_thread(self._checkpoint, "PASSIVE")
+        except Exception:  # the next one tries again; the log only grows meanwhile
+            logger.exception("checkpointing the write-ahead log failed")
+
+    def _checkpoint(self, mode: str) -> None:
+        with self._guard:
+            if self._conn is None:
+                self._conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+                self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                self._conn.execute("PRAGMA synchronous = NORMAL")
+            self._conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
 
 
 def backup_database(source: Path, target: Path) -> None:
@@ -171,20 +254,25 @@ def backup_database(source: Path, target: Path) -> None:
 class Database:
     """The one shared connection, used one transaction at a time.
 
-    aiosqlite runs statements in order on a single thread, but two coroutines could interleave
-    statements inside each other's transactions; the lock makes each unit of work (usually: one
-    incoming message) a transaction of its own that commits or rolls back as a whole. The
-    transaction begins implicitly at the unit's first write, so read-only units cost no commit.
+    Two coroutines could interleave statements inside each other's transactions; the lock makes each unit of work
+    (usually: one incoming message) a transaction of its own that commits or rolls back as a whole. The
+    transaction begins implicitly at the unit's first write, so read-only units cost no commit. The connection is
+    an InlineConnection (its statements run in the calling thread, on the event loop) whose log is checkpointed
+    in a worker thread (Checkpointer).
     """
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, checkpointer: Checkpointer | None = None) -> None:
         self.conn = conn
         self._lock = asyncio.Lock()
+        self._checkpointer = checkpointer
 
     @classmethod
-    async def open(cls, path: Path | str, *, inline: bool = False) -> Database:
-        """`inline`: a second connection for a thread of its own that only writes (InlineConnection, `writing`)."""
-        return cls(await open_database(path, inline=inline))
+    async def open(cls, path: Path | str, *, inline: bool = True, checkpoints: bool = True) -> Database:
+        """`checkpoints` False: a second connection to a database whose other connection checkpoints it (the web
+        thread's, which only writes: bot/web.py); `inline` False: aiosqlite's connection with its worker thread,
+        checkpointed by SQLite in its commits."""
+        checkpointer = Checkpointer(path) if inline and checkpoints and str(path) != ":memory:" else None
+        return cls(await open_database(path, inline=inline), checkpointer)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -198,6 +286,7 @@ class Database:
             else:
                 if self.conn.in_transaction:
                     await self.conn.commit()
+                    self._committed()
 
     @contextlib.asynccontextmanager
     async def writing(self, *, retry_every: float = 0.001) -> AsyncIterator[aiosqlite.Connection]:
@@ -222,14 +311,24 @@ class Database:
                 raise
             else:
                 await self.conn.commit()
+                self._committed()
+
+    def _committed(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.committed()
 
     async def checkpoint(self) -> None:
         """Copy the write-ahead log into the database file and empty it (after personal data was removed: the
         log would otherwise keep copies of the erased values until SQLite checkpoints by itself)."""
         async with self._lock:
-            await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if self._checkpointer is not None:
+                await self._checkpointer.truncate()
+            else:
+                await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def close(self) -> None:
+        if self._checkpointer is not None:
+            await self._checkpointer.close()
         await self.conn.close()
 
 

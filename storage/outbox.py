@@ -165,12 +165,20 @@ async def release(conn: aiosqlite.Connection, row_ids: list[int]) -> None:
 
 async def claim(conn: aiosqlite.Connection, row_id: int, now: datetime) -> bool:
     """Take a row for sending; False when someone else took or settled it."""
-    cursor = await conn.execute(
+    return row_id in await claim_many(conn, [row_id], now)
+
+
+async def claim_many(conn: aiosqlite.Connection, row_ids: Sequence[int], now: datetime) -> set[int]:
+    """Take rows for sending, in one statement; returns those taken (not those someone else took or settled)."""
+    if not row_ids:
+        return set()
+    rows = await fetch_all(
+        conn,
         f"""UPDATE outbox SET status = {_SENDING}, claimed_at = ?, attempts = attempts + 1
-            WHERE id = ? AND status = {_PENDING}""",
-        (dump_instant(now), row_id),
+            WHERE id IN ({", ".join("?" * len(row_ids))}) AND status = {_PENDING} RETURNING id""",
+        (dump_instant(now), *row_ids),
     )
-    return cursor.rowcount == 1
+    return {int(r["id"]) for r in rows}
 
 
 async def settle(
@@ -185,6 +193,24 @@ async def settle(
     await conn.execute(  # a reply's content is personal: it goes once the reply is settled
         "UPDATE outbox SET status = ?, finished_at = ?, error = ?, delivered = ?, payload = NULL WHERE id = ?",
         (status.value, dump_instant(now), error, _dump_delivered(delivered), row_id),
+    )
+
+
+@dataclass(frozen=True)
+class End:
+    """How one row's send ended: its status, the error if it was not sent, the platform's ids of what it accepted."""
+
+    row_id: int
+    status: OutboxStatus
+    error: str | None = None
+    delivered: Sequence[str] = ()
+
+
+async def settle_many(conn: aiosqlite.Connection, ends: Sequence[End], now: datetime) -> None:
+    """Record how several sends ended, in one trip to the database (the sender settles what finished together)."""
+    await conn.executemany(
+        "UPDATE outbox SET status = ?, finished_at = ?, error = ?, delivered = ?, payload = NULL WHERE id = ?",
+        [(e.status.value, dump_instant(now), e.error, _dump_delivered(e.delivered), e.row_id) for e in ends],
     )
 
 
@@ -263,6 +289,17 @@ async def oldest_waiting(conn: aiosqlite.Connection) -> datetime | None:
     """When the oldest message not yet settled was queued (None: nothing waits)."""
     row = await fetch_one(conn, f"SELECT MIN(created_at) AS at FROM outbox WHERE status IN ({_PENDING}, {_SENDING})")
     return load_instant(row["at"]) if row is not None and row["at"] is not None else None
+
+
+async def any_waiting(conn: aiosqlite.Connection, kind: OutboxKind, ref: int) -> bool:
+    """Whether a row of this kind and ref is not settled yet: a look in the index of such rows (outbox_waiting), so
+    asking after each of a broadcast's copies costs the same at its first copy as at its ten-thousandth."""
+    row = await fetch_one(
+        conn,
+        f"SELECT 1 FROM outbox WHERE kind = ? AND ref = ? AND status IN ({_PENDING}, {_SENDING}) LIMIT 1",
+        (kind.value, ref),
+    )
+    return row is not None
 
 
 async def counts_by_status(conn: aiosqlite.Connection, kind: OutboxKind | None = None) -> dict[OutboxStatus, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -93,6 +94,15 @@ async def upsert_user(
 async def get_user(conn: aiosqlite.Connection, user_id: int) -> User | None:
     row = await fetch_one(conn, f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
     return None if row is None else _user(row)
+
+
+async def get_users(conn: aiosqlite.Connection, user_ids: Iterable[int]) -> dict[int, User]:
+    """Several users in one query, by id (the ids not found are missing)."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return {}
+    rows = await fetch_all(conn, f"SELECT {_COLUMNS} FROM users WHERE id IN ({', '.join('?' * len(ids))})", tuple(ids))
+    return {user.id: user for user in map(_user, rows)}
 
 
 async def find_user(conn: aiosqlite.Connection, channel: str, external_id: str) -> User | None:

@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 SMALL_RUNS = {
-    "throughput.py": (["--chats", "3", "--think-ms", "5"], "delegasi handling latency"),
+    "throughput.py": (["--chats", "3", "--think-ms", "5", "--rounds", "1"], "delegasi handling latency"),
     "faq.py": ([], "top-1"),
     "reminders.py": (
         ["--pending", "300", "--burst", "20", "--burst-seconds", "1", "--burst-after", "2"],
@@ -23,6 +23,7 @@ SMALL_RUNS = {
     ),
     "broadcast.py": (["--recipients", "40", "--blocked", "1", "--injected-429", "1"], "lost 0, duplicates 0"),
     "export.py": (["--visits", "3", "--members", "20"], "another user's /start meanwhile"),
+    "startup.py": (["--runs", "1"], "start-up to the console prompt"),
     "webhook.py": (["--users", "5", "--rate", "20", "--drain", "20"], "lost 0 duplicated 0"),
     "peak.py": (
         ["--delegations", "2", "--participants", "5", "--questions", "4", "--seconds", "2", "--drain", "20"],
@@ -43,3 +44,17 @@ def test_a_bench_runs_with_a_small_load(script: str, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert expected in done.stdout, done.stdout[-3000:]
+
+
+def test_the_faq_bench_runs_at_a_larger_scale(tmp_path: Path) -> None:
+    """bench/faq.py --scale: made-up entries, the index built twice, the questions asked (one small set here)."""
+    faq_set = ROOT / "tests" / "data" / "faq_dev.yaml"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "faq.py"), "--scale", "2", "--set", str(faq_set)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "scale 2: 114 entries" in done.stdout and "faq_dev.yaml:  top-1" in done.stdout, done.stdout[-3000:]

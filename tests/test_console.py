@@ -80,6 +80,16 @@ async def test_two_people_take_turns_and_staff_see_the_registration(settings: Se
     assert "Dedi — Camat" in staff_view and "1 dari 45" in staff_view
 
 
+async def test_a_question_typed_as_the_session_starts_waits_for_the_knowledge_index(
+    settings: Settings, clock: FakeClock
+) -> None:
+    """The index is built after the prompt (bot.app.Core.prepare); a question typed before it is ready is answered
+    from it all the same, not passed to staff."""
+    transcript = await run_script(settings, clock, ["jam buka mal pelayanan publik?"])
+    assert "Mal Pelayanan Publik (MPP) Banyuwangi" in transcript
+    assert "🕒" in transcript
+
+
 async def test_typing_a_number_with_no_options_is_just_text(settings: Settings, clock: FakeClock) -> None:
     transcript = await run_script(settings, clock, ["/daftar", "77"])
     assert "Nama instansi perlu berisi huruf" in transcript

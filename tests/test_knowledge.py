@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import io
 import json
+import random
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 import yaml
+from rapidfuzz import fuzz, process
 
 from bot.cli.ask import run_ask
 from bot.config import load_settings
 from core.content import Content
 from core.knowledge import build_knowledge
 from core.knowledge.entries import KNOWLEDGE_DIR, LANGUAGES, REQUIRED_IDS, Entry, check_knowledge
-from core.knowledge.search import KnowledgeBase
+from core.knowledge.search import KnowledgeBase, _Spellings
+from core.knowledge.text import is_indonesian_word, words
 from core.knowledge.views import HostDetails, entry_view
+from core.yamlfile import read_yaml
 
 THEMES = frozenset(t.id for t in Content().themes)
 
@@ -168,3 +174,79 @@ def test_with_a_host_contact_entries_name_the_host_and_its_contact(knowledge: Kn
     assert HostDetails(HOST, None).fill("ke {host_name} ({host_contact}); hubungi {host_contact}.") == (
         "ke Pemkab Banyuwangi; hubungi Pemkab Banyuwangi."
     )
+
+
+def _made_up_words(rng: random.Random, count: int, first: str, lengths: tuple[int, int]) -> list[str]:
+    letters = "aiueobdgklmnprstw"
+    return sorted({first + "".join(rng.choices(letters, k=rng.randint(*lengths) - 1)) for _ in range(count)})
+
+
+def test_the_letters_two_words_share_rule_out_only_words_too_far_apart() -> None:
+    """_Spellings.sharing keeps exactly the words with at least `shared` of the word's letters (counted as often as
+    both have them), in order: the filter that spares the typo correction a pass over a large vocabulary."""
+    rng = random.Random(14)
+    same_length = _made_up_words(rng, 600, "b", (7, 7))
+    assert len(same_length) > 256  # enough to be filtered, not handed over whole
+    spellings = _Spellings(same_length)
+    for word in ["bantuan", "bersama", "baaaaaa", "bkltrsw", "b", "bersamamu", *rng.sample(same_length, 20)]:
+        letters = collections.Counter(word)
+        in_common = {w: sum((letters & collections.Counter(w)).values()) for w in same_length}
+        for shared in range(0, 10):
+            expected = [w for w in same_length if in_common[w] >= shared]
+            assert spellings.sharing(letters, shared) == expected, (word, shared)
+
+
+def test_typos_are_corrected_as_by_a_pass_over_the_whole_vocabulary(knowledge: KnowledgeBase) -> None:
+    """However large the vocabulary, a word is corrected to the word a scan of every known word of its first letter
+    would give (fuzz.ratio, the cutoff, the first in alphabetical order of the closest)."""
+    rng = random.Random(5)
+    made_up = [
+        w for first in "bk" for w in _made_up_words(rng, 700, first, (6, 7))
+    ]  # over 256 a first letter and length
+    base = knowledge.entries["kawah-ijen"]
+    details = dataclasses.replace(base.details, en=" ".join(made_up))  # English: Snowball stems them quickly
+    extra = dataclasses.replace(base, id="made-up", details=details)
+    index = KnowledgeBase({**knowledge.entries, "made-up": extra}, knowledge.lexicon, knowledge.areas)
+    vocabulary = sorted(w for w in index._known_words if len(w) >= 3 and not w.isdigit())
+    assert max(len(spellings.words) for spellings in index._spellings["b"].values()) > 256  # filtered, not whole
+
+    def scanned(word: str) -> str:
+        if len(word) < 3 or is_indonesian_word(word):
+            return word
+        same_start = [w for w in vocabulary if w[0] == word[0]]
+        match = process.extractOne(word, same_start, scorer=fuzz.ratio, score_cutoff=85 if len(word) <= 4 else 80)
+        return str(match[0]) if match else word
+
+    def typo(word: str) -> str:
+        i = rng.randrange(1, len(word))
+        change = rng.randrange(3)
+        letter = rng.choice("aiueokmnst")
+        return word[:i] + ("" if change == 0 else letter) + word[i + (change != 1) :]
+
+    samples = rng.sample(made_up, 100) + rng.sample(vocabulary, 100)
+    typos = {typo(w) for w in samples} | {"kawh", "ijn", "budgetting", "pelabuhn", "surabaya", "bxq"}
+    for word in sorted(typos - index._known_words):
+        assert index._correct(word) == scanned(word), word
+
+
+def test_names_are_found_as_by_a_look_at_every_entry(knowledge: KnowledgeBase) -> None:
+    """names_an_entry and places_of_named look only at the names that start with a word of the question; they find
+    what a look at every entry's names finds."""
+    questions = [case["q"] for name in ("faq_dev.yaml", "faq_chat.yaml") for case in read_yaml(_data(name))]
+    for question in random.Random(3).sample(questions, 200):
+        folded = " ".join(knowledge.lexicon.expand_slang(words(question)))
+        padded = f" {folded} "
+        named = [e for e in knowledge.entries.values() if any(f" {n} " in padded for n in knowledge._names[e.id])]
+        keywords = {" ".join(words(k)) for e in named for lang in LANGUAGES for k in e.keywords[lang]}
+        assert knowledge.names_an_entry(folded) == bool(named), question
+        assert knowledge.places_of_named(folded) == keywords, question
+
+
+def test_a_rebuild_from_stems_kept_indexes_as_a_fresh_one(knowledge: KnowledgeBase) -> None:
+    fresh = KnowledgeBase(knowledge.entries, knowledge.lexicon, knowledge.areas, stems={})
+    assert fresh._fields == knowledge._fields and fresh._df == knowledge._df
+    assert fresh._known_words == knowledge._known_words
+
+
+def _data(name: str) -> Path:
+    return Path(__file__).resolve().parent / "data" / name

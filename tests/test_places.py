@@ -230,3 +230,21 @@ def test_the_gazetteer_is_immutable(gazetteer: Gazetteer) -> None:
         gazetteer.longest = 1  # type: ignore[misc]
     with pytest.raises(TypeError):
         gazetteer.phrases["atlantis"] = ()  # type: ignore[index]
+
+
+def test_phrases_ignored_for_one_question_count_as_the_ignored_set(gazetteer: Gazetteer) -> None:
+    """`also` (the keywords of the entries a question names) is ignored just as if it were part of `ignore`: the big
+    set is indexed once, the small one per question."""
+    ignore = frozenset({"ketapang", "pulau merah", "selat bali", "pantai boom"})
+    also = frozenset({"situbondo", "taman nasional baluran", "kota batu malang", "bandung"})
+    questions = [
+        "Dari Situbondo ke Baluran berapa jam?",
+        "wisata di kota Batu Malang dan Bandung",
+        "kapal dari Ketapang ke Gilimanuk, lalu ke kota Bandung",
+        "kami dari Kabupaten Bandung, mau ke Pulau Merah lewat Situbondo",
+        "taman nasional baluran di Situbondo atau di Kabupaten Situbondo?",
+    ]
+    for question in questions:
+        folded = _fold(question)
+        assert gazetteer.mentions(folded, ignore=ignore, also=also) == gazetteer.mentions(folded, ignore=ignore | also)
+        assert gazetteer.mentions(folded, ignore=ignore, also=()) == gazetteer.mentions(folded, ignore=ignore)

@@ -200,6 +200,22 @@ async def test_the_schedule_is_rebuilt_from_the_database(make_core: CoreFactory,
     await core.scheduler.stop()
 
 
+def test_a_chats_next_message_waits_until_the_send_before_it_is_recorded() -> None:
+    """Between a send's answer and the outbox row saying so, a kill would send that message again: the chat's next
+    one waits, so a kill repeats one message per chat, never two (tests/test_crash.py counts it)."""
+    now = [0.0]
+    limiter = RateLimiter(SendLimits(per_second=30, chat_interval=1.0), lambda: now[0])
+    limiter.begin("7")
+    limiter.record("7")  # answered, not yet settled in the outbox
+    assert limiter.wait_for("7", answer=True) > 0
+    assert limiter.wait_for("8", answer=True) == 0  # other chats go on
+    limiter.settled("7")
+    assert limiter.wait_for("7", answer=True) == 0
+    limiter.begin("9")
+    limiter.abandon("9")  # begun, then cancelled before it ran: it holds nothing
+    assert limiter.wait_for("9", answer=True) == 0 and limiter.wait_overall() == 0
+
+
 def test_the_limiter_keeps_telegrams_limits() -> None:
     now = [0.0]
     limiter = RateLimiter(SendLimits(per_second=30, chat_interval=1.0, group_per_minute=20, margin=0.0), lambda: now[0])

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from bot.app import Core
 from bot.cli.records import run_export, run_report
@@ -31,7 +32,7 @@ from core.content import Content
 from core.errors import DomainError
 from core.messages import Incoming, Reply
 from core.people import identify
-from core.records.exports import ExportData, delegations_csv, delegations_workbook
+from core.records.exports import ILLEGAL_CHARACTERS, ExportData, delegations_csv, delegations_workbook
 from core.records.periods import DateRange
 from core.records.report import ModeTally, RepeatVisitor, month_report
 from core.replies import finish
@@ -377,6 +378,11 @@ def test_typed_text_stays_text_in_both_formats() -> None:
     assert row["Instansi"] == "'=1+2 Pemkab" and row["Ketua rombongan"] == "'@Kepala"
     person = next(csv.DictReader(io.StringIO(archive.read("Peserta.csv").decode("utf-8-sig"))))
     assert person["Nama"] == "'=cmd|' /C calc'!A0"
+
+
+def test_the_characters_left_out_are_those_a_workbook_refuses() -> None:
+    """The exports keep openpyxl's list of illegal characters so that a CSV export need not import openpyxl."""
+    assert ILLEGAL_CHARACTERS.pattern == ILLEGAL_CHARACTERS_RE.pattern
 
 
 def test_the_command_line_writes_the_export_and_the_report(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 
@@ -128,6 +128,30 @@ def make_sender(core: Core, delivery: ControlledDelivery, concurrency: int = 3) 
     )
     sender.register(PROBE, probe_composer)
     return sender
+
+
+async def test_rows_are_claimed_and_composed_a_twentieth_of_a_second_of_the_pace_at_a_time(core: Core) -> None:
+    """At 300 a second, fifteen rows to one claim and one composing: their cost does not grow with the queue."""
+    await queue(core, [(u, u) for u in range(1, 61)])
+    delivery = ControlledDelivery()
+    composed: list[int] = []
+
+    async def compose_together(conn: Connection, rows: Sequence[OutboxRow]) -> list[Reply | None]:
+        composed.append(len(rows))
+        return [await probe_composer(conn, row) for row in rows]
+
+    sender = OutboxSender(
+        core.database,
+        delivery,  # type: ignore[arg-type]
+        core.services.clock,
+        SendLimits(per_second=300, chat_interval=0.0),
+        concurrency=8,
+    )
+    sender.register_many(PROBE, compose_together)
+    assert await sender.drain() == 60
+    assert composed == [15, 15, 15, 15]
+    async with core.database.transaction() as conn:
+        assert await outbox.counts_by_status(conn, PROBE) == {"sent": 60}
 
 
 async def test_a_stalled_send_does_not_hold_up_the_others(core: Core) -> None:

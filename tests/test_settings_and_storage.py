@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import math
+import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import pytest
 from bot.config import ConfigError, load_settings
 from bot.ordering import KeyedLocks
 from core.joincode import ALPHABET, LENGTH, new_join_code, normalize_join_code
+from storage import db
 from storage.db import Database, available_migrations, backup_database
 
 
@@ -145,6 +148,74 @@ async def test_a_failed_unit_of_work_leaves_nothing_behind(tmp_path: Path) -> No
                 "VALUES (99, 99, 'a', 'b', 'c')"
             )
     await database.close()
+
+
+async def test_a_write_waits_for_the_lock_another_connection_holds_on_the_event_loop(tmp_path: Path) -> None:
+    """The bot's connection runs its statements on the event loop (storage.db.InlineConnection): while another
+    connection (the web thread's, another process's) holds SQLite's write lock, a write waits without blocking the
+    loop, and goes through once the lock is free."""
+    database = await Database.open(tmp_path / "db.sqlite3")
+    other = sqlite3.connect(tmp_path / "db.sqlite3", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.005)
+            ticks += 1
+
+    async def write() -> None:
+        async with database.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO users (channel, external_id, chat_id, display_name, created_at, updated_at) "
+                "VALUES ('console', 'x', 'x', 'X', 'now', 'now')"
+            )
+
+    ticking = asyncio.create_task(tick())
+    writing = asyncio.create_task(write())
+    try:
+        await asyncio.sleep(0.2)
+        assert not writing.done() and ticks >= 10  # waiting, and the loop went on meanwhile
+        other.execute("COMMIT")
+        await asyncio.wait_for(writing, 2)
+    finally:
+        ticking.cancel()
+        other.close()
+    async with database.conn.execute("SELECT COUNT(*) FROM users") as cursor:
+        assert (await cursor.fetchone())[0] == 1  # type: ignore[index]
+    await database.close()
+
+
+async def test_the_log_is_checkpointed_in_a_worker_thread_not_in_a_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's own checkpoints would run in the commit that fills the log, on the event loop; the Database's
+    Checkpointer does them on a thread of its own every CHECKPOINT_EVERY commits."""
+    monkeypatch.setattr(db, "CHECKPOINT_EVERY", 5)
+    checkpointed_in: list[int] = []
+    checkpoint = db.Checkpointer._checkpoint
+
+    def recorded(self: db.Checkpointer, mode: str) -> None:
+        checkpointed_in.append(threading.get_ident())
+        checkpoint(self, mode)
+
+    monkeypatch.setattr(db.Checkpointer, "_checkpoint", recorded)
+    database = await Database.open(tmp_path / "db.sqlite3")
+    async with database.conn.execute("PRAGMA wal_autocheckpoint") as cursor:
+        assert (await cursor.fetchone())[0] == 0  # type: ignore[index]
+    for n in range(12):
+        async with database.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO users (channel, external_id, chat_id, display_name, created_at, updated_at) "
+                "VALUES ('console', ?, 'x', 'X', 'now', 'now')",
+                (str(n),),
+            )
+        await asyncio.sleep(0.01)
+    await database.checkpoint()  # after an erasure: everything, and the log emptied
+    await database.close()
+    assert len(checkpointed_in) >= 3 and threading.get_ident() not in checkpointed_in
+    assert not (tmp_path / "db.sqlite3-wal").exists() or (tmp_path / "db.sqlite3-wal").stat().st_size == 0
 
 
 async def test_backup_copies_a_live_database(tmp_path: Path) -> None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from core.prepared import Prepared
 from tests.test_console import ROOT, python_m_bot
 
 
@@ -94,3 +97,79 @@ def test_a_second_process_on_the_same_data_directory_refuses_to_start(tmp_path: 
     finally:
         first.communicate("/keluar\n", timeout=30)
     assert python_m_bot(data_dir=data_dir, stdin="/start\n").returncode == 0  # free again once the first has gone
+
+
+HEAVY = (
+    "telegram", "pywa", "starlette", "uvicorn", "httpx",  # the channels and the web server
+    "openpyxl", "numpy", "matplotlib", "icalendar", "segno",  # the files a rare command makes
+    "apscheduler", "dateparser", "phonenumbers", "snowballstemmer", "Sastrawi",  # what runs after the prompt
+)  # fmt: skip
+CONSOLE_START = """
+import asyncio, io, sys
+import bot.__main__
+from bot.app import Core
+from bot.channels.console import show_banner
+from bot.config import load_settings
+
+async def start():
+    core = await Core.build(load_settings({"DATA_DIR": sys.argv[1]}, env_file=None), prepare=False)
+    show_banner(core.renderer, io.StringIO(), user_name="tamu", locale="id", as_staff=False)
+    await core.close()
+
+asyncio.run(start())
+print(" ".join(sorted({name.split(".")[0] for name in sys.modules} & set(sys.argv[2:]))))
+"""
+
+
+def test_a_console_start_leaves_the_heavy_libraries_to_what_needs_them(tmp_path: Path) -> None:
+    """What a console loads before its prompt (bench/startup.py times it): none of the channels, the file makers,
+    or what is built after the prompt (bot.app.Core.prepare); each is imported by the code that uses it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WHATSAPP_"))}
+    done = subprocess.run(
+        [sys.executable, "-c", CONSOLE_START, str(tmp_path / "var"), *HEAVY],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == []
+
+
+async def test_a_prepared_part_is_built_once_however_many_ask_at_once() -> None:
+    """The console's warm-up after its prompt and a question typed meanwhile ask for the same index: one build."""
+    started, release = threading.Event(), threading.Event()
+    builds: list[int] = []
+
+    def build() -> int:
+        builds.append(1)
+        started.set()
+        release.wait(5)
+        return 42
+
+    part = Prepared(build)
+    first = asyncio.ensure_future(part.ready())
+    await asyncio.to_thread(started.wait, 5)
+    others = [asyncio.ensure_future(part.ready()) for _ in range(3)]
+    await asyncio.sleep(0.01)
+    assert not part.is_built
+    release.set()
+    assert await asyncio.gather(first, *others) == [42, 42, 42, 42]
+    assert part.get() == 42 and len(builds) == 1
+
+
+def test_a_prepared_part_whose_build_failed_is_built_again_by_the_next_caller() -> None:
+    attempts: list[int] = []
+
+    def build() -> str:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise ValueError("content/places.yaml: 'xy' is too short")
+        return "built"
+
+    part = Prepared(build)
+    with pytest.raises(ValueError, match="too short"):
+        part.get()
+    assert part.get() == "built" and len(attempts) == 2

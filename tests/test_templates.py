@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from itertools import product
@@ -13,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from jinja2 import Environment, FileSystemLoader, meta
 
-from bot.render import TEMPLATES_DIR, Renderer, split_message
+from bot.render import TEMPLATES_DIR, RenderedReply, Renderer, split_message
 from core.broadcasts import DeliveryCounts
 from core.clock import DayPart
 from core.content import Province, Region, Theme
@@ -21,7 +22,7 @@ from core.faq import FaqRow
 from core.joincode import JoinLink
 from core.knowledge.views import EntryView, Part
 from core.locale import LOCALES
-from core.messages import Label, Reply
+from core.messages import Label
 from core.people import Addressee
 from core.questions import Asker, Closed, OpenQuestion
 from core.records.exports import ExportSummary
@@ -471,10 +472,11 @@ def test_both_languages_have_the_same_templates_and_labels() -> None:
 @pytest.mark.parametrize("locale", LOCALES)
 @pytest.mark.parametrize("template", message_templates("id"))
 def test_every_template_renders_hostile_values_as_valid_telegram_html(
-    renderer: Renderer, locale: str, template: str
+    hostile_renderings: Callable[[str, str], tuple[RenderedReply, ...]], locale: str, template: str
 ) -> None:
-    for params in parameter_sets():
-        rendered = renderer.render_reply(Reply(template, params), locale)
+    """With each parameter set (conftest.py's `renderer`; the renderings are the ones tests/test_whatsapp_format.py
+    checks for WhatsApp)."""
+    for rendered in hostile_renderings(template, locale):
         assert rendered.parts and all(part.strip() for part in rendered.parts)
         for part in rendered.parts:
             validate_telegram_html(part)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -25,13 +26,13 @@ from bot.channels.whatsapp_format import (
     units,
 )
 from bot.channels.whatsapp_templates import StandIn, StandIns, components
-from bot.render import TEMPLATES_DIR, RenderedButton, Renderer
+from bot.render import TEMPLATES_DIR, RenderedButton, RenderedReply, Renderer
 from core.choices import picked
 from core.locale import LOCALES
-from core.messages import Label, Reply
+from core.messages import Label
 from handlers.held import SHOW_HELD
 from tests.fake_graph_api import validate_template
-from tests.test_templates import SHORT_HOSTILE, message_templates, parameter_sets
+from tests.test_templates import SHORT_HOSTILE, message_templates
 
 _MARKER = re.compile(r"```|[*_~]")
 _LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>')
@@ -64,12 +65,12 @@ def test_telegram_markup_becomes_whatsapp_markup(markup: str, shown: str) -> Non
 @pytest.mark.parametrize("locale", LOCALES)
 @pytest.mark.parametrize("template", message_templates("id"))
 def test_every_template_reads_well_on_whatsapp_within_its_limit(
-    renderer: Renderer,
+    hostile_renderings: Callable[[str, str], tuple[RenderedReply, ...]],
     locale: str,
     template: str,
 ) -> None:
-    for params in parameter_sets():
-        rendered = renderer.render_reply(Reply(template, params), locale)
+    """With each parameter set: the renderings tests/test_templates.py checks as Telegram HTML."""
+    for rendered in hostile_renderings(template, locale):
         for part in rendered.parts:
             text = to_whatsapp_text(part)
             assert text.strip() and units(text) <= TEXT_LIMIT

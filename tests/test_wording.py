@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,6 +35,20 @@ def plain_host() -> Renderer:
     return Renderer(ZoneInfo("Asia/Jakarta"), {"host_name": HOST, "host_contact": None})
 
 
+@pytest.fixture(scope="module")
+def plain_renderings(plain_host: Renderer) -> Callable[[str], list[tuple[str, str]]]:
+    """every_rendering(plain_host, locale, parameter_sets()), made once per locale for the tests that read it (the
+    same templates with the same values render the same text; rendering them all takes seconds)."""
+    made: dict[str, list[tuple[str, str]]] = {}
+
+    def rendered(locale: str) -> list[tuple[str, str]]:
+        if locale not in made:
+            made[locale] = every_rendering(plain_host, locale, parameter_sets())
+        return made[locale]
+
+    return rendered
+
+
 def every_rendering(renderer: Renderer, locale: str, sets: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """(template, text) of every message template rendered with each parameter set."""
     return [
@@ -59,9 +74,11 @@ def with_ones(value: Any) -> Any:
     return value
 
 
-def test_no_english_template_leaves_the_plural_to_the_reader(plain_host: Renderer) -> None:
+def test_no_english_template_leaves_the_plural_to_the_reader(
+    plain_renderings: Callable[[str], list[tuple[str, str]]],
+) -> None:
     """Issue 12.22: "question(s)", "visit(s)": a count takes the form of its noun (the `plural` filter)."""
-    left = sorted({t for t, text in every_rendering(plain_host, "en", parameter_sets()) if "(s)" in text})
+    left = sorted({t for t, text in plain_renderings("en") if "(s)" in text})
     assert not left, f"(s) in {left}"
 
 
@@ -91,9 +108,9 @@ def test_the_plural_filter_follows_each_languages_rule(plain_host: Renderer, cou
 OTHER_NAMES = re.compile(r"organi[sz](?:ing|ed) committee|host committee|committee admins", re.I)
 
 
-def test_english_names_the_host_committee_one_way(plain_host: Renderer) -> None:
+def test_english_names_the_host_committee_one_way(plain_renderings: Callable[[str], list[tuple[str, str]]]) -> None:
     """Issue 12.22: refusals said "committee admins" in one place and "organizing committee" in another."""
-    rendered = every_rendering(plain_host, "en", parameter_sets())
+    rendered = plain_renderings("en")
     found = {f"{t}: {m.group(0)}" for t, text in rendered for m in OTHER_NAMES.finditer(text)}
     for path in sorted(CONTENT_DIR.rglob("*.yaml")):
         found |= {f"{path.name}: {m.group(0)}" for m in OTHER_NAMES.finditer(path.read_text(encoding="utf-8"))}
@@ -102,14 +119,10 @@ def test_english_names_the_host_committee_one_way(plain_host: Renderer) -> None:
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_without_a_host_contact_no_template_repeats_the_host_or_leaves_empty_parentheses(
-    plain_host: Renderer, locale: str
+    plain_renderings: Callable[[str], list[tuple[str, str]]], locale: str
 ) -> None:
     """Issue 12.21: wherever a template shows the host's contact, none configured leaves no trace."""
-    wrong = [
-        (t, text)
-        for t, text in every_rendering(plain_host, locale, parameter_sets())
-        if TWICE.search(text) or re.search(r"\(\s*\)", text)
-    ]
+    wrong = [(t, text) for t, text in plain_renderings(locale) if TWICE.search(text) or re.search(r"\(\s*\)", text)]
     assert not wrong, wrong[:3]
 
 

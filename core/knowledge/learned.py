@@ -27,6 +27,7 @@ from aiosqlite import Connection
 from core.knowledge.entries import LANGUAGES, Entry, LearnedMark, Text
 from core.knowledge.search import KnowledgeBase
 from core.knowledge.text import Lexicon
+from core.prepared import Prepared
 from storage.learned import LearnedAnswer, all_learned, count_learned_use, learned_version
 
 if TYPE_CHECKING:
@@ -108,8 +109,8 @@ class _Built:
 class LearnedKnowledge:
     """The reviewed knowledge base and the staff answers saved in the database, as one index kept current."""
 
-    def __init__(self, reviewed: KnowledgeBase, tz: tzinfo) -> None:
-        self.reviewed = reviewed
+    def __init__(self, reviewed: Prepared[KnowledgeBase], tz: tzinfo) -> None:
+        self.reviewed = reviewed  # indexed on first use (core/prepared.py)
         self.tz = tz
         self._built: _Built | None = None
 
@@ -119,12 +120,12 @@ class LearnedKnowledge:
         built = self._built
         if built is not None and built.version == version:
             return built.index
-        lexicon = self.reviewed.lexicon
-        learned = [learned_entry(row, self.tz, lexicon) for row in await all_learned(conn)]
-        index = self.reviewed
+        reviewed = await self.reviewed.ready()
+        learned = [learned_entry(row, self.tz, reviewed.lexicon) for row in await all_learned(conn)]
+        index = reviewed
         if learned:
-            entries = {**self.reviewed.entries, **{e.id: e for e in learned}}
-            index = await asyncio.to_thread(KnowledgeBase, entries, self.reviewed.lexicon, self.reviewed.areas)
+            entries = {**reviewed.entries, **{e.id: e for e in learned}}
+            index = await asyncio.to_thread(KnowledgeBase, entries, reviewed.lexicon, reviewed.areas)
         logger.info("knowledge index rebuilt with %d staff answers", len(learned))
         self._built = _Built(version, index)
         return index

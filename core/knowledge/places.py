@@ -177,12 +177,15 @@ class Gazetteer:
             longest_introduction=max(len(p.split()) for p in introductions),
         )
 
-    def mentions(self, folded: str, ignore: Iterable[str] = ()) -> list[Mention]:
+    def mentions(self, folded: str, ignore: Iterable[str] = (), also: Iterable[str] = ()) -> list[Mention]:
         """The places other than the host that a folded question (`" ".join(words(question))`) names, in order.
 
-        `ignore`: folded phrases of the host's own places (pass a frozenset: its index is then built only once)."""
+        `ignore`: folded phrases of the host's own places (pass the same frozenset every time: its index is then built
+        only once); `also`: a few more for this question only, ignored as those are (indexed on each call)."""
         tokens = folded.split()
-        skipped = _skipped(self.localities | frozenset(ignore))
+        skipped = [_skipped(self.localities, frozenset(ignore))]
+        if also:
+            skipped.append(_index(also))
         found: list[Mention] = []
         last_end = 0  # where the last phrase (a mention, the host's, an ignored one) ended
         i = 0
@@ -205,18 +208,19 @@ class Gazetteer:
             for n in range(1, min(self.longest, len(tokens) - i) + 1)
         )
 
-    def _match(self, tokens: list[str], i: int, skipped: _Skipped) -> tuple[int, Place | None]:
+    def _match(self, tokens: list[str], i: int, skipped: list[_Skipped]) -> tuple[int, Place | None]:
         """The longest phrase starting at word i: (its end, its place, or None for the host's or an ignored phrase).
 
         An end equal to i: nothing starts there. On equal lengths an ignored phrase wins, then a qualified name."""
         word = tokens[i]
-        if word not in self.starts and word not in skipped.starts:
+        if word not in self.starts and not any(word in s.starts for s in skipped):
             return i, None
         best_end, best = i, None
-        for n in range(min(skipped.longest, len(tokens) - i), 0, -1):
-            if " ".join(tokens[i : i + n]) in skipped.phrases:
-                best_end = i + n
-                break
+        for some in skipped:  # the longest ignored phrase here, of all the sets
+            for n in range(min(some.longest, len(tokens) - i), best_end - i, -1):
+                if " ".join(tokens[i : i + n]) in some.phrases:
+                    best_end = i + n
+                    break
         kind = self.before.get(word)
         if kind is not None:
             end, places = self._name(tokens, i + 1, qualified=True)
@@ -280,8 +284,13 @@ class _Skipped:
 
 
 @lru_cache(maxsize=16)
-def _skipped(ignore: frozenset[str]) -> _Skipped:
-    """The caller's ignored phrases, indexed once per set (the knowledge base passes the same set every time)."""
+def _skipped(localities: frozenset[str], ignore: frozenset[str]) -> _Skipped:
+    """The host's localities and the caller's ignored phrases, indexed once per set (the knowledge base passes the
+    same set every time: found again by identity, however many phrases it has)."""
+    return _index(localities | ignore)
+
+
+def _index(ignore: Iterable[str]) -> _Skipped:
     phrases = frozenset(" ".join(p.split()) for p in ignore) - {""}
     return _Skipped(
         phrases=phrases,

@@ -4,7 +4,8 @@ of how much of the question the best entry really covers, so the bot can say "I 
 The pipeline, each step general rather than tuned to particular questions:
 1. fold and split the question, expand chat spellings ("gmn" → "bagaimana"), drop stop words;
 2. correct words the knowledge base does not contain to the closest word it does (rapidfuzz),
-   so "kawah ijn" finds "ijen";
+   so "kawah ijn" finds "ijen"; only among the words of the same first letter and a length and letters close enough
+   to be within the cutoff, so that a vocabulary a hundred times as large costs little more (_Spellings);
 3. add synonyms ("beach" ↔ "pantai") and stem each word for Indonesian (Sastrawi) and English (Snowball);
 4. rank entries with FTS5's bm25, names weighing more than keywords, keywords more than text;
 5. score the best few by coverage: the share of the question's words (weighted by rarity) that an
@@ -17,17 +18,23 @@ matched to an entry. Words about the visit itself that no entry is about (conten
 wear, where the bus parks) weigh, where an entry does not have them, as heavily as unknown words, so such a
 question goes to staff instead of to an entry that shares another word. The Answer says whether the question had
 any, and whether it had an off-topic cue (core/knowledge/triage.py decides from that what is not for the desk).
+
+What a question needs is indexed when the index is built (names by their first word, spellings by first letter and
+length), so a question costs about the same with ten or a hundred times the entries (bench/faq.py --scale).
 """
 
 from __future__ import annotations
 
 import enum
+import gc
 import math
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from rapidfuzz import fuzz, process
 
@@ -82,6 +89,8 @@ _SENTENCE_MARGIN = 0.1
 _STRANGERS_SHARE = 0.25
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _COLUMNS = ("names_id", "names_en", "keys_id", "keys_en", "body_id", "body_en")
+_CORRECTIONS_KEPT = 4096  # words of questions and their corrections, per index
+_FEW_SPELLINGS = 256
 
 
 class SmallTalk(enum.StrEnum):
@@ -132,11 +141,31 @@ class _Token:
     spelled: str = ""  # the word as the knowledge base spells it ("budgetting" → "budgeting"), to find names by
 
 
+_STEMS: dict[str, dict[str, str]] = {"id": {}, "en": {}}
+"""The stems of the entries' words, per language, kept for the process: a rebuild (a staff answer saved) stems only
+the words it has not seen. As many as the words of the content indexed, unlike text.stem's bounded cache."""
+
+
 class KnowledgeBase:
-    def __init__(self, entries: dict[str, Entry], lexicon: Lexicon, areas: tuple[Area, ...] = ()) -> None:
+    def __init__(
+        self,
+        entries: dict[str, Entry],
+        lexicon: Lexicon,
+        areas: tuple[Area, ...] = (),
+        stems: dict[str, dict[str, str]] | None = None,
+    ) -> None:
+        """`stems`: where the entries' words' stems are kept, by language ("id", "en"); the process's own by default
+        (a fresh one stems every word again, as a new process would)."""
         self.entries = entries
         self.lexicon = lexicon
         self.areas = areas
+        self._stems = _STEMS if stems is None else stems
+        for lang in ("id", "en"):
+            self._stems.setdefault(lang, {})
+        with _collector_paused():
+            self._index(entries, lexicon)
+
+    def _index(self, entries: dict[str, Entry], lexicon: Lexicon) -> None:
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._db.execute(
             f"CREATE VIRTUAL TABLE kb USING fts5(eid UNINDEXED, {', '.join(_COLUMNS)}, "
@@ -146,12 +175,10 @@ class KnowledgeBase:
         self._df: dict[str, int] = {}
         self._topic_terms: set[str] = set()  # words that name or describe some entry, not just appear in a text
         vocabulary: set[str] = set()
+        rows = []
         for entry in entries.values():
-            columns = self._columns(entry)
-            self._db.execute(
-                f"INSERT INTO kb (eid, {', '.join(_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (entry.id, *(" ".join(columns[c]) for c in _COLUMNS)),
-            )
+            columns, found = self._columns(entry)
+            rows.append((entry.id, *(" ".join(columns[c]) for c in _COLUMNS)))
             fields = {
                 field: frozenset(columns[f"{field}_id"]) | frozenset(columns[f"{field}_en"])
                 for field in ("names", "keys", "body")
@@ -160,10 +187,25 @@ class KnowledgeBase:
             for term in frozenset().union(*fields.values()):
                 self._df[term] = self._df.get(term, 0) + 1
             self._topic_terms.update(fields["names"] | fields["keys"])
-            vocabulary.update(words(" ".join(self._texts(entry))))
-        self._vocabulary = sorted(w for w in vocabulary if len(w) >= 3 and not w.isdigit())
+            vocabulary.update(found)
+        self._db.executemany(f"INSERT INTO kb (eid, {', '.join(_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        # one b-tree per term instead of one per batch of inserts: the same answers, found in half the time
+        self._db.execute("INSERT INTO kb (kb) VALUES ('optimize')")
         self._known_words = frozenset(vocabulary)
+        by_start: dict[str, dict[int, list[str]]] = {}
+        for word in vocabulary:
+            if len(word) >= 3 and not word.isdigit():
+                by_start.setdefault(word[0], {}).setdefault(len(word), []).append(word)
+        self._spellings = {  # the words to correct a typo to, by first letter and length, each in alphabetical order
+            first: {length: _Spellings(sorted(same)) for length, same in lengths.items()}
+            for first, lengths in by_start.items()
+        }
+        self._corrected = lru_cache(maxsize=_CORRECTIONS_KEPT)(self._closest_known)
         self._names = {entry.id: self._name_phrases(entry) for entry in entries.values()}
+        self._names_by_start: dict[str, list[tuple[str, str]]] = {}  # a name's first word → (name, entry id)
+        for entry_id, names in self._names.items():
+            for name in names:
+                self._names_by_start.setdefault(name.split(" ", 1)[0], []).append((name, entry_id))
         self._synonyms = {word: group for group in lexicon.synonym_groups for word in group}
         self._cue_words = frozenset(
             word
@@ -181,28 +223,30 @@ class KnowledgeBase:
 
     # --- building ----------------------------------------------------------------------------
 
-    @staticmethod
-    def _texts(entry: Entry) -> list[str]:
-        parts = [entry.title.id, entry.title.en, entry.short.id, entry.short.en, entry.details.id, entry.details.en]
-        for lang in ("id", "en"):
-            parts += [*entry.aliases[lang], *entry.keywords[lang], *entry.every_tip(lang)]
-        for name in ("where", "hours", "getting_there", "cost"):
-            text = entry.part(name)
-            if text:
-                parts += [text.id, text.en]
-        return parts
-
-    @staticmethod
-    def _columns(entry: Entry) -> dict[str, list[str]]:
-        names = [entry.title.id, entry.title.en, *entry.aliases["id"], *entry.aliases["en"]]
+    def _columns(self, entry: Entry) -> tuple[dict[str, list[str]], set[str]]:
+        """The entry's stems per column (names, keywords, the rest, in each language), and its words."""
+        names = words(" ".join([entry.title.id, entry.title.en, *entry.aliases["id"], *entry.aliases["en"]]))
         columns: dict[str, list[str]] = {}
+        found = set(names)
         for lang in ("id", "en"):
             body = [entry.short.in_(lang), entry.details.in_(lang), *entry.every_tip(lang)]
             body += [t.in_(lang) for t in (entry.where, entry.hours, entry.getting_there, entry.cost) if t]
-            columns[f"names_{lang}"] = [stem(w, lang) for w in words(" ".join(names))]
-            columns[f"keys_{lang}"] = [stem(w, lang) for w in words(" ".join(entry.keywords[lang]))]
-            columns[f"body_{lang}"] = [stem(w, lang) for w in words(" ".join(body))]
-        return columns
+            keys, rest = words(" ".join(entry.keywords[lang])), words(" ".join(body))
+            found.update(keys, rest)
+            columns[f"names_{lang}"] = self._stem_all(names, lang)
+            columns[f"keys_{lang}"] = self._stem_all(keys, lang)
+            columns[f"body_{lang}"] = self._stem_all(rest, lang)
+        return columns, found
+
+    def _stem_all(self, found: list[str], lang: str) -> list[str]:
+        known = self._stems[lang]
+        stems = []
+        for word in found:
+            stemmed = known.get(word)
+            if stemmed is None:
+                stemmed = known[word] = stem(word, lang)
+            stems.append(stemmed)
+        return stems
 
     @staticmethod
     def _name_phrases(entry: Entry) -> list[str]:
@@ -402,8 +446,18 @@ class KnowledgeBase:
 
     def names_an_entry(self, folded: str) -> bool:
         """Whether one of the entries' names stands whole in the question ("ijen", "pulau merah")."""
+        return bool(self._named(folded))
+
+    def _named(self, folded: str) -> set[str]:
+        """The entries one of whose names stands whole in the question. A name standing there starts at one of the
+        question's words, so only the names starting with one are looked for: O(words), not O(entries)."""
         padded = f" {folded} "
-        return any(f" {name} " in padded for names in self._names.values() for name in names)
+        return {
+            entry_id
+            for start in set(folded.split(" "))
+            for name, entry_id in self._names_by_start.get(start, ())
+            if f" {name} " in padded
+        }
 
     @cached_property
     def own_place_phrases(self) -> frozenset[str]:
@@ -414,13 +468,11 @@ class KnowledgeBase:
     def places_of_named(self, folded: str) -> frozenset[str]:
         """The keywords of the entries the question names, as folded phrases: where such an entry is ("Baluran …
         Situbondo") is the entry's place, not another one; without Baluran, Situbondo is elsewhere."""
-        padded = f" {folded} "
         return frozenset(
             " ".join(words(keyword))
-            for entry in self.entries.values()
-            if any(f" {name} " in padded for name in self._names[entry.id])
+            for entry_id in self._named(folded)
             for lang in ("id", "en")
-            for keyword in entry.keywords[lang]
+            for keyword in self.entries[entry_id].keywords[lang]
         )
 
     def _tokens(self, folded: str, proper_nouns: frozenset[str] = frozenset()) -> list[_Token]:
@@ -438,8 +490,8 @@ class KnowledgeBase:
             plain = word in self._known_words or word.isdigit() or word in cue_words or visit_word
             corrected = word if plain else self._correct(word)
             variants = {corrected} | set(self._synonyms.get(corrected, ()))
-            stems = {stem(v, lang) for v in variants for piece in [v] for lang in ("id", "en")}
-            stems |= {stem(p, lang) for v in variants if " " in v for p in v.split() for lang in ("id", "en")}
+            stems = {self._stem(v, lang) for v in variants for piece in [v] for lang in ("id", "en")}
+            stems |= {self._stem(p, lang) for v in variants if " " in v for p in v.split() for lang in ("id", "en")}
             known = corrected in self._known_words or corrected.isdigit() or bool(stems & self._df.keys())
             topic = bool(stems & self._topic_terms)
             visit = visit_word and not topic
@@ -450,18 +502,42 @@ class KnowledgeBase:
             )
         return tokens
 
+    def _stem(self, word: str, lang: str) -> str:
+        """text.stem, from the entries' stems when the word is one of theirs."""
+        known = self._stems[lang].get(word)
+        return stem(word, lang) if known is None else known
+
     def _correct(self, word: str) -> str:
         """The closest word the knowledge base knows, if the word looks like a typo of it.
 
         Real Indonesian words are left alone ("pesan" is not a typo of "pekan"), and so is the first
-        letter, which typists rarely get wrong ("lonely" is not "only").
+        letter, which typists rarely get wrong ("lonely" is not "only"). Of equally close words, the first in
+        alphabetical order. Kept per word (the last _CORRECTIONS_KEPT words): questions repeat their words.
         """
+        return self._corrected(word)
+
+    def _closest_known(self, word: str) -> str:
         if len(word) < 3 or is_indonesian_word(word):
             return word
-        cutoff = 85 if len(word) <= 4 else 80
-        same_start = [w for w in self._vocabulary if w[0] == word[0]]
-        match = process.extractOne(word, same_start, scorer=fuzz.ratio, score_cutoff=cutoff)
-        return str(match[0]) if match else word
+        size = len(word)
+        cutoff = 85 if size <= 4 else 80
+        letters = Counter(word)
+        best: tuple[float, str] | None = None
+        spellings = self._spellings.get(word[0], {})
+        for length in sorted(spellings, key=lambda length: (abs(length - size), length)):  # likeliest first
+            # fuzz.ratio is 200 x (letters in common, in order) / (both lengths): no more than 200 x the letters the
+            # two words share, counted as many times as both have them (see _Spellings.sharing)
+            needed = cutoff if best is None else best[0]  # no worse than the best so far (a tie: the first word)
+            shared = math.ceil(
+                needed * (size + length) / 200 - 1e-6
+            )  # a little low rather than high: only fewer ruled out
+            if shared > min(size, length):
+                continue
+            near = spellings[length].sharing(letters, shared)
+            match = process.extractOne(word, near, scorer=fuzz.ratio, score_cutoff=needed) if near else None
+            if match is not None and (best is None or match[1] > best[0] or match[0] < best[1]):
+                best = (match[1], match[0])
+        return best[1] if best else word
 
     def _candidates(self, tokens: Iterable[_Token], limit: int) -> list[str]:
         terms = sorted({s for t in tokens for s in t.stems if s})
@@ -526,6 +602,71 @@ class KnowledgeBase:
             return 1.0
         fuzzy = max((fuzz.partial_ratio(name, folded) for name in names if len(name) >= 8), default=0.0)
         return (fuzzy - 85) / 15 if fuzzy >= 85 else 0.0
+
+
+class _Spellings:
+    """The vocabulary's words of one first letter and one length, in the vocabulary's order, with, for each letter
+    and count n, the words that have the letter at least n times: bit j of an int stands for words[j], so the words
+    that share too few letters with a word are ruled out a few integer operations at a time, not one by one."""
+
+    __slots__ = ("at_least", "every", "words")
+
+    def __init__(self, words: list[str]) -> None:
+        self.words = words
+        self.every = (1 << len(words)) - 1
+        self.at_least: dict[str, list[int]] = {}  # letter → [words with it at least once, twice …]
+        if len(words) <= _FEW_SPELLINGS:
+            return  # rapidfuzz is as quick on so few as the filter: none is ruled out
+        length, joined = len(words[0]), "".join(words)
+        alphabet = set(joined)
+        for letter in alphabet:
+            table = str.maketrans({c: "1" if c == letter else "0" for c in alphabet})
+            levels = [self.every]  # levels[n]: the words with the letter at least n times, in the columns so far
+            for position in range(length):
+                column = int(joined[position::length].translate(table)[::-1], 2)  # bit j: words[j] has it here
+                if levels[-1] & column:
+                    levels.append(0)
+                for n in range(len(levels) - 1, 0, -1):
+                    levels[n] |= levels[n - 1] & column
+            self.at_least[letter] = levels[1:]
+
+    def sharing(self, letters: Counter[str], shared: int) -> list[str]:
+        """The words that have at least `shared` of `letters` (each letter as often as both have it), in order."""
+        allowed = sum(letters.values()) - shared  # how many of the word's letters a word may lack
+        if allowed < 0:
+            return []
+        if len(self.words) <= _FEW_SPELLINGS:
+            return self.words
+        lacking = [0] * (allowed + 2)  # lacking[n]: the words lacking at least n of the letters so far (n ≥ 1)
+        for letter, count in letters.items():
+            levels = self.at_least.get(letter, [])
+            for n in range(count):
+                lacks = self.every ^ levels[n] if n < len(levels) else self.every
+                for m in range(allowed + 1, 1, -1):
+                    lacking[m] |= lacking[m - 1] & lacks
+                lacking[1] |= lacks
+        kept = self.every ^ lacking[allowed + 1]
+        if kept == self.every:
+            return self.words
+        bits = format(kept, "b")[::-1]
+        found, j = [], bits.find("1")
+        while j != -1:
+            found.append(self.words[j])
+            j = bits.find("1", j + 1)
+        return found
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while an index is built: it would walk the millions of objects being made again
+    and again (a tenth of the time at 100 times the content), and none of them is garbage."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _first_of(kinds: set[SmallTalk]) -> SmallTalk:

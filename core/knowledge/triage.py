@@ -54,8 +54,10 @@ class Triage:
 def triage(knowledge: KnowledgeBase, places: Gazetteer, question: str) -> Triage:
     """What the desk does with `question` (see the module's docstring for the order and why)."""
     folded = " ".join(knowledge.lexicon.expand_slang(words(question)))  # "dr bali" is "dari bali", an origin
-    ignore = knowledge.own_place_phrases | knowledge.places_of_named(folded)
-    mentions = _as_context(places.mentions(folded, ignore=ignore), _telling(knowledge, places, question, ignore))
+    ignore, named = knowledge.own_place_phrases, knowledge.places_of_named(folded)  # one big set, one small
+    mentions = _as_context(
+        places.mentions(folded, ignore=ignore, also=named), _telling(knowledge, places, question, ignore, named)
+    )
     answer = knowledge.search(question, context=_who_asks(places, folded, mentions))
     if answer.smalltalk is not None:
         return Triage(Route.SMALLTALK, answer)
@@ -74,7 +76,9 @@ def triage(knowledge: KnowledgeBase, places: Gazetteer, question: str) -> Triage
     return Triage(Route.STAFF, answer)
 
 
-def _telling(knowledge: KnowledgeBase, places: Gazetteer, question: str, ignore: frozenset[str]) -> set[str]:
+def _telling(
+    knowledge: KnowledgeBase, places: Gazetteer, question: str, ignore: frozenset[str], named: frozenset[str]
+) -> set[str]:
     """The phrases of the places named in the sentences of a message that only tell ("We are a group of 35 from a
     regency in Sumatra, mostly from the health office."), when another sentence asks: context, like an origin."""
     sentences = [s for s in _SENTENCE.split(question) if s.strip()]
@@ -85,7 +89,7 @@ def _telling(knowledge: KnowledgeBase, places: Gazetteer, question: str, ignore:
     for sentence in sentences:
         if sentence not in asking:
             folded = " ".join(knowledge.lexicon.expand_slang(words(sentence)))
-            telling.update(m.phrase for m in places.mentions(folded, ignore=ignore))
+            telling.update(m.phrase for m in places.mentions(folded, ignore=ignore, also=named))
     return telling
 
 

@@ -33,6 +33,7 @@ from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, C
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from bot.answers import AnswerSender
+from bot.channels.telegram_http import AiohttpBotRequest
 from bot.delivery import Attempt, DeliveryFailed, RecipientBlocked, Retries, Step, send_steps
 from bot.ordering import KeyedLocks
 from bot.render import RenderedReply, Renderer
@@ -385,8 +386,7 @@ def build_application(
         .concurrent_updates(ChatOrderedProcessor())
         .update_queue(updates)
     )
-    if request is not None:
-        builder = builder.request(request)
+    builder = builder.request(request or AiohttpBotRequest())
     builder = builder.get_updates_request(
         KeepBeforeConfirming(get_updates_request or HTTPXRequest(connection_pool_size=1), updates)
     )

@@ -642,10 +642,10 @@ class ChatResult:
 
 
 class Simulation:
-    def __init__(self, subject: Subject, *, think: float = 0.0) -> None:
+    def __init__(self, subject: Subject, *, think: float = 0.0, first_update_id: int = 1) -> None:
         self.subject = subject
         self.think = think
-        self._update_ids = itertools.count(1)
+        self._update_ids = itertools.count(first_update_id)  # the inbox drops an update id it has seen
         self._user_message_ids = itertools.count(1)
 
     def _update(self, chat_id: int, step: Step) -> Update:
@@ -842,9 +842,14 @@ def same_messages(typical: Subject, delegasi: Subject) -> list[str]:
     return differences
 
 
+SOLO_FIRST_UPDATE_ID = 10_000_000
+"""Past the update ids of the measured simulation: the same ids again would be dropped by the inbox as copies
+(each step would then wait STEP_TIMEOUT for an answer that never comes)."""
+
+
 async def solo_latency(subject: Subject, user_id: int) -> list[float]:
     """Per-update latency of one chat alone (no queueing behind other chats): the bot's own handling time."""
-    result = await Simulation(subject).run_chat(user_id, EXCHANGE)
+    result = await Simulation(subject, first_update_id=SOLO_FIRST_UPDATE_ID).run_chat(user_id, EXCHANGE)
     return result.latencies
 
 

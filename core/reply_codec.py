@@ -14,7 +14,7 @@ import enum
 import functools
 import importlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from typing import Any
 
@@ -47,36 +47,59 @@ def _init_fields(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls) if f.init)
 
 
-_PLAIN = (str, int, float, bool, type(None))
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 def _dump(value: Any) -> Any:
-    if type(value) in _PLAIN:  # exactly these: an enum is a str too, and must keep its type
+    """A value as JSON-ready data; how is decided once per class (_dumper_for), since every reply of a turn is
+    written to the outbox before it is sent and this ran for each of its values."""
+    cls = type(value)
+    if cls in _PLAIN:  # exactly these: an enum is a str too, and must keep its type
         return value
-    if isinstance(value, list):
-        return [_dump(v) for v in value]
-    if isinstance(value, tuple):
-        return {_TYPE: "tuple", _VALUE: [_dump(v) for v in value]}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        cls = type(value)
-        return {_TYPE: _name(cls), _VALUE: {name: _dump(getattr(value, name)) for name in _init_fields(cls)}}
-    if isinstance(value, enum.Enum):
-        return {_TYPE: _name(type(value)), _VALUE: value.value}
-    if isinstance(value, datetime):
-        return {_TYPE: "datetime", _VALUE: value.isoformat()}
-    if isinstance(value, date):
-        return {_TYPE: "date", _VALUE: value.isoformat()}
-    if isinstance(value, time):
-        return {_TYPE: "time", _VALUE: value.isoformat()}
-    if isinstance(value, bytes):
-        return {_TYPE: "bytes", _VALUE: base64.b64encode(value).decode("ascii")}
-    if isinstance(value, frozenset):
-        return {_TYPE: "frozenset", _VALUE: [_dump(v) for v in value]}
-    if isinstance(value, Mapping):
-        if not all(isinstance(k, str) for k in value):
-            raise TypeError(f"a reply's mapping must have text keys: {value!r}")
-        return {_TYPE: "dict", _VALUE: {k: _dump(v) for k, v in value.items()}}
+    dumper = _DUMPERS.get(cls)
+    if dumper is None:
+        dumper = _DUMPERS[cls] = _dumper_for(cls)
+    return dumper(value)
+
+
+def _dumper_for(cls: type) -> Callable[[Any], Any]:
+    if issubclass(cls, list):
+        return lambda value: [_dump(v) for v in value]
+    if issubclass(cls, tuple):
+        return lambda value: {_TYPE: "tuple", _VALUE: [_dump(v) for v in value]}
+    if dataclasses.is_dataclass(cls) and not issubclass(cls, type):
+        name, init_fields = _name(cls), _init_fields(cls)
+        return lambda value: {_TYPE: name, _VALUE: {field: _dump(getattr(value, field)) for field in init_fields}}
+    if issubclass(cls, enum.Enum):
+        name = _name(cls)
+        return lambda value: {_TYPE: name, _VALUE: value.value}
+    for scalar, kind in ((datetime, "datetime"), (date, "date"), (time, "time")):  # datetime is a date: first
+        if issubclass(cls, scalar):
+            return functools.partial(_dump_scalar, kind)
+    if issubclass(cls, bytes):
+        return lambda value: {_TYPE: "bytes", _VALUE: base64.b64encode(value).decode("ascii")}
+    if issubclass(cls, frozenset):
+        return lambda value: {_TYPE: "frozenset", _VALUE: [_dump(v) for v in value]}
+    if issubclass(cls, Mapping):
+        return _dump_mapping
+    return _cannot_keep
+
+
+def _dump_scalar(kind: str, value: date | time) -> Any:
+    return {_TYPE: kind, _VALUE: value.isoformat()}
+
+
+def _dump_mapping(value: Mapping[Any, Any]) -> Any:
+    if not all(isinstance(k, str) for k in value):
+        raise TypeError(f"a reply's mapping must have text keys: {value!r}")
+    return {_TYPE: "dict", _VALUE: {k: _dump(v) for k, v in value.items()}}
+
+
+def _cannot_keep(value: Any) -> Any:
     raise TypeError(f"cannot keep a {type(value).__name__} in the outbox")
+
+
+_DUMPERS: dict[type, Callable[[Any], Any]] = {}
 
 
 @functools.cache

@@ -308,7 +308,8 @@ def main() -> int:
     )
     alone = 1000 * run.calls_cpu / max(1, run.calls)
     print(
-        f"of which the Bot API call itself (PTB and bot/channels/telegram_http.py; {run.calls} such requests alone after the run): "
+        f"of which the Bot API call itself (PTB and its HTTP connection; {run.calls} such requests alone after the "
+        "run): "
         f"{alone:.2f} ms; the rest (outbox, composing, limiter, rendering): {cpu_ms - alone:.2f} ms"
     )
     print(f"outbox: {run.statuses}; 429s from the rate limit: {fake.rate_limited}")

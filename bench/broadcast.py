@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -38,13 +38,14 @@ from zoneinfo import ZoneInfo
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
+from db_meter import Meter
+
 from bot.app import Core, build_telegram
 from bot.config import load_settings
 from core.clock import SystemClock
 from storage import outbox
 from storage._codec import dump_instant
 from storage.broadcasts import Audience, insert_broadcast
-from storage.db import Database
 from storage.outbox import OutboxKind
 
 TOKEN = "123456:BENCH"
@@ -71,45 +72,6 @@ def seed_users(db_path: Path, recipients: int) -> None:
             [(n + 1, str(FIRST_CHAT + n), str(FIRST_CHAT + n), f"Peserta {n}", now, now) for n in range(recipients)],
         )
     conn.close()
-
-
-class Meter:
-    """What the sender asks of the database: transactions committed (SQLite's own COMMITs, seen by the trace
-    callback), units of work (Database.transaction) and trips to the database (aiosqlite's calls)."""
-
-    def __init__(self) -> None:
-        self.statements: collections.Counter[str] = collections.Counter()
-        self.units = 0
-        self.trips = 0
-
-    async def attach(self, database: Database) -> None:
-        conn = database.conn
-        raw = conn._connection  # the sqlite3 connection, set up on its own thread as aiosqlite does every call
-        assert raw is not None
-        await conn._execute(raw.set_trace_callback, self._traced)
-        execute: Callable[..., Any] = conn._execute
-
-        async def counted(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-            self.trips += 1
-            return await execute(fn, *args, **kwargs)
-
-        conn._execute = counted  # type: ignore[method-assign]
-        transaction = database.transaction
-
-        @contextlib.asynccontextmanager
-        async def unit() -> AsyncIterator[Any]:
-            self.units += 1
-            async with transaction() as c:
-                yield c
-
-        database.transaction = unit  # type: ignore[method-assign]
-
-    def _traced(self, statement: str) -> None:
-        self.statements[statement.split(None, 1)[0].upper()] += 1
-
-    def reset(self) -> None:
-        self.statements.clear()
-        self.units = self.trips = 0
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ import aiosqlite
 os.environ.setdefault("PTB_TIMEDELTA", "true")  # PTB 22 warns about RetryAfter otherwise
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
+from db_meter import Meter
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -257,6 +258,7 @@ class Subject:
     api: FakeBotApi
     replies: Callable[[Step], int]
     close: Callable[[], Awaitable[None]]
+    meter: Meter | None = None  # what it asks of its database (delegasi's)
 
 
 class MemoisedRouter:
@@ -326,7 +328,9 @@ async def start_delegasi(data_dir: Path, *, memoised: bool = False) -> Subject:
         gc.unfreeze()
 
     name = "memoised" if memoised else "delegasi"
-    return Subject(name, application, api, lambda step: step.replies, close)
+    meter = Meter()
+    await meter.attach(core.database)
+    return Subject(name, application, api, lambda step: step.replies, close, meter)
 
 
 async def start_echo() -> Subject:
@@ -755,6 +759,7 @@ class Measurement:
     latencies: list[float]
     problems: list[str]
     collections: list[tuple[int, float]] = field(default_factory=list)  # (generation, seconds) of each collection
+    database: str | None = None  # what one update asked of the database (Meter.per), where it is counted
 
     @property
     def rate(self) -> float:
@@ -815,13 +820,18 @@ async def measure(subject: Subject, chats: int, think: float) -> Measurement:
     _, others = await simulation.run(warm_ids[1:], EXCHANGE)
     problems = check(subject, first + others, EXCHANGE)
     ids = [FIRST_USER_ID + i for i in range(chats)]
+    if subject.meter is not None:
+        subject.meter.reset()
     with CollectionLog() as collections:
         cpu_started = time.process_time()
         elapsed, results = await simulation.run(ids, EXCHANGE)
         cpu = time.process_time() - cpu_started
     problems += check(subject, results, EXCHANGE)
     latencies = [latency for r in results for latency in r.latencies]
-    return Measurement(subject.name, len(latencies), elapsed, cpu, latencies, problems, collections.collections)
+    database = subject.meter.per(len(latencies)) if subject.meter is not None else None
+    return Measurement(
+        subject.name, len(latencies), elapsed, cpu, latencies, problems, collections.collections, database
+    )
 
 
 def shown(subject: Subject, chat_id: int) -> list[tuple[str, str, tuple[tuple[tuple[str, str], ...], ...]]]:
@@ -967,6 +977,7 @@ async def main(argv: Sequence[str] | None = None) -> int:
         f"{median.memoised.rate / median.echo.rate:.2f} of echo"
     )
     print(f"  delegasi {median.delegasi.collections_seen()}; typical {median.typical.collections_seen()}")
+    print(f"  delegasi per update: {median.delegasi.database}; memoised: {median.memoised.database}")
     differences = [d for r in rounds for d in r.differences]
     print(f"  typical sends the same messages as delegasi: {'no' if differences else 'yes'}")
     for difference in differences[:3]:

@@ -27,7 +27,7 @@ SMALL_RUNS = {
     "webhook.py": (["--users", "5", "--rate", "20", "--drain", "20"], "lost 0 duplicated 0"),
     "peak.py": (
         ["--delegations", "2", "--participants", "5", "--questions", "4", "--seconds", "2", "--drain", "20"],
-        "peak targets",
+        "answered; lost 0 (target 0)",  # every question answered: an answer that failed to render was lost here
     ),
 }
 

@@ -392,7 +392,7 @@ def parameter_sets() -> list[dict[str, Any]]:
         ),
         intent="where",
         parts=[],
-        missing=(),
+        missing=("cost", "dress"),  # asked for, and not in the (sparse) entry: said so, as no staff answer covers it
         place=None,
         already_queued=False,
         recommended=[],
@@ -636,3 +636,16 @@ def test_what_a_user_typed_is_quoted_back_cut_short() -> None:
     long = echo("kata " * 1000)
     assert len(long) <= ECHO_LENGTH + 1 and long.endswith("kata…")
     assert echo("R" * 4000) == "R" * ECHO_LENGTH + "…"  # one long word is cut inside it
+
+
+def test_an_answer_names_the_parts_asked_for_that_the_notes_lack() -> None:
+    """ "Berapa biaya dan pakaiannya?" about an entry without either: the answer says which are not in the notes."""
+    plain = Renderer(ZoneInfo("Asia/Jakarta"), {"host_name": "Pemkab Banyuwangi", "host_contact": None})
+    entry = hostile_entry(staff_answer_on=None, answer_language=None)
+    params = dict(entry=entry, parts=[Part("where", "Jl. Ahmad Yani")], missing=("cost", "dress"))
+    indonesian = plain.render("questions/answer", "id", params)
+    english = plain.render("questions/answer", "en", params)
+    assert "biayanya dan pakaian yang sesuai belum ada di catatan kami" in indonesian
+    assert "the cost and what to wear are not in our notes yet" in english
+    one = plain.render("questions/answer", "en", {**params, "missing": ("when",)})
+    assert "the times is not in our notes yet" in one

@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from jinja2 import Environment, FileSystemLoader, meta
+from jinja2 import Environment, FileSystemLoader, meta, nodes
 
 from bot.render import TEMPLATES_DIR, RenderedReply, Renderer, split_message
 from core.broadcasts import DeliveryCounts
@@ -505,6 +505,22 @@ def test_templates_use_only_values_the_code_passes() -> None:
             source = (TEMPLATES_DIR / locale / f"{template}.j2").read_text()
             unknown = meta.find_undeclared_variables(env.parse(source)) - known
             assert not unknown, f"{locale}/{template} reads {unknown}"
+
+
+def test_templates_use_only_filters_and_tests_the_renderer_has() -> None:
+    """A filter or test Jinja does not have fails only when its branch renders (`map("extract", …)` broke every
+    answer lacking a part asked for): every name a template uses, directly or through map/select/reject, exists."""
+    env = Renderer(ZoneInfo("Asia/Jakarta"), {}).env
+    unknown: list[str] = []
+    for path in sorted(TEMPLATES_DIR.rglob("*.j2")):
+        ast = env.parse(path.read_text())
+        used = [(node.name, env.tests) for node in ast.find_all(nodes.Test)]
+        for node in ast.find_all(nodes.Filter):
+            used.append((node.name, env.filters))
+            if node.name in ("map", "select", "reject") and node.args and isinstance(node.args[0], nodes.Const):
+                used.append((node.args[0].value, env.filters if node.name == "map" else env.tests))  # map("name")
+        unknown += [f"{path.relative_to(TEMPLATES_DIR)}: {name}" for name, known in used if name not in known]
+    assert unknown == []
 
 
 _BLOCK_TAG = re.compile(r"{%.*?%}|{#.*?#}")

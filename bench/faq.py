@@ -25,9 +25,9 @@ with an entry, p99 <= 20 ms.
 --scale N instead asks the sets of a knowledge base N times as large: the real entries and N - 1 made-up copies of
 each, every word but the stop words and numbers replaced by a made-up word (syllables, seeded) that no other entry
 has, of the same length. Printed per scale: how long the index takes to build in a new process (every word stemmed)
-and to rebuild (a staff answer saved: the stems are kept), and per set the same line as above; the targets at 10 and
-100 times: p99 <= 10 ms, and at 100 times a build in <= 3 s. Quality at scale is not a target (a made-up entry that
-answers, or a question's word read as a typo of a made-up one, is a false answer).
+and to take a staff answer (the new entry indexed into a copy), and per set the same line as above; the targets at
+10 and 100 times: p99 <= 10 ms, and at 100 times each build in <= 3 s. Quality at scale is not a target (a made-up
+entry that answers, or a question's word read as a typo of a made-up one, is a false answer).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ from core.knowledge import build_knowledge  # noqa: E402
 from core.knowledge.entries import Entry, SeasonalTip, Text  # noqa: E402
 from core.knowledge.places import Gazetteer  # noqa: E402
 from core.knowledge.search import KnowledgeBase  # noqa: E402
-from core.knowledge.text import Lexicon, words  # noqa: E402
+from core.knowledge.text import Lexicon, stem, words  # noqa: E402
 from core.knowledge.triage import Route, triage  # noqa: E402
 from core.plan_cues import PlanCues  # noqa: E402
 from core.plan_questions import match_delegation, read, select  # noqa: E402
@@ -413,38 +413,46 @@ def run_scales(
     the index takes to build, and p50/p99 per question; quality is printed too, though not a target here (a made-up
     entry answering a real question is a false answer, and so is a word of the question read as a typo of one).
 
-    The index is built twice: as a new process does, stemming every word (Sastrawi takes a quarter of a millisecond
-    for a word it has not seen, whatever else is done), then again as a rebuild does (a staff answer saved), with
-    the stems of the first; the questions are asked of the second."""
+    The index is built as a new process does, stemming every word (Sastrawi is asked only about words it could
+    shorten: core/knowledge/affixes.py), then given a staff answer as the bot does when one is saved
+    (KnowledgeBase.with_entries: the new entry indexed into a copy); the questions are asked of that one. For
+    comparison, the old way of a rebuild (every entry indexed again, the stems kept) is timed too."""
     started = time.perf_counter()
     taken = words_in_use(knowledge, places, [*sets, PLAN_SET])
     real_words = len(taken)
-    made = synthetic_entries(knowledge.entries, max(scales) - 1, taken, knowledge.lexicon)
+    made = synthetic_entries(knowledge.entries, max(scales), taken, knowledge.lexicon)  # one copy more: the staff's
     made_s = time.perf_counter() - started
     print(
-        f"made-up entries: {len(made)} ({max(scales) - 1} per real entry, {len(taken) - real_words} made-up words) "
+        f"made-up entries: {len(made)} ({max(scales)} per real entry, {len(taken) - real_words} made-up words) "
         f"in {made_s:.1f} s"
     )
+    first = next(iter(knowledge.entries))
     for scale in scales:
         entries = dict(knowledge.entries)
         entries.update((eid, e) for eid, e in made.items() if int(eid.rsplit("-x", 1)[1]) < scale)
         stems: dict[str, dict[str, str]] = {}
+        stem.cache_clear()  # as in a new process: no word stemmed yet
         started = time.perf_counter()
-        KnowledgeBase(entries, knowledge.lexicon, knowledge.areas, stems=stems)
+        built = KnowledgeBase(entries, knowledge.lexicon, knowledge.areas, stems=stems)
         new_s = time.perf_counter() - started
+        staff_answer = dataclasses.replace(made[f"{first}-x{scale}"], id="staff-1")  # words of its own, as the rest
         started = time.perf_counter()
-        index = KnowledgeBase(entries, knowledge.lexicon, knowledge.areas, stems=stems)
+        index = built.with_entries({staff_answer.id: staff_answer})
+        saved_s = time.perf_counter() - started
+        started = time.perf_counter()
+        KnowledgeBase({**entries, staff_answer.id: staff_answer}, knowledge.lexicon, knowledge.areas, stems=stems)
         again_s = time.perf_counter() - started
         print(
             f"scale {scale}: {len(entries)} entries, {sum(map(len, stems.values()))} words stemmed; index built in "
-            f"{new_s:.2f} s by a new process, rebuilt in {again_s:.2f} s"
+            f"{new_s:.2f} s by a new process, given a staff answer in {saved_s:.3f} s (all indexed again, the "
+            f"old way: {again_s:.2f} s)"
         )
         delegasi = Delegasi(index, places, cues, seed)
         verdicts = []
         if scale >= 100:
             verdicts += [
                 ("build by a new process", new_s <= TARGET_SCALE_BUILD_S, f"<= {TARGET_SCALE_BUILD_S:.0f} s"),
-                ("rebuild", again_s <= TARGET_SCALE_BUILD_S, f"<= {TARGET_SCALE_BUILD_S:.0f} s"),
+                ("a staff answer saved", saved_s <= TARGET_SCALE_BUILD_S, f"<= {TARGET_SCALE_BUILD_S:.0f} s"),
             ]
         for path in sets:
             cases = load_cases(path)

@@ -19,7 +19,7 @@ from bot.cli.ask import run_ask
 from bot.config import load_settings
 from core.content import Content
 from core.knowledge import build_knowledge
-from core.knowledge.entries import KNOWLEDGE_DIR, LANGUAGES, REQUIRED_IDS, Entry, check_knowledge
+from core.knowledge.entries import KNOWLEDGE_DIR, LANGUAGES, REQUIRED_IDS, Entry, Text, check_knowledge
 from core.knowledge.search import KnowledgeBase, _Spellings
 from core.knowledge.text import is_indonesian_word, words
 from core.knowledge.views import HostDetails, entry_view
@@ -250,3 +250,45 @@ def test_a_rebuild_from_stems_kept_indexes_as_a_fresh_one(knowledge: KnowledgeBa
 
 def _data(name: str) -> Path:
     return Path(__file__).resolve().parent / "data" / name
+
+
+def _staff_answers(knowledge: KnowledgeBase) -> dict[str, Entry]:
+    """Entries as staff answers are: new ids, each with names and text in words no reviewed entry has."""
+    made_up = ["gumitir", "lamposari", "sukorame", "watukebo", "kedunggebang", "tamansuruh"]
+    extra = {}
+    for n, entry in enumerate(list(knowledge.entries.values())[:6]):
+        word = made_up[n]
+        name = Text(f"Pojok {word.title()} {entry.title.id}", f"{word.title()} corner {entry.title.en}")
+        extra[f"staff-{n}"] = dataclasses.replace(
+            entry,
+            id=f"staff-{n}",
+            title=name,
+            aliases={"id": (f"layanan {word}",), "en": (f"{word} service",)},
+            short=Text(f"{entry.short.id} Dikelola warga {word}.", f"{entry.short.en} Run by {word} residents."),
+        )
+    return extra
+
+
+def test_an_index_given_more_entries_is_the_index_of_them_all(knowledge: KnowledgeBase) -> None:
+    """with_entries (a staff answer saved) indexes only the new entries; the index is the one a build of every
+    entry makes, and so are its answers, to the dev set and to questions about the new entries (typos too)."""
+    extra = _staff_answers(knowledge)
+    whole = KnowledgeBase({**knowledge.entries, **extra}, knowledge.lexicon, knowledge.areas)
+    added = knowledge.with_entries(extra)
+
+    def shape(index: KnowledgeBase) -> tuple[object, ...]:
+        spellings = {(f, n): s.words for f, lengths in index._spellings.items() for n, s in lengths.items()}
+        starts = {start: sorted(named) for start, named in index._names_by_start.items()}
+        rows = index._db.execute("SELECT * FROM kb ORDER BY rowid").fetchall()
+        return (index._fields, index._df, index._topic_terms, index._known_words, spellings, index._names, starts, rows)
+
+    assert shape(added) == shape(whole)
+    assert knowledge.entries.keys().isdisjoint(extra)  # the index it was made from is as it was
+    with (Path(__file__).parent / "data" / "faq_dev.yaml").open(encoding="utf-8") as handle:
+        questions = [str(case["q"]) for case in yaml.safe_load(handle)]
+    questions += ["apa itu layanan gumitir?", "where is the watukebo corner", "pojok lamposri di mana", "sukorame"]
+    for question in questions:
+        assert added.search(question) == whole.search(question), question
+    assert added.search("apa itu layanan gumitir?").entry == extra["staff-0"]
+    with pytest.raises(ValueError, match="already indexed"):
+        added.with_entries({"staff-0": extra["staff-0"]})

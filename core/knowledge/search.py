@@ -165,47 +165,47 @@ class KnowledgeBase:
         with _collector_paused():
             self._index(entries, lexicon)
 
+    def with_entries(self, extra: dict[str, Entry]) -> KnowledgeBase:
+        """This index and `extra` entries (the staff answers: core/knowledge/learned.py), indexing only those: the
+        table is copied as it is (sqlite3's serialize), and the counts, names and spellings are this index's with
+        the new entries' added. The same answers as an index built of all the entries at once; at 100 times the
+        content a staff answer saved costs tens of milliseconds instead of seconds (bench/faq.py --scale)."""
+        if overlap := extra.keys() & self.entries.keys():
+            raise ValueError(f"already indexed: {sorted(overlap)}")
+        index = KnowledgeBase.__new__(KnowledgeBase)
+        index.entries = {**self.entries, **extra}
+        index.lexicon, index.areas, index._stems = self.lexicon, self.areas, self._stems
+        with _collector_paused():
+            index._db = _new_table(self._db.serialize())
+            index._fields, index._df, index._topic_terms = dict(self._fields), dict(self._df), set(self._topic_terms)
+            found = index._add(extra.values())
+            index._db.commit()
+            added = found - self._known_words
+            index._known_words = self._known_words | added
+            index._spellings = _with_spellings(self._spellings, added)
+            index._names = {**self._names, **{entry.id: self._name_phrases(entry) for entry in extra.values()}}
+            index._names_by_start = {start: list(named) for start, named in self._names_by_start.items()}
+            index._index_names(extra.keys())
+            index._synonyms, index._cue_words = self._synonyms, self._cue_words
+            index._smalltalk, index._fillers = self._smalltalk, self._fillers
+            index._corrected = lru_cache(maxsize=_CORRECTIONS_KEPT)(index._closest_known)
+        return index
+
     def _index(self, entries: dict[str, Entry], lexicon: Lexicon) -> None:
-        self._db = sqlite3.connect(":memory:", check_same_thread=False)
-        self._db.execute(
-            f"CREATE VIRTUAL TABLE kb USING fts5(eid UNINDEXED, {', '.join(_COLUMNS)}, "
-            "tokenize = 'unicode61 remove_diacritics 2')"
-        )
+        self._db = _new_table()
         self._fields: dict[str, dict[str, frozenset[str]]] = {}
         self._df: dict[str, int] = {}
         self._topic_terms: set[str] = set()  # words that name or describe some entry, not just appear in a text
-        vocabulary: set[str] = set()
-        rows = []
-        for entry in entries.values():
-            columns, found = self._columns(entry)
-            rows.append((entry.id, *(" ".join(columns[c]) for c in _COLUMNS)))
-            fields = {
-                field: frozenset(columns[f"{field}_id"]) | frozenset(columns[f"{field}_en"])
-                for field in ("names", "keys", "body")
-            }
-            self._fields[entry.id] = fields
-            for term in frozenset().union(*fields.values()):
-                self._df[term] = self._df.get(term, 0) + 1
-            self._topic_terms.update(fields["names"] | fields["keys"])
-            vocabulary.update(found)
-        self._db.executemany(f"INSERT INTO kb (eid, {', '.join(_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        vocabulary = self._add(entries.values())
         # one b-tree per term instead of one per batch of inserts: the same answers, found in half the time
         self._db.execute("INSERT INTO kb (kb) VALUES ('optimize')")
+        self._db.commit()  # FTS5 keeps what a transaction wrote in memory until it ends: a copy would lack it
         self._known_words = frozenset(vocabulary)
-        by_start: dict[str, dict[int, list[str]]] = {}
-        for word in vocabulary:
-            if len(word) >= 3 and not word.isdigit():
-                by_start.setdefault(word[0], {}).setdefault(len(word), []).append(word)
-        self._spellings = {  # the words to correct a typo to, by first letter and length, each in alphabetical order
-            first: {length: _Spellings(sorted(same)) for length, same in lengths.items()}
-            for first, lengths in by_start.items()
-        }
+        self._spellings = _with_spellings({}, vocabulary)
         self._corrected = lru_cache(maxsize=_CORRECTIONS_KEPT)(self._closest_known)
         self._names = {entry.id: self._name_phrases(entry) for entry in entries.values()}
         self._names_by_start: dict[str, list[tuple[str, str]]] = {}  # a name's first word → (name, entry id)
-        for entry_id, names in self._names.items():
-            for name in names:
-                self._names_by_start.setdefault(name.split(" ", 1)[0], []).append((name, entry_id))
+        self._index_names(entries.keys())
         self._synonyms = {word: group for group in lexicon.synonym_groups for word in group}
         self._cue_words = frozenset(
             word
@@ -220,6 +220,31 @@ class KnowledgeBase:
             reverse=True,
         )
         self._fillers = frozenset(lexicon.smalltalk.get("fillers", ()))
+
+    def _add(self, entries: Iterable[Entry]) -> set[str]:
+        """Index the entries' stems (the table, their fields, the document frequencies, the topic terms); returns
+        the words they use."""
+        vocabulary: set[str] = set()
+        rows = []
+        for entry in entries:
+            columns, found = self._columns(entry)
+            rows.append((entry.id, *(" ".join(columns[c]) for c in _COLUMNS)))
+            fields = {
+                field: frozenset(columns[f"{field}_id"]) | frozenset(columns[f"{field}_en"])
+                for field in ("names", "keys", "body")
+            }
+            self._fields[entry.id] = fields
+            for term in frozenset().union(*fields.values()):
+                self._df[term] = self._df.get(term, 0) + 1
+            self._topic_terms.update(fields["names"] | fields["keys"])
+            vocabulary.update(found)
+        self._db.executemany(f"INSERT INTO kb (eid, {', '.join(_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        return vocabulary
+
+    def _index_names(self, entry_ids: Iterable[str]) -> None:
+        for entry_id in entry_ids:
+            for name in self._names[entry_id]:
+                self._names_by_start.setdefault(name.split(" ", 1)[0], []).append((name, entry_id))
 
     # --- building ----------------------------------------------------------------------------
 
@@ -667,6 +692,37 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _new_table(image: bytes | None = None) -> sqlite3.Connection:
+    """The index's FTS5 table in memory: empty, or a copy of another index's (`image`, sqlite3's serialize)."""
+    db = sqlite3.connect(":memory:", check_same_thread=False)
+    if image is not None:
+        db.deserialize(image)
+        return db
+    db.execute(
+        f"CREATE VIRTUAL TABLE kb USING fts5(eid UNINDEXED, {', '.join(_COLUMNS)}, "
+        "tokenize = 'unicode61 remove_diacritics 2')"
+    )
+    return db
+
+
+def _with_spellings(
+    spellings: dict[str, dict[int, _Spellings]], added: Iterable[str]
+) -> dict[str, dict[int, _Spellings]]:
+    """The words to correct a typo to, by first letter and length, each in alphabetical order: `spellings` (left
+    as it is) with the `added` words, whose groups alone are made again."""
+    grouped: dict[str, dict[int, list[str]]] = {}
+    for word in added:
+        if len(word) >= 3 and not word.isdigit():
+            grouped.setdefault(word[0], {}).setdefault(len(word), []).append(word)
+    merged = {first: dict(lengths) for first, lengths in spellings.items()}
+    for first, lengths in grouped.items():
+        same_start = merged.setdefault(first, {})
+        for length, new in lengths.items():
+            old = same_start.get(length)
+            same_start[length] = _Spellings(sorted(new if old is None else [*old.words, *new]))
+    return merged
 
 
 def _first_of(kinds: set[SmallTalk]) -> SmallTalk:

@@ -9,7 +9,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable
 from dataclasses import dataclass
 from datetime import tzinfo
 from functools import cache, lru_cache, partial
@@ -265,9 +265,15 @@ def build_telegram(
 
 
 async def start_telegram(
-    runtime: TelegramRuntime, *, poll_timeout: int = 30, max_start_attempts: int | None = None, retry_delay: float = 5.0
+    runtime: TelegramRuntime,
+    *,
+    poll_timeout: int = 30,
+    max_start_attempts: int | None = None,
+    retry_delay: float = 5.0,
+    prepared: Awaitable[None] | None = None,
 ) -> None:
-    """Initialise (getMe), register commands, start long polling. Retries while the Bot API is unreachable."""
+    """Initialise (getMe), register commands, start long polling. Retries while the Bot API is unreachable.
+    `prepared`: what must be done before the first update is handled (Core.prepare, under way meanwhile)."""
     from telegram.error import InvalidToken, TelegramError
 
     from bot.channels.telegram import handle_kept_updates
@@ -292,6 +298,8 @@ async def start_telegram(
         await runtime.channel.register_commands(runtime.core.services.staff)
     except Exception:  # the command menu is a convenience; the bot works without it
         logger.exception("could not register the command menu")
+    if prepared is not None:
+        await prepared
     await handle_kept_updates(runtime.core.router, runtime.core.answers, runtime.core.database)
     await application.start()
     assert application.updater is not None
@@ -431,15 +439,23 @@ def settle_start_up() -> None:
 
 
 async def serve_telegram(settings: Settings) -> None:
-    core = await Core.build(settings)
+    """Telegram long polling. What a first question or date needs is built (Core.prepare, in worker threads) while
+    the Telegram side is set up and greets the Bot API (getMe, the command menus: round trips of 0.1-0.3 s each
+    from Indonesia), and done before the first update is handled."""
+    core = await Core.build(settings, prepare=False)
+    preparing = asyncio.create_task(core.prepare(), name="prepare")
     runtime = build_telegram(core)
     stop = _stop_event()
     try:
-        await start_telegram(runtime)
+        await start_telegram(runtime, prepared=preparing)
         await core.start_background()
         settle_start_up()
         await stop.wait()
     finally:
+        if not preparing.done():  # stopped while starting
+            preparing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await preparing
         await core.stop_background()
         await stop_telegram(runtime)
         await core.close()

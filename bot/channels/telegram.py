@@ -30,7 +30,7 @@ from telegram._utils.types import ODVInput
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, ContextTypes, TypeHandler
-from telegram.request import BaseRequest, HTTPXRequest, RequestData
+from telegram.request import BaseRequest, RequestData
 
 from bot.answers import AnswerSender
 from bot.channels.telegram_http import AiohttpBotRequest
@@ -388,7 +388,7 @@ def build_application(
     )
     builder = builder.request(request or AiohttpBotRequest())
     builder = builder.get_updates_request(
-        KeepBeforeConfirming(get_updates_request or HTTPXRequest(connection_pool_size=1), updates)
+        KeepBeforeConfirming(get_updates_request or AiohttpBotRequest(pool_size=1), updates)
     )
     application = builder.build()
 

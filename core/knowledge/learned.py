@@ -9,8 +9,8 @@ Each process keeps one index of both (`LearnedKnowledge`): before answering it r
 is found at once by another sharing the database file (console sessions do), with no restart and no message between
 them. The version costs about 0.1 ms a question; a rebuild copies the reviewed index and indexes the saved answers
 into it (KnowledgeBase.with_entries), once per change, not per question. It runs in a worker thread, so the event
-loop goes on sending meanwhile. The index is built only from what the transaction reads, and a turn that saves or edits an entry does not ask for it, so a rolled-back change never
-lingers in it.
+loop goes on sending meanwhile. The index is built only from what the transaction reads, and a turn that saves or
+edits an entry does not ask for it, so a rolled-back change never lingers in it.
 """
 
 from __future__ import annotations

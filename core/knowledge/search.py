@@ -31,10 +31,10 @@ import math
 import re
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 
 from rapidfuzz import fuzz, process
 
@@ -188,7 +188,7 @@ class KnowledgeBase:
             index._index_names(extra.keys())
             index._synonyms, index._cue_words = self._synonyms, self._cue_words
             index._smalltalk, index._fillers = self._smalltalk, self._fillers
-            index._corrected = lru_cache(maxsize=_CORRECTIONS_KEPT)(index._closest_known)
+            index._corrected = _corrections(index._spellings)
         return index
 
     def _index(self, entries: dict[str, Entry], lexicon: Lexicon) -> None:
@@ -202,7 +202,7 @@ class KnowledgeBase:
         self._db.commit()  # FTS5 keeps what a transaction wrote in memory until it ends: a copy would lack it
         self._known_words = frozenset(vocabulary)
         self._spellings = _with_spellings({}, vocabulary)
-        self._corrected = lru_cache(maxsize=_CORRECTIONS_KEPT)(self._closest_known)
+        self._corrected = _corrections(self._spellings)
         self._names = {entry.id: self._name_phrases(entry) for entry in entries.values()}
         self._names_by_start: dict[str, list[tuple[str, str]]] = {}  # a name's first word → (name, entry id)
         self._index_names(entries.keys())
@@ -541,29 +541,6 @@ class KnowledgeBase:
         """
         return self._corrected(word)
 
-    def _closest_known(self, word: str) -> str:
-        if len(word) < 3 or is_indonesian_word(word):
-            return word
-        size = len(word)
-        cutoff = 85 if size <= 4 else 80
-        letters = Counter(word)
-        best: tuple[float, str] | None = None
-        spellings = self._spellings.get(word[0], {})
-        for length in sorted(spellings, key=lambda length: (abs(length - size), length)):  # likeliest first
-            # fuzz.ratio is 200 x (letters in common, in order) / (both lengths): no more than 200 x the letters the
-            # two words share, counted as many times as both have them (see _Spellings.sharing)
-            needed = cutoff if best is None else best[0]  # no worse than the best so far (a tie: the first word)
-            shared = math.ceil(
-                needed * (size + length) / 200 - 1e-6
-            )  # a little low rather than high: only fewer ruled out
-            if shared > min(size, length):
-                continue
-            near = spellings[length].sharing(letters, shared)
-            match = process.extractOne(word, near, scorer=fuzz.ratio, score_cutoff=needed) if near else None
-            if match is not None and (best is None or match[1] > best[0] or match[0] < best[1]):
-                best = (match[1], match[0])
-        return best[1] if best else word
-
     def _candidates(self, tokens: Iterable[_Token], limit: int) -> list[str]:
         terms = sorted({s for t in tokens for s in t.stems if s})
         if not terms:
@@ -723,6 +700,35 @@ def _with_spellings(
             old = same_start.get(length)
             same_start[length] = _Spellings(sorted(new if old is None else [*old.words, *new]))
     return merged
+
+
+def _corrections(spellings: dict[str, dict[int, _Spellings]]) -> Callable[[str], str]:
+    """KnowledgeBase._correct's cache, over the spellings alone: a cache of a bound method would tie the index to
+    itself, and a discarded index (a staff answer saved) would wait for a full collection, millions of objects
+    at 100 times the content, instead of going at once."""
+    return lru_cache(maxsize=_CORRECTIONS_KEPT)(partial(_closest_known, spellings))
+
+
+def _closest_known(spellings_by_start: dict[str, dict[int, _Spellings]], word: str) -> str:
+    if len(word) < 3 or is_indonesian_word(word):
+        return word
+    size = len(word)
+    cutoff = 85 if size <= 4 else 80
+    letters = Counter(word)
+    best: tuple[float, str] | None = None
+    spellings = spellings_by_start.get(word[0], {})
+    for length in sorted(spellings, key=lambda length: (abs(length - size), length)):  # likeliest first
+        # fuzz.ratio is 200 x (letters in common, in order) / (both lengths): no more than 200 x the letters the
+        # two words share, counted as many times as both have them (see _Spellings.sharing)
+        needed = cutoff if best is None else best[0]  # no worse than the best so far (a tie: the first word)
+        shared = math.ceil(needed * (size + length) / 200 - 1e-6)  # a little low rather than high: only fewer ruled out
+        if shared > min(size, length):
+            continue
+        near = spellings[length].sharing(letters, shared)
+        match = process.extractOne(word, near, scorer=fuzz.ratio, score_cutoff=needed) if near else None
+        if match is not None and (best is None or match[1] > best[0] or match[0] < best[1]):
+            best = (match[1], match[0])
+    return best[1] if best else word
 
 
 def _first_of(kinds: set[SmallTalk]) -> SmallTalk:

@@ -38,7 +38,7 @@ async def keep(
             chat_id=to.chat_id,
             locale=to.locale,
             user_id=to.user_id,
-            payload=dump_reply(replace(reply, to=None)),
+            payload=dump_reply(reply if reply.to is None else replace(reply, to=None)),
             origin_message_id=origin_message_id if reply.to is None else None,
             priority=Priority.ANSWER if reply.to is None else Priority.NOTICE,
         )

@@ -95,20 +95,18 @@ async def test_typing_a_number_with_no_options_is_just_text(settings: Settings, 
     assert "Nama instansi perlu berisi huruf" in transcript
 
 
+def run_in_repository(command: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """A command run from the repository's root, its output captured as text; a minute at most."""
+    return subprocess.run(
+        command, input=stdin, capture_output=True, text=True, cwd=ROOT, env=env, timeout=60, check=False
+    )
+
+
 def python_m_bot(*args: str, data_dir: Path, stdin: str = "", **extra_env: str) -> subprocess.CompletedProcess[str]:
     """Run `python -m bot …` as a newcomer would: no Telegram token, a fresh data directory."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
     env.update(DATA_DIR=str(data_dir), LANG="C.UTF-8", PYTHONIOENCODING="utf-8", **extra_env)
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    return run_in_repository([sys.executable, "-m", "bot", *args], env, stdin)
 
 
 def test_python_m_bot_with_piped_stdin_runs_unattended(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from core.prepared import Prepared
-from tests.test_console import ROOT, python_m_bot
+from tests.test_console import ROOT, python_m_bot, run_in_repository
 
 
 def run_as_reader(*args: str, data_dir: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -22,16 +22,7 @@ def run_as_reader(*args: str, data_dir: Path, stdin: str = "") -> subprocess.Com
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
     env.update(DATA_DIR=str(data_dir), LANG="C.UTF-8", PYTHONIOENCODING="utf-8", PYTHONDONTWRITEBYTECODE="1")
     limited = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner"] if os.geteuid() == 0 else []
-    return subprocess.run(
-        [*limited, sys.executable, "-m", "bot", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    return run_in_repository([*limited, sys.executable, "-m", "bot", *args], env, stdin)
 
 
 @pytest.fixture
@@ -125,15 +116,7 @@ def test_a_console_start_leaves_the_heavy_libraries_to_what_needs_them(tmp_path:
     """What a console loads before its prompt (bench/startup.py times it): none of the channels, the file makers,
     or what is built after the prompt (bot.app.Core.prepare); each is imported by the code that uses it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WHATSAPP_"))}
-    done = subprocess.run(
-        [sys.executable, "-c", CONSOLE_START, str(tmp_path / "var"), *HEAVY],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    done = run_in_repository([sys.executable, "-c", CONSOLE_START, str(tmp_path / "var"), *HEAVY], env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == []
 
